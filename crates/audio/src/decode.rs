@@ -1,0 +1,700 @@
+//! Any supported file or byte buffer -> mono f32 at the stream's native sample rate.
+//!
+//! * Containers and codecs through symphonia 0.6; the container is found by sniffing the bytes,
+//!   never the file name (AIFF data behind a `.wav` name decodes as AIFF). The extension is passed
+//!   as a hint only.
+//! * Opus (in OGG) through libopus (feature `opus`), at 48 kHz like libsndfile and ffmpeg, with
+//!   the OpusHead pre-skip and output gain applied and the last page's end trim honoured.
+//! * M4A/AAC: symphonia 0.6.1's MP4 reader ignores edit lists, so AAC would keep its 1024 priming
+//!   samples; the first audio track's `elst` is read here and applied as ffmpeg does.
+//! * Channels are averaged to mono (librosa `to_mono`). Integer PCM is scaled as libsndfile does:
+//!   int16 / 32768, int24 / 2^23, int32 / 2^31, uint8 (x - 128) / 128; the result is bit-identical
+//!   to `librosa.load(path, sr=None)` for WAV, AIFF and FLAC.
+//! * [`DecodeOptions::max_seconds`] stops decoding once that much audio is decoded, so a pipeline
+//!   that reads the first 1.9 s of a clip never decodes the rest.
+//! * Bad input never panics: every failure is an [`Error`] saying why, and a panic inside a
+//!   third-party decoder is caught and reported as [`Error::DecoderPanic`].
+
+use std::fs::File;
+use std::io::{self, Cursor};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
+use symphonia::core::codecs::audio::CODEC_ID_NULL_AUDIO;
+use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, Track};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+#[cfg(feature = "opus")]
+use symphonia::core::packet::Packet;
+
+use crate::{Error, Result};
+
+/// Decoded audio: mono samples at the stream's native sample rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// Mono samples (mean of all channels), nominally in [-1, 1] (float files may exceed it).
+    pub samples: Vec<f32>,
+    /// Native sample rate in Hz (48000 for Opus).
+    pub sample_rate: u32,
+    /// Channels in the source, before the mono mix.
+    pub channels: u16,
+    /// `container/codec`, e.g. `wave/pcm_s16le`, `ogg/opus`, `isomp4/aac`.
+    pub format: String,
+    /// The stream ended early (truncated file, or a read error mid-stream); the samples decoded
+    /// up to that point are returned.
+    pub truncated: bool,
+    /// Packets skipped because they failed to decode.
+    pub skipped_packets: usize,
+    /// NaN or infinite samples (corrupt float PCM) replaced by 0.
+    pub nonfinite_zeroed: usize,
+}
+
+impl Decoded {
+    /// Duration in seconds.
+    pub fn duration(&self) -> f64 {
+        self.samples.len() as f64 / self.sample_rate as f64
+    }
+}
+
+/// How to decode.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DecodeOptions {
+    max_seconds: Option<f64>,
+}
+
+impl DecodeOptions {
+    /// Decode all of the stream (the default).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stop after at least `seconds` of audio: exactly `ceil(seconds * rate)` frames are kept
+    /// (fewer if the stream is shorter). Default: `None`, decode everything.
+    pub fn max_seconds(mut self, seconds: Option<f64>) -> Self {
+        self.max_seconds = seconds;
+        self
+    }
+}
+
+/// Decodes a file; errors name the file.
+pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<Decoded> {
+    decode_file_inner(path, opts.max_seconds).map_err(|e| e.in_file(path))
+}
+
+/// Decodes bytes held in memory. `ext_hint` (e.g. `Some("wav")`) is optional and only a hint.
+pub fn decode_bytes(bytes: &[u8], ext_hint: Option<&str>, opts: &DecodeOptions) -> Result<Decoded> {
+    check_max_seconds(opts.max_seconds)?;
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    let open = || -> io::Result<Box<dyn MediaSource + '_>> { Ok(Box::new(Cursor::new(bytes))) };
+    guarded(|| decode_impl(&open, ext_hint, opts.max_seconds))
+}
+
+fn decode_file_inner(path: &Path, max_seconds: Option<f64>) -> Result<Decoded> {
+    check_max_seconds(max_seconds)?;
+    let meta = std::fs::metadata(path).map_err(Error::Io)?;
+    if meta.is_dir() {
+        return Err(Error::Io(io::Error::other("is a directory, not a file")));
+    }
+    if meta.len() == 0 {
+        return Err(Error::Empty);
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let open = || -> io::Result<Box<dyn MediaSource>> { Ok(Box::new(File::open(path)?)) };
+    guarded(|| decode_impl(&open, ext.as_deref(), max_seconds))
+}
+
+fn check_max_seconds(max_seconds: Option<f64>) -> Result<()> {
+    match max_seconds {
+        Some(s) if s.is_nan() || s <= 0.0 || !s.is_finite() => Err(Error::InvalidParameter(format!(
+            "max_seconds must be a positive finite number, got {s}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Last line of defence: a decoder panic on hostile input becomes an error, not a crash.
+/// (The default panic hook still prints the panic message to stderr.)
+fn guarded<F>(f: F) -> Result<Decoded>
+where
+    F: FnOnce() -> Result<Decoded>,
+{
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::DecoderPanic(msg))
+        }
+    }
+}
+
+type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
+
+fn probe_once<'s>(
+    open: &Opener<'s>,
+    ext: Option<&str>,
+) -> Result<Box<dyn FormatReader + 's>> {
+    let src = open().map_err(Error::Io)?;
+    let mss = MediaSourceStream::new(src, MediaSourceStreamOptions::default());
+    let mut hint = Hint::new();
+    if let Some(e) = ext {
+        hint.with_extension(e);
+    }
+    symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .map_err(probe_error)
+}
+
+fn probe_error(e: SymError) -> Error {
+    match e {
+        SymError::Unsupported(_) => {
+            Error::UnknownFormat("no known container or codec signature in its bytes".into())
+        }
+        SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            Error::Corrupt(
+                "file ended inside the container header (truncated, or not an audio file)".into(),
+            )
+        }
+        SymError::IoError(e) => Error::Corrupt(format!("i/o error while reading header: {e}")),
+        SymError::DecodeError(m) => Error::Corrupt(format!("bad container header: {m}")),
+        SymError::LimitError(m) => Error::Corrupt(format!("header exceeds a limit: {m}")),
+        other => Error::Corrupt(other.to_string()),
+    }
+}
+
+/// Probe with the extension hint; if that fails, probe again without it.
+fn open_format<'s>(
+    open: &Opener<'s>,
+    ext: Option<&str>,
+) -> Result<Box<dyn FormatReader + 's>> {
+    match probe_once(open, ext) {
+        Ok(r) => Ok(r),
+        Err(e @ Error::Io(_)) => Err(e),
+        Err(first) if ext.is_some() => probe_once(open, None).map_err(|_| first),
+        Err(e) => Err(e),
+    }
+}
+
+fn codec_name(id: AudioCodecId) -> String {
+    use symphonia::core::codecs::audio::well_known::*;
+    let known = [
+        (CODEC_ID_OPUS, "opus"),
+        (CODEC_ID_VORBIS, "vorbis"),
+        (CODEC_ID_SPEEX, "speex"),
+        (CODEC_ID_MUSEPACK, "musepack"),
+        (CODEC_ID_MP1, "mp1"),
+        (CODEC_ID_MP2, "mp2"),
+        (CODEC_ID_MP3, "mp3"),
+        (CODEC_ID_AAC, "aac"),
+        (CODEC_ID_AC3, "ac3"),
+        (CODEC_ID_ALAC, "alac"),
+        (CODEC_ID_FLAC, "flac"),
+        (CODEC_ID_WAVPACK, "wavpack"),
+        (CODEC_ID_ADPCM_G722, "adpcm_g722"),
+        (CODEC_ID_ADPCM_G726, "adpcm_g726"),
+        (CODEC_ID_NULL_AUDIO, "none"),
+    ];
+    known
+        .iter()
+        .find(|(k, _)| *k == id)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| format!("codec id {id}"))
+}
+
+fn has_decoder(id: AudioCodecId) -> bool {
+    (cfg!(feature = "opus") && id == CODEC_ID_OPUS) || symphonia::default::get_codecs().get_audio_decoder(id).is_some()
+}
+
+/// Pick the first audio track we can decode; otherwise explain why none fits.
+fn select_track(tracks: &[Track]) -> Result<Track> {
+    let audio: Vec<&Track> = tracks
+        .iter()
+        .filter(|t| matches!(t.codec_params, Some(CodecParameters::Audio(_))))
+        .collect();
+    if audio.is_empty() {
+        return Err(Error::NoAudioTrack);
+    }
+    for t in &audio {
+        if let Some(CodecParameters::Audio(p)) = &t.codec_params {
+            if p.codec != CODEC_ID_NULL_AUDIO && has_decoder(p.codec) {
+                return Ok((*t).clone());
+            }
+        }
+    }
+    let names: Vec<String> = audio
+        .iter()
+        .filter_map(|t| t.codec_params.as_ref()?.audio().map(|p| codec_name(p.codec)))
+        .collect();
+    Err(Error::UnsupportedCodec(names.join(", ")))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Opus via libopus
+
+#[cfg(feature = "opus")]
+struct OpusState {
+    dec: opus::Decoder,
+    channels: usize,
+    /// Frames still to drop from the start (OpusHead pre-skip).
+    to_skip: usize,
+    buf: Vec<f32>,
+}
+
+#[cfg(feature = "opus")]
+struct OpusHead {
+    channels: u8,
+    pre_skip: u16,
+    output_gain: i16,
+    mapping_family: u8,
+}
+
+#[cfg(feature = "opus")]
+fn parse_opus_head(extra: &[u8]) -> Option<OpusHead> {
+    if extra.len() < 19 || &extra[..8] != b"OpusHead" {
+        return None;
+    }
+    Some(OpusHead {
+        channels: extra[9],
+        pre_skip: u16::from_le_bytes([extra[10], extra[11]]),
+        output_gain: i16::from_le_bytes([extra[16], extra[17]]),
+        mapping_family: extra[18],
+    })
+}
+
+#[cfg(feature = "opus")]
+impl OpusState {
+    fn new(track: &Track) -> Result<Self> {
+        let params = track.codec_params.as_ref().and_then(|p| p.audio()).ok_or_else(|| {
+            Error::Corrupt("opus track without codec parameters".into())
+        })?;
+        let head = params.extra_data.as_deref().and_then(parse_opus_head);
+        let channels = match &head {
+            Some(h) => h.channels as usize,
+            None => params.channels.as_ref().map(|c| c.count()).unwrap_or(0),
+        };
+        if let Some(h) = &head {
+            if h.mapping_family != 0 && channels > 2 {
+                return Err(Error::UnsupportedCodec(format!(
+                    "opus with {channels} channels (mapping family {}) needs the multistream decoder",
+                    h.mapping_family
+                )));
+            }
+        }
+        let ch = match channels {
+            1 => opus::Channels::Mono,
+            2 => opus::Channels::Stereo,
+            n => {
+                return Err(Error::UnsupportedCodec(format!("opus with {n} channels")));
+            }
+        };
+        let mut dec = opus::Decoder::new(48_000, ch)
+            .map_err(|e| Error::Corrupt(format!("libopus init failed: {e}")))?;
+        let pre_skip = match &head {
+            Some(h) => h.pre_skip as usize,
+            None => track.delay.unwrap_or(0) as usize,
+        };
+        if let Some(h) = &head {
+            if h.output_gain != 0 {
+                // Q7.8 dB, as required by RFC 7845 section 5.1.
+                let _ = dec.set_gain(h.output_gain as i32);
+            }
+        }
+        Ok(OpusState { dec, channels, to_skip: pre_skip, buf: vec![0.0; 5760 * channels] })
+    }
+
+    /// Decode one packet; returns interleaved frames after pre-skip and end trim.
+    fn decode(&mut self, packet: &Packet) -> Result<&[f32], String> {
+        let n = self.dec.decode_float(&packet.data, &mut self.buf, false).map_err(|e| e.to_string())?;
+        let mut start = 0usize;
+        if self.to_skip > 0 {
+            start = self.to_skip.min(n);
+            self.to_skip -= start;
+        }
+        let end = n.saturating_sub(packet.trim_end.get() as usize).max(start);
+        Ok(&self.buf[start * self.channels..end * self.channels])
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// MP4 edit list (symphonia 0.6.1's isomp4 reader ignores `elst`, so AAC keeps its 1024+ priming
+// samples). We read the first audio track's edit list ourselves and trim like ffmpeg does.
+
+/// (frames to skip at the start, total frames to keep) at the given sample rate.
+#[derive(Debug, Clone, Copy, Default)]
+struct EditTrim {
+    skip: usize,
+    keep: Option<usize>,
+}
+
+fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Iterate the child boxes of `b`: yields (type, payload).
+fn mp4_boxes(b: &[u8]) -> Vec<([u8; 4], &[u8])> {
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    while off + 8 <= b.len() {
+        let size32 = be_u32(b, off).unwrap_or(0) as u64;
+        let typ: [u8; 4] = b[off + 4..off + 8].try_into().unwrap_or([0; 4]);
+        let (size, hdr) = match size32 {
+            0 => ((b.len() - off) as u64, 8),
+            1 => match be_u64(b, off + 8) {
+                Some(s) => (s, 16),
+                None => break,
+            },
+            s => (s, 8),
+        };
+        if size < hdr as u64 || off as u64 + size > b.len() as u64 {
+            break;
+        }
+        out.push((typ, &b[off + hdr..off + size as usize]));
+        off += size as usize;
+    }
+    out
+}
+
+fn mp4_child<'a>(b: &'a [u8], typ: &[u8; 4]) -> Option<&'a [u8]> {
+    mp4_boxes(b).into_iter().find(|(t, _)| t == typ).map(|(_, p)| p)
+}
+
+/// Find `moov` at the top level (seeking over `mdat`), then the single audio trak's edit list.
+fn mp4_edit_trim(src: &mut dyn MediaSource, rate: u32) -> Option<EditTrim> {
+    use std::io::SeekFrom;
+    let len = src.seek(SeekFrom::End(0)).ok()?;
+    let mut pos = 0u64;
+    let mut moov: Option<Vec<u8>> = None;
+    while pos + 8 <= len {
+        src.seek(SeekFrom::Start(pos)).ok()?;
+        let mut h = [0u8; 16];
+        src.read_exact(&mut h[..8]).ok()?;
+        let mut size = be_u32(&h, 0)? as u64;
+        let mut hdr = 8u64;
+        if size == 1 {
+            src.read_exact(&mut h[8..16]).ok()?;
+            size = be_u64(&h, 8)?;
+            hdr = 16;
+        } else if size == 0 {
+            size = len - pos;
+        }
+        if size < hdr || pos + size > len {
+            return None;
+        }
+        if &h[4..8] == b"moov" {
+            if size > (64 << 20) {
+                return None;
+            }
+            let mut buf = vec![0u8; (size - hdr) as usize];
+            src.read_exact(&mut buf).ok()?;
+            moov = Some(buf);
+            break;
+        }
+        pos += size;
+    }
+    let moov = moov?;
+    let mvhd = mp4_child(&moov, b"mvhd")?;
+    let movie_ts = if mvhd.first()? == &1 { be_u32(mvhd, 20)? } else { be_u32(mvhd, 12)? };
+    let sound: Vec<&[u8]> = mp4_boxes(&moov)
+        .into_iter()
+        .filter(|(t, _)| t == b"trak")
+        .map(|(_, p)| p)
+        .filter(|trak| {
+            mp4_child(trak, b"mdia")
+                .and_then(|m| mp4_child(m, b"hdlr"))
+                .and_then(|h| h.get(8..12))
+                == Some(b"soun".as_slice())
+        })
+        .collect();
+    if sound.len() != 1 {
+        return None;
+    }
+    let trak = sound[0];
+    let mdhd = mp4_child(mp4_child(trak, b"mdia")?, b"mdhd")?;
+    let media_ts = if mdhd.first()? == &1 { be_u32(mdhd, 20)? } else { be_u32(mdhd, 12)? };
+    let elst = mp4_child(mp4_child(trak, b"edts")?, b"elst")?;
+    let v1 = elst.first()? == &1;
+    let n = be_u32(elst, 4)? as usize;
+    let esz = if v1 { 20 } else { 12 };
+    // First non-empty edit (media_time != -1); leading empty edits (delays) are ignored.
+    for i in 0..n.min(16) {
+        let at = 8 + i * esz;
+        let (dur, mtime) = if v1 {
+            (be_u64(elst, at)?, be_u64(elst, at + 8)? as i64)
+        } else {
+            (be_u32(elst, at)? as u64, be_u32(elst, at + 4)? as i32 as i64)
+        };
+        if mtime < 0 {
+            continue;
+        }
+        if movie_ts == 0 || media_ts == 0 {
+            return None;
+        }
+        let skip = (mtime as u128 * rate as u128 / media_ts as u128) as usize;
+        let keep = if dur > 0 && n == 1 {
+            Some(((dur as u128 * rate as u128 + movie_ts as u128 / 2) / movie_ts as u128) as usize)
+        } else {
+            None
+        };
+        return Some(EditTrim { skip, keep });
+    }
+    None
+}
+
+enum Backend {
+    Sym(Box<dyn AudioDecoder>),
+    #[cfg(feature = "opus")]
+    Opus(OpusState),
+}
+
+// ----------------------------------------------------------------------------------------------
+
+fn push_mono_planar(out: &mut Vec<f32>, planes: &[Vec<f32>]) {
+    match planes.len() {
+        0 => {}
+        1 => out.extend_from_slice(&planes[0]),
+        2 => out.extend(planes[0].iter().zip(&planes[1]).map(|(a, b)| (a + b) / 2.0)),
+        n => {
+            let frames = planes[0].len();
+            out.reserve(frames);
+            for i in 0..frames {
+                let s: f32 = planes.iter().map(|p| p[i]).sum();
+                out.push(s / n as f32);
+            }
+        }
+    }
+}
+
+#[cfg(feature = "opus")]
+fn push_mono_interleaved(out: &mut Vec<f32>, data: &[f32], channels: usize) {
+    match channels {
+        1 => out.extend_from_slice(data),
+        2 => out.extend(data.chunks_exact(2).map(|f| (f[0] + f[1]) / 2.0)),
+        n => out.extend(data.chunks_exact(n).map(|f| f.iter().sum::<f32>() / n as f32)),
+    }
+}
+
+fn limit_frames(max_seconds: Option<f64>, rate: u32) -> Option<usize> {
+    // At least `max_seconds`: callers crop precisely afterwards (librosa rounds offset and
+    // duration separately, which can reach one frame past `floor(end * rate)`).
+    max_seconds.map(|s| (s * rate as f64).ceil() as usize)
+}
+
+fn decode_impl<'s>(
+    open: &Opener<'s>,
+    ext: Option<&str>,
+    max_seconds: Option<f64>,
+) -> Result<Decoded> {
+    let mut format = open_format(open, ext)?;
+    let container = format.format_info().short_name;
+    let track = select_track(format.tracks())?;
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .cloned()
+        .ok_or(Error::NoAudioTrack)?;
+
+    #[cfg(feature = "opus")]
+    let opus_backend = if params.codec == CODEC_ID_OPUS {
+        Some(Backend::Opus(OpusState::new(&track)?))
+    } else {
+        None
+    };
+    #[cfg(not(feature = "opus"))]
+    let opus_backend: Option<Backend> = None;
+    let opus = opus_backend.is_some();
+    let mut backend = if let Some(b) = opus_backend {
+        b
+    } else {
+        let dec = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| match e {
+                SymError::Unsupported(m) => {
+                    Error::UnsupportedCodec(format!("{} ({m})", codec_name(params.codec)))
+                }
+                other => Error::Corrupt(format!("cannot set up decoder: {other}")),
+            })?;
+        Backend::Sym(dec)
+    };
+    let codec = match &backend {
+        #[cfg(feature = "opus")]
+        Backend::Opus(_) => "opus".to_string(),
+        Backend::Sym(d) => d.codec_info().short_name.to_string(),
+    };
+
+    // Rate/channels as declared by the container; replaced by what the decoder really outputs.
+    let mut rate: u32 = if opus { 48_000 } else { params.sample_rate.unwrap_or(0) };
+    let mut channels: u16 = params.channels.as_ref().map(|c| c.count() as u16).unwrap_or(0);
+    #[cfg(feature = "opus")]
+    if let Backend::Opus(st) = &backend {
+        channels = st.channels as u16;
+    }
+    let mut limit = if rate > 0 { limit_frames(max_seconds, rate) } else { None };
+    let mut got_audio = false;
+
+    // MP4/M4A: apply the edit list (encoder priming / padding) ourselves.
+    let trim = match (container, params.sample_rate) {
+        ("isomp4", Some(r)) if r > 0 => open()
+            .ok()
+            .and_then(|mut src| mp4_edit_trim(src.as_mut(), r))
+            .unwrap_or_default(),
+        _ => EditTrim::default(),
+    };
+
+    let mut out: Vec<f32> = Vec::new();
+    if let Some(n) = track.num_frames {
+        let cap = limit.map_or(n as usize, |l| l.min(n as usize));
+        out.reserve(cap.min(1 << 26));
+    }
+    let mut planes: Vec<Vec<f32>> = Vec::new();
+    let mut truncated = false;
+    let mut skipped = 0usize;
+    let mut packets_seen = 0usize;
+    let mut last_err: Option<String> = None;
+    let mut end_err: Option<String> = None;
+
+    loop {
+        if let Some(l) = limit {
+            if out.len() >= l.saturating_add(trim.skip) {
+                break;
+            }
+        }
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            // Chained OGG stream / track list change: treat as end of the first stream.
+            Err(SymError::ResetRequired) => break,
+            Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                // Normal end for some readers, or a truncated file: keep what we have.
+                if packets_seen > 0 {
+                    truncated = true;
+                }
+                end_err = Some(format!("unexpected end of file: {e}"));
+                break;
+            }
+            Err(e) => {
+                truncated = true;
+                end_err = Some(e.to_string());
+                break;
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        packets_seen += 1;
+
+        match &mut backend {
+            Backend::Sym(dec) => match dec.decode(&packet) {
+                Ok(buf) => {
+                    if buf.frames() == 0 {
+                        continue;
+                    }
+                    let spec = buf.spec();
+                    if !got_audio {
+                        got_audio = true;
+                        rate = spec.rate();
+                        channels = spec.channels().count() as u16;
+                        limit = limit_frames(max_seconds, rate);
+                    } else if spec.rate() != rate {
+                        // Mid-stream sample-rate change (rare, e.g. concatenated MP3s): stop.
+                        truncated = true;
+                        end_err = Some(format!("sample rate changed {rate} -> {}", spec.rate()));
+                        break;
+                    }
+                    buf.copy_to_vecs_planar::<f32>(&mut planes);
+                    push_mono_planar(&mut out, &planes);
+                }
+                Err(SymError::DecodeError(m)) => {
+                    skipped += 1;
+                    last_err = Some(format!("malformed packet: {m}"));
+                }
+                Err(SymError::IoError(e)) => {
+                    skipped += 1;
+                    last_err = Some(format!("packet i/o error: {e}"));
+                }
+                Err(e) => {
+                    // Unsupported feature / limit / reset: cannot continue with this decoder.
+                    end_err = Some(e.to_string());
+                    truncated = true;
+                    break;
+                }
+            },
+            #[cfg(feature = "opus")]
+            Backend::Opus(st) => match st.decode(&packet) {
+                Ok(frames) => {
+                    got_audio = true;
+                    let n = channels.max(1) as usize;
+                    push_mono_interleaved(&mut out, frames, n);
+                }
+                Err(m) => {
+                    skipped += 1;
+                    last_err = Some(format!("libopus: {m}"));
+                }
+            },
+        }
+    }
+
+    if trim.skip > 0 {
+        out.drain(..trim.skip.min(out.len()));
+    }
+    if let Some(k) = trim.keep {
+        out.truncate(k);
+    }
+    if out.is_empty() {
+        let why = if packets_seen == 0 {
+            match end_err {
+                Some(e) => format!("no audio packets could be read ({e})"),
+                None => "the stream contains no audio packets".into(),
+            }
+        } else if skipped == packets_seen {
+            format!(
+                "all {skipped} packets failed to decode (last error: {})",
+                last_err.unwrap_or_default()
+            )
+        } else {
+            match end_err {
+                Some(e) => format!("stream ended before any samples were produced ({e})"),
+                None => "the decoder produced no samples".into(),
+            }
+        };
+        return Err(Error::NoAudio(why));
+    }
+    if rate == 0 {
+        return Err(Error::Corrupt("sample rate unknown".into()));
+    }
+    if let Some(l) = limit {
+        out.truncate(l);
+    }
+    // Corrupt float PCM can hold NaN/inf; librosa would reject such a buffer later
+    // (valid_audio), so zero them here and report how many.
+    let mut nonfinite = 0usize;
+    for x in out.iter_mut() {
+        if !x.is_finite() {
+            *x = 0.0;
+            nonfinite += 1;
+        }
+    }
+    Ok(Decoded {
+        samples: out,
+        sample_rate: rate,
+        channels,
+        format: format!("{container}/{codec}"),
+        truncated,
+        skipped_packets: skipped,
+        nonfinite_zeroed: nonfinite,
+    })
+}

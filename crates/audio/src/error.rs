@@ -1,0 +1,73 @@
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong reading, resampling or transforming audio.
+///
+/// Errors from a file are wrapped in [`Error::File`], so their message starts with the path.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the bytes failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The input has no bytes at all.
+    #[error("file is empty")]
+    Empty,
+    /// The bytes are not a container or codec this build can read.
+    #[error("not a recognised audio format ({0})")]
+    UnknownFormat(String),
+    /// A recognised container holding a codec this build cannot decode.
+    #[error("unsupported codec: {0}")]
+    UnsupportedCodec(String),
+    /// The container holds no audio track.
+    #[error("no audio track in the file")]
+    NoAudioTrack,
+    /// The stream is corrupt beyond recovery, or yielded no samples at all.
+    #[error("corrupt or unreadable audio: {0}")]
+    Corrupt(String),
+    /// The container was read but no audio samples could be decoded.
+    #[error("no audio could be decoded: {0}")]
+    NoAudio(String),
+    /// A third-party decoder panicked on this input (caught; a bug to report upstream).
+    #[error("the decoder crashed on this input: {0}")]
+    DecoderPanic(String),
+    /// A parameter (rate, ratio, FFT size...) is out of range.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    /// A buffer given to a planned transform has the wrong length.
+    #[error("buffer has {got} values, expected {expected}")]
+    BufferSize {
+        /// Length the plan needs.
+        expected: usize,
+        /// Length given.
+        got: usize,
+    },
+    /// An error about one file: the path, then what went wrong.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// Wraps this error with the file it concerns (once: an error that already names a file
+    /// is returned as it is).
+    pub fn in_file(self, path: &Path) -> Error {
+        match self {
+            e @ Error::File { .. } => e,
+            e => Error::File { path: path.to_path_buf(), source: Box::new(e) },
+        }
+    }
+
+    /// The underlying error, without the file name.
+    pub fn reason(&self) -> &Error {
+        match self {
+            Error::File { source, .. } => source.reason(),
+            e => e,
+        }
+    }
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,373 @@
+//! The planned runner of a [`PipelineConfig`]: FFT plan, window, mel filterbank, DCT matrix and
+//! resamplers are built once, scratch buffers are reused, and every clip after the first runs
+//! without reallocating.
+
+use std::sync::Arc;
+
+use emovox_audio::stft::{Stft, StftScratch};
+use emovox_audio::Resampler;
+
+use crate::mel::{power_to_db, Dct, MelFilterbank};
+use crate::pipeline::{Kind, PipelineConfig, HANDCRAFTED_NAMES};
+use crate::pitch::{PitchFrame, Yin};
+use crate::spectral;
+use crate::{Error, Result};
+
+/// A feature matrix: `frames` rows of `columns` values, row-major.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Features {
+    /// Rows (time frames; 1 for per-clip vectors).
+    pub frames: usize,
+    /// Values per row.
+    pub columns: usize,
+    /// `frames * columns` values, row-major: `values[t * columns + c]`.
+    pub values: Vec<f32>,
+}
+
+impl Features {
+    /// `[frames, columns]`.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.frames, self.columns]
+    }
+
+    /// Row `t`.
+    pub fn row(&self, t: usize) -> &[f32] {
+        &self.values[t * self.columns..(t + 1) * self.columns]
+    }
+}
+
+/// Reusable buffers; one set per extractor (so one per thread).
+#[derive(Debug, Clone)]
+struct Scratch {
+    stft: StftScratch,
+    frame_power: Vec<f32>,
+    resampled: Vec<f32>,
+    mel: Vec<f32>,
+    mfcc: Vec<f32>,
+    d1: Vec<f32>,
+    d2: Vec<f32>,
+    centroid: Vec<f32>,
+    rolloff: Vec<f32>,
+    zcr: Vec<f32>,
+    rms: Vec<f32>,
+    pitch: Vec<PitchFrame>,
+}
+
+/// Runs one pipeline over many clips. Clone it to give each worker thread its own scratch space
+/// (plans are shared).
+///
+/// ```
+/// use emovox_features::{Extractor, PipelineConfig};
+///
+/// let mut ex = Extractor::new(PipelineConfig::seed())?;
+/// let tone: Vec<f32> = (0..48_000 * 2).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
+/// let f = ex.process(&tone, 48_000)?;
+/// assert_eq!(f.shape(), [100, 13]);
+/// # Ok::<(), emovox_features::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    config: PipelineConfig,
+    stft: Stft,
+    mel: Arc<MelFilterbank>,
+    dct: Arc<Dct>,
+    yin: Option<Arc<Yin>>,
+    resamplers: Resamplers,
+    s: Scratch,
+}
+
+/// Resamplers planned so far, one per source rate. A clone starts empty (plans are per thread).
+#[derive(Debug, Default)]
+struct Resamplers(Vec<(u32, Resampler)>);
+
+impl Clone for Resamplers {
+    fn clone(&self) -> Self {
+        Resamplers::default()
+    }
+}
+
+impl Extractor {
+    /// Plans `config` (validating it first).
+    pub fn new(config: PipelineConfig) -> Result<Self> {
+        config.validate()?;
+        let sr = config.sample_rate as f32;
+        let stft = Stft::new(config.n_fft, config.hop)?;
+        let fmax = config.fmax.unwrap_or(sr / 2.0);
+        let mel = MelFilterbank::new(sr as f64, config.n_fft, config.n_mels, config.fmin as f64, fmax as f64);
+        let dct = Dct::new(config.n_mels, config.n_mfcc);
+        let yin = match config.kind {
+            Kind::Handcrafted => Some(Arc::new(
+                Yin::new(sr, config.n_fft, config.hop, 65.0, 500.0_f32.min(sr / 4.0)).ok_or_else(|| {
+                    Error::InvalidPipeline(format!("n_fft {} too short for pitch down to 65 Hz", config.n_fft))
+                })?,
+            )),
+            _ => None,
+        };
+        let s = Scratch {
+            stft: stft.scratch(),
+            frame_power: vec![0.0; stft.n_bins()],
+            resampled: Vec::new(),
+            mel: Vec::new(),
+            mfcc: Vec::new(),
+            d1: Vec::new(),
+            d2: Vec::new(),
+            centroid: Vec::new(),
+            rolloff: Vec::new(),
+            zcr: Vec::new(),
+            rms: Vec::new(),
+            pitch: Vec::new(),
+        };
+        Ok(Extractor { config, stft, mel: Arc::new(mel), dct: Arc::new(dct), yin, resamplers: Resamplers::default(), s })
+    }
+
+    /// The pipeline this extractor runs.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Computes the features of a mono clip at `rate` Hz.
+    pub fn process(&mut self, samples: &[f32], rate: u32) -> Result<Features> {
+        let mut out = Features::default();
+        self.process_into(samples, rate, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`process`](Self::process), writing into `out` to reuse its allocation.
+    pub fn process_into(&mut self, samples: &[f32], rate: u32, out: &mut Features) -> Result<()> {
+        if rate == 0 {
+            return Err(Error::InvalidInput("sample rate is 0".into()));
+        }
+        let (a, b) = match self.config.crop {
+            Some(c) => c.range(rate, samples.len()),
+            None => (0, samples.len()),
+        };
+        if a >= b {
+            let got = samples.len() as f64 / rate as f64;
+            return Err(Error::TooShort { expected: a as f64 / rate as f64, got });
+        }
+        let clip = &samples[a..b];
+        let target = self.config.sample_rate;
+        if rate == target {
+            return self.analyse(clip, out);
+        }
+        // Take the buffer out of `self` while `analyse` borrows it mutably.
+        let mut resampled = std::mem::take(&mut self.s.resampled);
+        let res = self.resample(clip, rate, &mut resampled).and_then(|()| self.analyse(&resampled, out));
+        self.s.resampled = resampled;
+        res
+    }
+
+    fn resample(&mut self, clip: &[f32], rate: u32, y: &mut Vec<f32>) -> Result<()> {
+        let target = self.config.sample_rate;
+        {
+            let cache = &mut self.resamplers.0;
+            let idx = match cache.iter().position(|(r, _)| *r == rate) {
+                Some(i) => i,
+                None => {
+                    cache.push((rate, Resampler::new(rate, target)?));
+                    cache.len() - 1
+                }
+            };
+            cache[idx].1.process(clip, y)?;
+        }
+        Ok(())
+    }
+
+    /// Features of `y`, already cropped and at the pipeline's rate.
+    fn analyse(&mut self, y: &[f32], out: &mut Features) -> Result<()> {
+        let target = self.config.sample_rate;
+        let n_mels = self.config.n_mels;
+        let want_mag = self.config.kind == Kind::Handcrafted;
+        let bin_hz = target as f32 / self.config.n_fft as f32;
+        // One STFT pass: mel power per frame (and centroid/roll-off from magnitudes if needed).
+        let frames = self.stft.n_frames(y.len());
+        {
+            let s = &mut self.s;
+            s.mel.clear();
+            s.mel.resize(frames * n_mels, 0.0);
+            s.centroid.clear();
+            s.rolloff.clear();
+            let mel = &self.mel;
+            let (mel_out, fp) = (&mut s.mel, &mut s.frame_power);
+            let (centroid, rolloff) = (&mut s.centroid, &mut s.rolloff);
+            self.stft.for_each_frame(y, &mut s.stft, |t, spec| {
+                for (p, c) in fp.iter_mut().zip(spec) {
+                    *p = c.norm_sqr();
+                }
+                mel.apply_frame(fp, &mut mel_out[t * n_mels..(t + 1) * n_mels]);
+                if want_mag {
+                    for p in fp.iter_mut() {
+                        *p = p.sqrt();
+                    }
+                    centroid.push(spectral::spectral_centroid(fp, bin_hz));
+                    rolloff.push(spectral::spectral_rolloff(fp, bin_hz, 0.85));
+                }
+            });
+        }
+        power_to_db(&mut self.s.mel, 1e-10, self.config.top_db);
+        let n_mfcc = self.config.n_mfcc;
+        if self.config.kind != Kind::LogMel {
+            let s = &mut self.s;
+            s.mfcc.clear();
+            s.mfcc.resize(frames * n_mfcc, 0.0);
+            for (m, c) in s.mel.chunks_exact(n_mels).zip(s.mfcc.chunks_exact_mut(n_mfcc)) {
+                self.dct.apply(m, c);
+            }
+        }
+        out.values.clear();
+        match self.config.kind {
+            Kind::Mfcc => {
+                out.columns = n_mfcc;
+                out.values.extend_from_slice(&self.s.mfcc);
+            }
+            Kind::LogMel => {
+                out.columns = n_mels;
+                out.values.extend_from_slice(&self.s.mel);
+            }
+            Kind::MfccDeltas => {
+                let s = &mut self.s;
+                spectral::delta(&s.mfcc, n_mfcc, 9, &mut s.d1);
+                spectral::delta(&s.d1, n_mfcc, 9, &mut s.d2);
+                out.columns = 3 * n_mfcc;
+                for t in 0..frames {
+                    for m in [&s.mfcc, &s.d1, &s.d2] {
+                        out.values.extend_from_slice(&m[t * n_mfcc..(t + 1) * n_mfcc]);
+                    }
+                }
+            }
+            Kind::Handcrafted => {
+                self.handcrafted(y, target, frames, &mut out.values);
+                out.columns = HANDCRAFTED_NAMES.len();
+                out.frames = 1;
+                return Ok(());
+            }
+        }
+        out.frames = frames;
+        if let Some(n) = self.config.frames {
+            out.values.resize(n * out.columns, 0.0);
+            out.frames = n;
+        }
+        Ok(())
+    }
+
+    fn handcrafted(&mut self, y: &[f32], sr: u32, frames: usize, v: &mut Vec<f32>) {
+        let (fl, hop) = (self.config.n_fft, self.config.hop);
+        let n_mfcc = self.config.n_mfcc;
+        let s = &mut self.s;
+        spectral::zero_crossing_rate(y, fl, hop, &mut s.zcr);
+        spectral::rms(y, fl, hop, &mut s.rms);
+        if let Some(yin) = &self.yin {
+            yin.process(y, &mut s.pitch);
+        }
+        for c in 0..13 {
+            let col = (c < n_mfcc).then(|| (0..frames).map(|t| s.mfcc[t * n_mfcc + c]));
+            v.push(col.map_or(0.0, |it| mean_std(it).0));
+        }
+        for c in 0..13 {
+            let col = (c < n_mfcc).then(|| (0..frames).map(|t| s.mfcc[t * n_mfcc + c]));
+            v.push(col.map_or(0.0, |it| mean_std(it).1));
+        }
+        let (m, sd) = mean_std(s.mel.iter().copied());
+        let (lo, hi) = min_max(s.mel.iter().copied());
+        v.extend([m, sd, lo, hi]);
+        let (m, sd) = mean_std(s.zcr.iter().copied());
+        v.extend([m, sd]);
+        let (m, sd) = mean_std(s.rms.iter().copied());
+        v.extend([m, sd, min_max(s.rms.iter().copied()).1]);
+        let (m, sd) = mean_std(s.centroid.iter().copied());
+        v.extend([m, sd]);
+        let (m, sd) = mean_std(s.rolloff.iter().copied());
+        v.extend([m, sd]);
+        let voiced = || s.pitch.iter().filter(|p| p.aperiodicity < 0.1).map(|p| p.f0);
+        let n_voiced = voiced().count();
+        let (m, sd) = mean_std(voiced());
+        let (lo, hi) = if n_voiced == 0 { (0.0, 0.0) } else { min_max(voiced()) };
+        let frac = n_voiced as f32 / s.pitch.len().max(1) as f32;
+        v.extend([m, sd, lo, hi, frac, y.len() as f32 / sr as f32]);
+    }
+}
+
+/// Mean and population standard deviation (numpy's default `ddof=0`); zeros when empty.
+fn mean_std(it: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
+    let (mut n, mut sum) = (0usize, 0.0f64);
+    for x in it.clone() {
+        n += 1;
+        sum += x as f64;
+    }
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = sum / n as f64;
+    let var = it.map(|x| (x as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+    (mean as f32, var.sqrt() as f32)
+}
+
+fn min_max(it: impl Iterator<Item = f32>) -> (f32, f32) {
+    let (lo, hi) = it.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if lo > hi {
+        (0.0, 0.0)
+    } else {
+        (lo, hi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(hz: f32, sr: u32, secs: f32) -> Vec<f32> {
+        let n = (sr as f32 * secs) as usize;
+        (0..n).map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / sr as f32).sin() * 0.5).collect()
+    }
+
+    #[test]
+    fn seed_pads_short_clips_to_100_frames() {
+        let mut ex = Extractor::new(PipelineConfig::seed()).unwrap();
+        let f = ex.process(&tone(300.0, 16000, 1.0), 16000).unwrap();
+        assert_eq!(f.shape(), [100, 13]);
+        // 0.6 s kept -> 1 + 9600/512 = 19 frames of data, then zeros.
+        assert!(f.row(18).iter().any(|&v| v != 0.0));
+        assert!(f.row(19).iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn clip_shorter_than_crop_start_is_an_error() {
+        let mut ex = Extractor::new(PipelineConfig::seed()).unwrap();
+        let e = ex.process(&tone(300.0, 16000, 0.3), 16000).unwrap_err();
+        assert!(matches!(e, Error::TooShort { .. }), "{e}");
+        assert!(e.to_string().contains("0.30 s"), "{e}");
+    }
+
+    #[test]
+    fn reuse_gives_identical_results() {
+        let mut ex = Extractor::new("mfcc-deltas".parse().unwrap()).unwrap();
+        let a = ex.process(&tone(440.0, 22050, 0.8), 22050).unwrap();
+        let _ = ex.process(&tone(200.0, 16000, 1.3), 16000).unwrap();
+        let b = ex.process(&tone(440.0, 22050, 0.8), 22050).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.columns, 39);
+    }
+
+    #[test]
+    fn handcrafted_vector_describes_a_tone() {
+        let mut ex = Extractor::new("handcrafted".parse().unwrap()).unwrap();
+        let f = ex.process(&tone(220.0, 16000, 1.0), 16000).unwrap();
+        assert_eq!(f.shape(), [1, HANDCRAFTED_NAMES.len()]);
+        let get = |name: &str| f.values[HANDCRAFTED_NAMES.iter().position(|n| *n == name).unwrap()];
+        assert!((get("f0_mean") - 220.0).abs() < 2.0, "f0 {}", get("f0_mean"));
+        assert!(get("voiced_fraction") > 0.7);
+        assert!((get("centroid_mean") - 220.0).abs() < 60.0, "centroid {}", get("centroid_mean"));
+        assert!((get("duration_s") - 1.0).abs() < 1e-6);
+        // ZCR of a 220 Hz tone at 16 kHz: 440 crossings/s -> 0.0275 per sample.
+        assert!((get("zcr_mean") - 0.0275).abs() < 0.004, "zcr {}", get("zcr_mean"));
+    }
+
+    #[test]
+    fn logmel_top_db_floor() {
+        let mut ex = Extractor::new("logmel".parse().unwrap()).unwrap();
+        let f = ex.process(&tone(1000.0, 16000, 0.5), 16000).unwrap();
+        let max = f.values.iter().cloned().fold(f32::MIN, f32::max);
+        let min = f.values.iter().cloned().fold(f32::MAX, f32::min);
+        assert!(max - min <= 80.0 + 1e-3);
+    }
+}

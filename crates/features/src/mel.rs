@@ -1,0 +1,274 @@
+//! Mel scale, the mel filterbank, `power_to_db` and the DCT, as librosa 0.11 builds them.
+//!
+//! Construction follows `librosa.filters.mel` (Slaney mel scale, Slaney area normalisation, fmin 0,
+//! fmax sr/2 by default) step for step in f64, then stores the weights as f32, as librosa does.
+//! Application is sparse: each triangle touches only the FFT bins between its two neighbours, so a
+//! 128-band filterbank over 1025 bins costs about 2 multiply-adds per bin instead of 128.
+
+/// Hz to mels on the Slaney scale (linear below 1 kHz, logarithmic above), librosa `hz_to_mel`.
+pub fn hz_to_mel(hz: f64) -> f64 {
+    const F_SP: f64 = 200.0 / 3.0;
+    const MIN_LOG_HZ: f64 = 1000.0;
+    let min_log_mel = MIN_LOG_HZ / F_SP;
+    let logstep = 6.4f64.ln() / 27.0;
+    if hz >= MIN_LOG_HZ {
+        min_log_mel + (hz / MIN_LOG_HZ).ln() / logstep
+    } else {
+        hz / F_SP
+    }
+}
+
+/// Mels to Hz on the Slaney scale, librosa `mel_to_hz`.
+pub fn mel_to_hz(mel: f64) -> f64 {
+    const F_SP: f64 = 200.0 / 3.0;
+    const MIN_LOG_HZ: f64 = 1000.0;
+    let min_log_mel = MIN_LOG_HZ / F_SP;
+    let logstep = 6.4f64.ln() / 27.0;
+    if mel >= min_log_mel {
+        MIN_LOG_HZ * (logstep * (mel - min_log_mel)).exp()
+    } else {
+        F_SP * mel
+    }
+}
+
+/// `n` values evenly spaced from `a` to `b` inclusive, computed as `numpy.linspace` does.
+fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
+    if n == 1 {
+        return vec![a];
+    }
+    let step = (b - a) / (n - 1) as f64;
+    let mut v: Vec<f64> = (0..n).map(|i| a + i as f64 * step).collect();
+    if let Some(last) = v.last_mut() {
+        *last = b;
+    }
+    v
+}
+
+/// Centre frequencies (Hz) of `n` mel bands from `fmin` to `fmax`, librosa `mel_frequencies`.
+pub fn mel_frequencies(n: usize, fmin: f64, fmax: f64) -> Vec<f64> {
+    linspace(hz_to_mel(fmin), hz_to_mel(fmax), n).into_iter().map(mel_to_hz).collect()
+}
+
+/// One triangular band: weights for bins `start .. start + weights.len()`.
+#[derive(Debug, Clone, PartialEq)]
+struct Band {
+    start: usize,
+    weights: Vec<f32>,
+}
+
+/// A mel filterbank, stored sparsely, built once and applied to every frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MelFilterbank {
+    n_bins: usize,
+    bands: Vec<Band>,
+}
+
+impl MelFilterbank {
+    /// Builds `n_mels` Slaney-normalised triangles over the `n_fft / 2 + 1` bins of an `n_fft`-point
+    /// FFT at `sample_rate`, covering `fmin ..= fmax` Hz (librosa `filters.mel`, `htk=False`,
+    /// `norm="slaney"`).
+    pub fn new(sample_rate: f64, n_fft: usize, n_mels: usize, fmin: f64, fmax: f64) -> Self {
+        let n_bins = n_fft / 2 + 1;
+        // numpy.fft.rfftfreq(n_fft, 1/sr)
+        let val = 1.0 / (n_fft as f64 * (1.0 / sample_rate));
+        let fftfreqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * val).collect();
+        let mel_f = mel_frequencies(n_mels + 2, fmin, fmax);
+        let bands = (0..n_mels)
+            .map(|i| {
+                let (lo, mid, hi) = (mel_f[i], mel_f[i + 1], mel_f[i + 2]);
+                let enorm = 2.0 / (hi - lo);
+                let dense: Vec<f32> = fftfreqs
+                    .iter()
+                    .map(|&f| {
+                        let lower = -(lo - f) / (mid - lo);
+                        let upper = (hi - f) / (hi - mid);
+                        // Cast to f32 first, then normalise: librosa stores the triangle in its f32
+                        // array before `weights *= enorm`.
+                        let w = lower.min(upper).max(0.0) as f32;
+                        (w as f64 * enorm) as f32
+                    })
+                    .collect();
+                let start = dense.iter().position(|&w| w != 0.0).unwrap_or(0);
+                let end = dense.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
+                Band { start, weights: dense[start..end].to_vec() }
+            })
+            .collect();
+        MelFilterbank { n_bins, bands }
+    }
+
+    /// Number of mel bands.
+    pub fn n_mels(&self) -> usize {
+        self.bands.len()
+    }
+
+    /// Number of FFT bins each frame must have.
+    pub fn n_bins(&self) -> usize {
+        self.n_bins
+    }
+
+    /// The dense `n_mels x n_bins` weight matrix, row-major (librosa's `mel_basis`).
+    pub fn to_dense(&self) -> Vec<f32> {
+        let mut m = vec![0.0; self.n_mels() * self.n_bins];
+        for (i, b) in self.bands.iter().enumerate() {
+            let row = &mut m[i * self.n_bins + b.start..][..b.weights.len()];
+            row.copy_from_slice(&b.weights);
+        }
+        m
+    }
+
+    /// Applies the filterbank to one frame of `n_bins` spectrum values, writing `n_mels` values.
+    pub fn apply_frame(&self, frame: &[f32], out: &mut [f32]) {
+        for (o, b) in out.iter_mut().zip(&self.bands) {
+            let bins = &frame[b.start..b.start + b.weights.len()];
+            *o = bins.iter().zip(&b.weights).map(|(x, w)| x * w).sum();
+        }
+    }
+
+    /// Applies the filterbank to a frame-major spectrogram (`frames x n_bins`), writing a
+    /// frame-major mel spectrogram (`frames x n_mels`) into `out` (resized).
+    pub fn apply(&self, spec: &[f32], out: &mut Vec<f32>) {
+        let frames = spec.len() / self.n_bins;
+        let m = self.n_mels();
+        out.clear();
+        out.resize(frames * m, 0.0);
+        for (f, o) in spec.chunks_exact(self.n_bins).zip(out.chunks_exact_mut(m)) {
+            self.apply_frame(f, o);
+        }
+    }
+}
+
+/// librosa `power_to_db(S, ref=1.0, amin=1e-10, top_db)` in place: `10 log10(max(S, amin))`, then,
+/// if `top_db` is set, everything below `max - top_db` over the *whole* array is raised to it.
+pub fn power_to_db(s: &mut [f32], amin: f32, top_db: Option<f32>) {
+    let mut max = f32::NEG_INFINITY;
+    for v in s.iter_mut() {
+        *v = 10.0 * v.max(amin).log10();
+        max = max.max(*v);
+    }
+    if let Some(top) = top_db {
+        let floor = max - top;
+        for v in s.iter_mut() {
+            *v = v.max(floor);
+        }
+    }
+}
+
+/// An orthonormal DCT-II truncated to its first `n_out` coefficients (scipy
+/// `dct(x, type=2, norm="ortho")[:n_out]`), as a precomputed `n_out x n_in` matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dct {
+    n_in: usize,
+    n_out: usize,
+    matrix: Vec<f32>,
+}
+
+impl Dct {
+    /// Plans a DCT-II of `n_in` points keeping `n_out` coefficients.
+    pub fn new(n_in: usize, n_out: usize) -> Self {
+        let n = n_in as f64;
+        let mut matrix = Vec::with_capacity(n_out * n_in);
+        for k in 0..n_out {
+            let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
+            for i in 0..n_in {
+                let c = (std::f64::consts::PI * k as f64 * (2 * i + 1) as f64 / (2.0 * n)).cos();
+                matrix.push((scale * c) as f32);
+            }
+        }
+        Dct { n_in, n_out, matrix }
+    }
+
+    /// Input length.
+    pub fn n_in(&self) -> usize {
+        self.n_in
+    }
+
+    /// Number of coefficients produced.
+    pub fn n_out(&self) -> usize {
+        self.n_out
+    }
+
+    /// Transforms one vector of `n_in` values into `n_out` coefficients.
+    pub fn apply(&self, x: &[f32], out: &mut [f32]) {
+        for (o, row) in out.iter_mut().zip(self.matrix.chunks_exact(self.n_in)) {
+            // Accumulate in f64: 128 terms of mixed sign in dB.
+            *o = row.iter().zip(x).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>() as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slaney_scale_round_trips() {
+        for hz in [0.0, 100.0, 999.0, 1000.0, 4000.0, 8000.0] {
+            assert!((mel_to_hz(hz_to_mel(hz)) - hz).abs() < 1e-9);
+        }
+        assert_eq!(hz_to_mel(1000.0), 15.0);
+        assert!((hz_to_mel(200.0) - 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn linspace_matches_numpy_endpoints() {
+        assert_eq!(linspace(0.0, 1.0, 5), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(linspace(2.0, 3.0, 1), vec![2.0]);
+    }
+
+    #[test]
+    fn filterbank_matches_librosa_small_case() {
+        // librosa.filters.mel(sr=16000, n_fft=16, n_mels=4)
+        let want: [[f32; 9]; 4] = [
+            [0.0, 6.0509576e-04, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 7.3521357e-04, 3.3586149e-04, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 4.6726404e-04, 4.2571520e-04, 9.6809999e-05, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 1.2267499e-04, 2.9922882e-04, 2.8431835e-04, 1.8954556e-04, 9.4772782e-05, 0.0],
+        ];
+        let fb = MelFilterbank::new(16000.0, 16, 4, 0.0, 8000.0);
+        let dense = fb.to_dense();
+        for (i, row) in want.iter().enumerate() {
+            for (k, &w) in row.iter().enumerate() {
+                let got = dense[i * 9 + k];
+                assert!((got - w).abs() <= 1e-6 * w.abs().max(1e-3), "[{i},{k}] {got} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_apply_equals_dense_product() {
+        let fb = MelFilterbank::new(16000.0, 64, 10, 0.0, 8000.0);
+        let dense = fb.to_dense();
+        let frame: Vec<f32> = (0..33).map(|k| (k as f32 * 0.37).sin().abs()).collect();
+        let mut out = vec![0.0; 10];
+        fb.apply_frame(&frame, &mut out);
+        for (i, o) in out.iter().enumerate() {
+            let want: f32 = (0..33).map(|k| dense[i * 33 + k] * frame[k]).sum();
+            assert!((o - want).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn power_to_db_clips_globally() {
+        let mut s = [1.0, 1e-3, 1e-12, 0.0];
+        power_to_db(&mut s, 1e-10, Some(80.0));
+        assert_eq!(s[0], 0.0);
+        assert!((s[1] + 30.0).abs() < 1e-4);
+        assert_eq!(s[2], -80.0);
+        assert_eq!(s[3], -80.0);
+        let mut t = [1e-12f32];
+        power_to_db(&mut t, 1e-10, None);
+        assert!((t[0] + 100.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn dct_ortho_matches_scipy() {
+        // scipy.fft.dct([1, 2, 3, 4], type=2, norm="ortho")
+        let want = [5.0, -2.2304425, 0.0, -0.15851267];
+        let d = Dct::new(4, 4);
+        let mut out = [0.0; 4];
+        d.apply(&[1.0, 2.0, 3.0, 4.0], &mut out);
+        for (a, b) in out.iter().zip(want) {
+            assert!((a - b).abs() < 1e-5, "{out:?}");
+        }
+    }
+}

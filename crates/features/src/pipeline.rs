@@ -1,0 +1,338 @@
+//! Named feature pipelines: what to compute from a clip, as one value that can be parsed from the
+//! command line, printed, and saved with a model.
+//!
+//! A pipeline spec is a preset name optionally followed by `:key=value,...` overrides, e.g.
+//! `seed`, `mfcc:n_mfcc=20,frames=200`, `logmel:n_mels=64`. [`PipelineConfig`]'s `Display` prints
+//! the canonical spec (preset plus the keys that differ from it), so `parse(display(c)) == c`.
+//!
+//! | preset | output shape | what |
+//! |---|---|---|
+//! | `seed` | 100 x 13 | the original project: crop 0.4-1.9 s, 16 kHz, MFCC (n_fft 2048, hop 512), padded/truncated to 100 frames |
+//! | `mfcc` | frames x 13 | the whole clip at 16 kHz, MFCC |
+//! | `mfcc-deltas` | frames x 39 | MFCC, deltas and delta-deltas (width 9) |
+//! | `logmel` | frames x 128 | `power_to_db` of the mel power spectrogram |
+//! | `handcrafted` | 1 x 45 | per-clip statistics: MFCC mean/std, log-mel mean/std/min/max, ZCR, RMS, centroid, roll-off, pitch |
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// What a pipeline computes per frame (or per clip).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// MFCC, frames x `n_mfcc`.
+    Mfcc,
+    /// MFCC with first and second deltas, frames x `3 n_mfcc`.
+    MfccDeltas,
+    /// Log-power mel spectrogram in dB, frames x `n_mels`.
+    LogMel,
+    /// One vector of per-clip statistics of hand-crafted features, 1 x [`HANDCRAFTED_NAMES`].
+    Handcrafted,
+}
+
+/// Column names of the `handcrafted` vector, in order.
+pub const HANDCRAFTED_NAMES: [&str; 45] = [
+    "mfcc1_mean", "mfcc2_mean", "mfcc3_mean", "mfcc4_mean", "mfcc5_mean", "mfcc6_mean",
+    "mfcc7_mean", "mfcc8_mean", "mfcc9_mean", "mfcc10_mean", "mfcc11_mean", "mfcc12_mean",
+    "mfcc13_mean", "mfcc1_std", "mfcc2_std", "mfcc3_std", "mfcc4_std", "mfcc5_std", "mfcc6_std",
+    "mfcc7_std", "mfcc8_std", "mfcc9_std", "mfcc10_std", "mfcc11_std", "mfcc12_std", "mfcc13_std",
+    "mel_db_mean", "mel_db_std", "mel_db_min", "mel_db_max", "zcr_mean", "zcr_std", "rms_mean",
+    "rms_std", "rms_max", "centroid_mean", "centroid_std", "rolloff_mean", "rolloff_std",
+    "f0_mean", "f0_std", "f0_min", "f0_max", "voiced_fraction", "duration_s",
+];
+
+/// A time window of the clip to keep, in seconds from its start (librosa `load(offset, duration)`
+/// semantics: `round(start * sr)` samples skipped, `round((end - start) * sr)` kept).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Crop {
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+}
+
+impl Crop {
+    /// The sample range `[start, end)` this crop keeps from a clip of `len` samples at `rate`.
+    pub fn range(&self, rate: u32, len: usize) -> (usize, usize) {
+        let sr = rate as f64;
+        let start = (self.start * sr).round() as usize;
+        let end = start + ((self.end - self.start) * sr).round() as usize;
+        (start.min(len), end.min(len))
+    }
+}
+
+/// Every parameter of a feature pipeline. Build one with [`PipelineConfig::preset`] or parse a
+/// spec string; defaults are librosa's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineConfig {
+    /// The preset this config started from (`seed`, `mfcc`, ...).
+    pub preset: String,
+    /// What is computed.
+    pub kind: Kind,
+    /// Rate every clip is resampled to before analysis. Default 16000.
+    pub sample_rate: u32,
+    /// Part of the clip analysed. Default: the whole clip (`seed`: 0.4-1.9 s).
+    pub crop: Option<Crop>,
+    /// FFT size. Default 2048.
+    pub n_fft: usize,
+    /// Hop between frames. Default 512.
+    pub hop: usize,
+    /// Mel bands. Default 128.
+    pub n_mels: usize,
+    /// MFCC coefficients. Default 13.
+    pub n_mfcc: usize,
+    /// Lowest mel frequency, Hz. Default 0.
+    pub fmin: f32,
+    /// Highest mel frequency, Hz. Default: `sample_rate / 2`.
+    pub fmax: Option<f32>,
+    /// `power_to_db` dynamic range. Default 80 dB.
+    pub top_db: Option<f32>,
+    /// Pad with zeros or truncate to this many frames. Default: keep all (`seed`: 100).
+    pub frames: Option<usize>,
+}
+
+impl PipelineConfig {
+    /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`.
+    pub const PRESETS: [&'static str; 5] = ["seed", "mfcc", "mfcc-deltas", "logmel", "handcrafted"];
+
+    /// A named preset, or `None` for an unknown name.
+    pub fn preset(name: &str) -> Option<Self> {
+        let base = |kind| PipelineConfig {
+            preset: name.to_string(),
+            kind,
+            sample_rate: 16_000,
+            crop: None,
+            n_fft: 2048,
+            hop: 512,
+            n_mels: 128,
+            n_mfcc: 13,
+            fmin: 0.0,
+            fmax: None,
+            top_db: Some(80.0),
+            frames: None,
+        };
+        Some(match name {
+            "seed" => PipelineConfig {
+                crop: Some(Crop { start: 0.4, end: 1.9 }),
+                frames: Some(100),
+                ..base(Kind::Mfcc)
+            },
+            "mfcc" => base(Kind::Mfcc),
+            "mfcc-deltas" => base(Kind::MfccDeltas),
+            "logmel" => base(Kind::LogMel),
+            "handcrafted" => base(Kind::Handcrafted),
+            _ => return None,
+        })
+    }
+
+    /// The seed pipeline of the original project.
+    pub fn seed() -> Self {
+        // "seed" is in PRESETS; the fallback is never taken.
+        Self::preset("seed").unwrap_or_else(|| unreachable!())
+    }
+
+    /// Number of values per frame (columns of the output).
+    pub fn n_columns(&self) -> usize {
+        match self.kind {
+            Kind::Mfcc => self.n_mfcc,
+            Kind::MfccDeltas => 3 * self.n_mfcc,
+            Kind::LogMel => self.n_mels,
+            Kind::Handcrafted => HANDCRAFTED_NAMES.len(),
+        }
+    }
+
+    /// The longest part of a clip this pipeline reads, in seconds (a decoder can stop there).
+    pub fn max_duration(&self) -> Option<f64> {
+        self.crop.map(|c| c.end)
+    }
+
+    /// Checks parameters are usable together.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidPipeline(m));
+        if self.sample_rate < 1000 {
+            return bad(format!("sample_rate must be >= 1000 Hz, got {}", self.sample_rate));
+        }
+        if self.n_fft < 16 || self.n_fft % 2 != 0 {
+            return bad(format!("n_fft must be even and >= 16, got {}", self.n_fft));
+        }
+        if self.hop == 0 {
+            return bad("hop must be >= 1".into());
+        }
+        if self.n_mels == 0 || self.n_mfcc == 0 || self.n_mfcc > self.n_mels {
+            return bad(format!("need 1 <= n_mfcc ({}) <= n_mels ({})", self.n_mfcc, self.n_mels));
+        }
+        let nyq = self.sample_rate as f32 / 2.0;
+        let fmax = self.fmax.unwrap_or(nyq);
+        if !(self.fmin >= 0.0 && fmax > self.fmin && fmax <= nyq) {
+            return bad(format!("need 0 <= fmin ({}) < fmax ({fmax}) <= sr/2 ({nyq})", self.fmin));
+        }
+        if let Some(c) = self.crop {
+            if !(c.start >= 0.0 && c.end > c.start && c.end.is_finite()) {
+                return bad(format!("crop must be START-END with 0 <= START < END, got {}-{}", c.start, c.end));
+            }
+        }
+        if self.frames == Some(0) {
+            return bad("frames must be >= 1".into());
+        }
+        if matches!(self.top_db, Some(t) if !(t >= 0.0)) {
+            return bad("top_db must be >= 0".into());
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let bad = || Error::InvalidPipeline(format!("bad value for `{key}`: `{value}`"));
+        let none = matches!(value, "none" | "off");
+        fn num<T: FromStr>(v: &str, e: impl Fn() -> Error) -> Result<T> {
+            v.parse().map_err(|_| e())
+        }
+        match key {
+            "sr" | "sample_rate" => self.sample_rate = num(value, bad)?,
+            "n_fft" => self.n_fft = num(value, bad)?,
+            "hop" | "hop_length" => self.hop = num(value, bad)?,
+            "n_mels" => self.n_mels = num(value, bad)?,
+            "n_mfcc" => self.n_mfcc = num(value, bad)?,
+            "fmin" => self.fmin = num(value, bad)?,
+            "fmax" => self.fmax = if none { None } else { Some(num(value, bad)?) },
+            "top_db" => self.top_db = if none { None } else { Some(num(value, bad)?) },
+            "frames" => self.frames = if none { None } else { Some(num(value, bad)?) },
+            "crop" => {
+                self.crop = if none {
+                    None
+                } else {
+                    let (a, b) = value.split_once('-').ok_or_else(bad)?;
+                    Some(Crop { start: num(a, bad)?, end: num(b, bad)? })
+                }
+            }
+            _ => {
+                return Err(Error::InvalidPipeline(format!(
+                    "unknown parameter `{key}` (known: sr, crop, n_fft, hop, n_mels, n_mfcc, fmin, fmax, top_db, frames)"
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for PipelineConfig {
+    type Err = Error;
+
+    /// Parses `preset[:key=value,...]`.
+    fn from_str(spec: &str) -> Result<Self> {
+        let (name, params) = spec.split_once(':').unwrap_or((spec, ""));
+        let mut c = PipelineConfig::preset(name.trim()).ok_or_else(|| {
+            Error::InvalidPipeline(format!(
+                "unknown pipeline `{name}` (known: {})",
+                PipelineConfig::PRESETS.join(", ")
+            ))
+        })?;
+        for kv in params.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| Error::InvalidPipeline(format!("expected key=value, got `{kv}`")))?;
+            c.set(k.trim(), v.trim())?;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+impl fmt::Display for PipelineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.preset)?;
+        let Some(base) = PipelineConfig::preset(&self.preset) else { return Ok(()) };
+        let opt = |v: Option<f32>| v.map_or("none".to_string(), |x| x.to_string());
+        let mut parts = Vec::new();
+        if self.sample_rate != base.sample_rate {
+            parts.push(format!("sr={}", self.sample_rate));
+        }
+        if self.crop != base.crop {
+            parts.push(match self.crop {
+                Some(c) => format!("crop={}-{}", c.start, c.end),
+                None => "crop=none".into(),
+            });
+        }
+        for (k, a, b) in [
+            ("n_fft", self.n_fft, base.n_fft),
+            ("hop", self.hop, base.hop),
+            ("n_mels", self.n_mels, base.n_mels),
+            ("n_mfcc", self.n_mfcc, base.n_mfcc),
+        ] {
+            if a != b {
+                parts.push(format!("{k}={a}"));
+            }
+        }
+        if self.fmin != base.fmin {
+            parts.push(format!("fmin={}", self.fmin));
+        }
+        if self.fmax != base.fmax {
+            parts.push(format!("fmax={}", opt(self.fmax)));
+        }
+        if self.top_db != base.top_db {
+            parts.push(format!("top_db={}", opt(self.top_db)));
+        }
+        if self.frames != base.frames {
+            parts.push(format!("frames={}", self.frames.map_or("none".into(), |n| n.to_string())));
+        }
+        if !parts.is_empty() {
+            write!(f, ":{}", parts.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_preset_is_the_original() {
+        let s = PipelineConfig::seed();
+        assert_eq!(s.kind, Kind::Mfcc);
+        assert_eq!((s.sample_rate, s.n_fft, s.hop, s.n_mels, s.n_mfcc), (16000, 2048, 512, 128, 13));
+        assert_eq!(s.crop, Some(Crop { start: 0.4, end: 1.9 }));
+        assert_eq!(s.frames, Some(100));
+        assert_eq!(s.to_string(), "seed");
+        assert_eq!(s.max_duration(), Some(1.9));
+    }
+
+    #[test]
+    fn spec_round_trips() {
+        for spec in ["mfcc:n_mfcc=20,frames=200", "logmel:sr=22050,n_mels=64,top_db=none", "seed:crop=none"] {
+            let c: PipelineConfig = spec.parse().unwrap();
+            assert_eq!(c.to_string(), spec);
+            assert_eq!(c.to_string().parse::<PipelineConfig>().unwrap(), c);
+        }
+    }
+
+    #[test]
+    fn bad_specs_say_why() {
+        let e = "nope".parse::<PipelineConfig>().unwrap_err().to_string();
+        assert!(e.contains("unknown pipeline `nope`") && e.contains("seed"), "{e}");
+        let e = "mfcc:n_fft=abc".parse::<PipelineConfig>().unwrap_err().to_string();
+        assert!(e.contains("n_fft"), "{e}");
+        let e = "mfcc:wat=1".parse::<PipelineConfig>().unwrap_err().to_string();
+        assert!(e.contains("unknown parameter `wat`"), "{e}");
+        assert!("mfcc:n_mfcc=200".parse::<PipelineConfig>().is_err());
+        assert!("mfcc:fmax=9000".parse::<PipelineConfig>().is_err());
+        assert!("mfcc:crop=2-1".parse::<PipelineConfig>().is_err());
+    }
+
+    #[test]
+    fn crop_uses_librosa_load_rounding() {
+        let c = Crop { start: 0.4, end: 1.9 };
+        assert_eq!(c.range(48000, 200_000), (19200, 91200));
+        assert_eq!(c.range(24414, 200_000), (9766, 9766 + 36621));
+        assert_eq!(c.range(16000, 10_000), (6400, 10_000));
+    }
+
+    #[test]
+    fn columns_per_kind() {
+        let p = |s: &str| s.parse::<PipelineConfig>().unwrap().n_columns();
+        assert_eq!((p("seed"), p("mfcc-deltas"), p("logmel"), p("handcrafted")), (13, 39, 128, 45));
+    }
+}
