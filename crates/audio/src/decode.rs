@@ -59,6 +59,17 @@ impl Decoded {
     pub fn duration(&self) -> f64 {
         self.samples.len() as f64 / self.sample_rate as f64
     }
+
+    /// Largest absolute sample value.
+    pub fn peak(&self) -> f32 {
+        self.samples.iter().fold(0.0, |m, v| m.max(v.abs()))
+    }
+
+    /// Root mean square of all samples.
+    pub fn rms(&self) -> f32 {
+        let sum: f64 = self.samples.iter().map(|&v| v as f64 * v as f64).sum();
+        (sum / self.samples.len().max(1) as f64).sqrt() as f32
+    }
 }
 
 /// How to decode.

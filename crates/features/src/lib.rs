@@ -12,7 +12,7 @@
 //! ```
 //! use emovox_features::{Extractor, PipelineConfig};
 //!
-//! // The original project's preprocessing: crop 0.4-1.9 s, 16 kHz, 13 MFCC, 100 frames.
+//! // The original project's preprocessing: crop 0.4 s + 1.5 s, 16 kHz, 13 MFCC, 100 frames.
 //! let mut ex = Extractor::new(PipelineConfig::seed())?;
 //! let clip: Vec<f32> = (0..44_100 * 2).map(|i| (i as f32 * 0.02).sin() * 0.2).collect();
 //! let mfcc = ex.process(&clip, 44_100)?;

@@ -7,7 +7,7 @@
 //!
 //! | preset | output shape | what |
 //! |---|---|---|
-//! | `seed` | 100 x 13 | the original project: crop 0.4-1.9 s, 16 kHz, MFCC (n_fft 2048, hop 512), padded/truncated to 100 frames |
+//! | `seed` | 100 x 13 | the original project: crop 0.4 s + 1.5 s, 16 kHz, MFCC (n_fft 2048, hop 512), padded/truncated to 100 frames |
 //! | `mfcc` | frames x 13 | the whole clip at 16 kHz, MFCC |
 //! | `mfcc-deltas` | frames x 39 | MFCC, deltas and delta-deltas (width 9) |
 //! | `logmel` | frames x 128 | `power_to_db` of the mel power spectrogram |
@@ -45,23 +45,29 @@ pub const HANDCRAFTED_NAMES: [&str; 45] = [
     "f0_mean", "f0_std", "f0_min", "f0_max", "voiced_fraction", "duration_s",
 ];
 
-/// A time window of the clip to keep, in seconds from its start (librosa `load(offset, duration)`
-/// semantics: `round(start * sr)` samples skipped, `round((end - start) * sr)` kept).
+/// A time window of the clip to keep, as `librosa.load(offset=..., duration=...)` reads it:
+/// `int(offset * sr)` samples skipped, then `int(duration * sr)` kept. Spec syntax:
+/// `crop=OFFSET+DURATION` (seconds), e.g. `crop=0.4+1.5`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Crop {
-    /// Start, seconds.
-    pub start: f64,
-    /// End, seconds.
-    pub end: f64,
+    /// Seconds skipped at the start.
+    pub offset: f64,
+    /// Seconds kept.
+    pub duration: f64,
 }
 
 impl Crop {
     /// The sample range `[start, end)` this crop keeps from a clip of `len` samples at `rate`.
     pub fn range(&self, rate: u32, len: usize) -> (usize, usize) {
         let sr = rate as f64;
-        let start = (self.start * sr).round() as usize;
-        let end = start + ((self.end - self.start) * sr).round() as usize;
+        let start = (self.offset * sr) as usize;
+        let end = start + (self.duration * sr) as usize;
         (start.min(len), end.min(len))
+    }
+
+    /// Where the crop ends, in seconds.
+    pub fn end(&self) -> f64 {
+        self.offset + self.duration
     }
 }
 
@@ -117,7 +123,7 @@ impl PipelineConfig {
         };
         Some(match name {
             "seed" => PipelineConfig {
-                crop: Some(Crop { start: 0.4, end: 1.9 }),
+                crop: Some(Crop { offset: 0.4, duration: 1.5 }),
                 frames: Some(100),
                 ..base(Kind::Mfcc)
             },
@@ -147,7 +153,7 @@ impl PipelineConfig {
 
     /// The longest part of a clip this pipeline reads, in seconds (a decoder can stop there).
     pub fn max_duration(&self) -> Option<f64> {
-        self.crop.map(|c| c.end)
+        self.crop.map(|c| c.end())
     }
 
     /// Checks parameters are usable together.
@@ -171,8 +177,8 @@ impl PipelineConfig {
             return bad(format!("need 0 <= fmin ({}) < fmax ({fmax}) <= sr/2 ({nyq})", self.fmin));
         }
         if let Some(c) = self.crop {
-            if !(c.start >= 0.0 && c.end > c.start && c.end.is_finite()) {
-                return bad(format!("crop must be START-END with 0 <= START < END, got {}-{}", c.start, c.end));
+            if !(c.offset >= 0.0 && c.duration > 0.0 && c.end().is_finite()) {
+                return bad(format!("crop must be OFFSET+DURATION with OFFSET >= 0 and DURATION > 0, got {}+{}", c.offset, c.duration));
             }
         }
         if self.frames == Some(0) {
@@ -204,8 +210,8 @@ impl PipelineConfig {
                 self.crop = if none {
                     None
                 } else {
-                    let (a, b) = value.split_once('-').ok_or_else(bad)?;
-                    Some(Crop { start: num(a, bad)?, end: num(b, bad)? })
+                    let (a, b) = value.split_once('+').ok_or_else(bad)?;
+                    Some(Crop { offset: num(a, bad)?, duration: num(b, bad)? })
                 }
             }
             _ => {
@@ -252,7 +258,7 @@ impl fmt::Display for PipelineConfig {
         }
         if self.crop != base.crop {
             parts.push(match self.crop {
-                Some(c) => format!("crop={}-{}", c.start, c.end),
+                Some(c) => format!("crop={}+{}", c.offset, c.duration),
                 None => "crop=none".into(),
             });
         }
@@ -294,7 +300,7 @@ mod tests {
         let s = PipelineConfig::seed();
         assert_eq!(s.kind, Kind::Mfcc);
         assert_eq!((s.sample_rate, s.n_fft, s.hop, s.n_mels, s.n_mfcc), (16000, 2048, 512, 128, 13));
-        assert_eq!(s.crop, Some(Crop { start: 0.4, end: 1.9 }));
+        assert_eq!(s.crop, Some(Crop { offset: 0.4, duration: 1.5 }));
         assert_eq!(s.frames, Some(100));
         assert_eq!(s.to_string(), "seed");
         assert_eq!(s.max_duration(), Some(1.9));
@@ -302,7 +308,7 @@ mod tests {
 
     #[test]
     fn spec_round_trips() {
-        for spec in ["mfcc:n_mfcc=20,frames=200", "logmel:sr=22050,n_mels=64,top_db=none", "seed:crop=none"] {
+        for spec in ["mfcc:n_mfcc=20,frames=200", "logmel:sr=22050,n_mels=64,top_db=none", "seed:crop=none", "mfcc:crop=0.5+2"] {
             let c: PipelineConfig = spec.parse().unwrap();
             assert_eq!(c.to_string(), spec);
             assert_eq!(c.to_string().parse::<PipelineConfig>().unwrap(), c);
@@ -319,14 +325,14 @@ mod tests {
         assert!(e.contains("unknown parameter `wat`"), "{e}");
         assert!("mfcc:n_mfcc=200".parse::<PipelineConfig>().is_err());
         assert!("mfcc:fmax=9000".parse::<PipelineConfig>().is_err());
-        assert!("mfcc:crop=2-1".parse::<PipelineConfig>().is_err());
+        assert!("mfcc:crop=2+0".parse::<PipelineConfig>().is_err());
     }
 
     #[test]
     fn crop_uses_librosa_load_rounding() {
-        let c = Crop { start: 0.4, end: 1.9 };
+        let c = Crop { offset: 0.4, duration: 1.5 };
         assert_eq!(c.range(48000, 200_000), (19200, 91200));
-        assert_eq!(c.range(24414, 200_000), (9766, 9766 + 36621));
+        assert_eq!(c.range(24414, 200_000), (9765, 9765 + 36621));
         assert_eq!(c.range(16000, 10_000), (6400, 10_000));
     }
 

@@ -1,0 +1,217 @@
+//! The `emovox` command line: argument parsing and printing only; the work is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use emovox_audio::{decode_file, DecodeOptions};
+use emovox_features::PipelineConfig;
+
+use crate::batch::{self, BatchOptions, Failure};
+use crate::table::{self, Format};
+
+/// Speech emotion recognition: decode any recording, extract librosa-identical features.
+#[derive(Debug, Parser)]
+#[command(name = "emovox", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug). `EMOVOX_LOG` takes a tracing filter.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show format, sample rate, channels, duration, peak and RMS of audio files.
+    Info(InfoArgs),
+    /// Extract features from files and folders into a Parquet, CSV or NPY table.
+    Features(FeaturesArgs),
+    /// List the named feature pipelines and their parameters.
+    Pipelines,
+}
+
+/// `emovox info`.
+#[derive(Debug, clap::Args)]
+pub struct InfoArgs {
+    /// Audio files (any format: WAV, AIFF, FLAC, MP3, OGG, Opus, M4A).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `emovox features`.
+#[derive(Debug, clap::Args)]
+pub struct FeaturesArgs {
+    /// Audio files, or folders to search recursively for audio.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Pipeline: a preset (seed, mfcc, mfcc-deltas, logmel, handcrafted), optionally with
+    /// overrides, e.g. `mfcc:n_mfcc=20,frames=200`. See `emovox pipelines`.
+    #[arg(short, long, default_value = "seed")]
+    pub pipeline: String,
+    /// Output file; `-` writes CSV to standard output.
+    #[arg(short, long, default_value = "features.parquet")]
+    pub out: PathBuf,
+    /// Output format. Default: from the output's extension, else Parquet.
+    #[arg(short, long, value_enum)]
+    pub format: Option<Format>,
+    /// Worker threads. Default: one per core.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Parses the command line, runs it, and turns the outcome into an exit code: 0 when everything
+/// worked, 1 when anything failed (after doing all that could be done), 2 for usage errors.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EMOVOX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Info(a) => info(a),
+        Command::Features(a) => features(a),
+        Command::Pipelines => {
+            pipelines();
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn report_failures(failures: &[Failure]) {
+    if failures.is_empty() {
+        return;
+    }
+    eprintln!("{} file(s) failed:", failures.len());
+    for f in failures {
+        eprintln!("  {}: {}", f.path.display(), f.reason);
+    }
+}
+
+fn info(a: InfoArgs) -> Result<ExitCode> {
+    let mut failures = Vec::new();
+    if !a.json {
+        println!("{:<48} {:<16} {:>7} {:>3} {:>9} {:>7} {:>7}", "file", "format", "rate", "ch", "duration", "peak", "rms");
+    }
+    for path in &a.files {
+        match decode_file(path, &DecodeOptions::new()) {
+            Ok(d) => {
+                let (peak, rms) = (d.peak(), d.rms());
+                if a.json {
+                    let v = serde_json::json!({
+                        "path": path, "format": d.format, "sample_rate": d.sample_rate,
+                        "channels": d.channels, "duration_s": d.duration(), "peak": peak, "rms": rms,
+                        "truncated": d.truncated,
+                    });
+                    println!("{v}");
+                } else {
+                    let note = if d.truncated { "  (truncated: decoded what was there)" } else { "" };
+                    println!(
+                        "{:<48} {:<16} {:>7} {:>3} {:>8.3}s {:>7.4} {:>7.4}{note}",
+                        path.display(),
+                        d.format,
+                        d.sample_rate,
+                        d.channels,
+                        d.duration(),
+                        peak,
+                        rms
+                    );
+                }
+            }
+            Err(e) => failures.push(Failure { path: path.clone(), reason: e.reason().to_string() }),
+        }
+    }
+    report_failures(&failures);
+    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn features(a: FeaturesArgs) -> Result<ExitCode> {
+    let pipeline: PipelineConfig = a.pipeline.parse()?;
+    let format = a.format.or_else(|| Format::from_path(&a.out)).unwrap_or(if a.out.as_os_str() == "-" {
+        Format::Csv
+    } else {
+        Format::Parquet
+    });
+    if a.out.as_os_str() == "-" && format != Format::Csv {
+        bail!("only CSV can be written to standard output (--out -)");
+    }
+    let opts = BatchOptions { jobs: a.jobs, progress: !a.no_progress };
+    let report = batch::extract(&a.inputs, &pipeline, &opts)?;
+    table::write(&a.out, format, &pipeline, &report.rows)?;
+    if a.out.as_os_str() != "-" {
+        let shape = report.rows.first().map(|r| r.features.shape());
+        let secs = report.elapsed.as_secs_f64();
+        eprintln!(
+            "{} clip(s) -> {} ({:?}, pipeline {pipeline}, shape {}) in {secs:.2} s ({:.0} files/s); {} failed",
+            report.rows.len(),
+            a.out.display(),
+            format,
+            shape.map_or("-".into(), |s| format!("{}x{}", s[0], s[1])),
+            (report.rows.len() + report.failures.len()) as f64 / secs.max(1e-9),
+            report.failures.len()
+        );
+    }
+    report_failures(&report.failures);
+    Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn pipelines() {
+    println!("{:<12} {:<12} parameters", "pipeline", "shape");
+    for name in PipelineConfig::PRESETS {
+        if let Some(c) = PipelineConfig::preset(name) {
+            let frames = c.frames.map_or("frames".to_string(), |n| n.to_string());
+            let crop = c.crop.map_or("whole clip".to_string(), |c| format!("crop {} s + {} s", c.offset, c.duration));
+            let shape = if name == "handcrafted" { format!("1x{}", c.n_columns()) } else { format!("{frames}x{}", c.n_columns()) };
+            println!(
+                "{name:<12} {shape:<12} sr={} {crop}, n_fft={} hop={} n_mels={} n_mfcc={} top_db={}",
+                c.sample_rate,
+                c.n_fft,
+                c.hop,
+                c.n_mels,
+                c.n_mfcc,
+                c.top_db.map_or("none".into(), |t| t.to_string())
+            );
+        }
+    }
+    println!("\nOverride any parameter: --pipeline 'mfcc:n_mfcc=20,frames=200,crop=0.5+2'");
+    println!("Keys: sr, crop, n_fft, hop, n_mels, n_mfcc, fmin, fmax, top_db, frames");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,41 @@
+//! emovox: speech emotion recognition in Rust.
+//!
+//! # Overview
+//!
+//! Data flows one way: audio ([`emovox_audio`]: decode any recording, resample, augment) ->
+//! features ([`emovox_features`]: librosa-identical MFCC, mel, deltas, hand-crafted features,
+//! as named pipelines) -> tables ([`table`]: Parquet, CSV, NumPy). This crate ties them into
+//! batch jobs ([`batch`]) and the `emovox` command line ([`cli`]).
+//!
+//! # Example
+//!
+//! ```
+//! use emovox::batch::{extract, BatchOptions};
+//! use emovox_features::PipelineConfig;
+//!
+//! let dir = std::env::temp_dir().join("emovox-doc-example");
+//! std::fs::create_dir_all(&dir)?;
+//! let report = extract(&[dir.clone()], &PipelineConfig::seed(), &BatchOptions::default())?;
+//! assert!(report.rows.is_empty() && report.failures.is_empty());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! # Settings
+//!
+//! `EMOVOX_DATASETS` points at the folder holding the corpora (`ravdess/`, `tess/`, ...); the
+//! default is `../shared/datasets`. See [`datasets_dir`].
+#![deny(missing_docs)]
+
+pub mod batch;
+pub mod cli;
+pub mod table;
+
+pub use emovox_audio as audio;
+pub use emovox_features as features;
+
+use std::path::PathBuf;
+
+/// Where the corpora live: `$EMOVOX_DATASETS`, or `../shared/datasets` when unset.
+pub fn datasets_dir() -> PathBuf {
+    std::env::var_os("EMOVOX_DATASETS").map_or_else(|| PathBuf::from("../shared/datasets"), PathBuf::from)
+}
