@@ -84,10 +84,16 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
+    // symphonia logs every failed probe as an error; the batch report already says what failed
+    // and why, so its own logs only show from -vv on.
+    const QUIET: &str = ",symphonia_core=off,symphonia_format_riff=off,symphonia_format_ogg=off,\
+        symphonia_format_isomp4=off,symphonia_format_mkv=off,symphonia_format_caf=off,\
+        symphonia_bundle_flac=off,symphonia_bundle_mp3=off,symphonia_codec_aac=off,\
+        symphonia_codec_vorbis=off,symphonia_codec_pcm=off,symphonia_codec_adpcm=off";
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
+        0 => format!("warn{QUIET}"),
+        1 => format!("info{QUIET}"),
+        _ => "debug".to_string(),
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("EMOVOX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -119,7 +125,7 @@ fn report_failures(failures: &[Failure]) {
 fn info(a: InfoArgs) -> Result<ExitCode> {
     let mut failures = Vec::new();
     if !a.json {
-        println!("{:<48} {:<16} {:>7} {:>3} {:>9} {:>7} {:>7}", "file", "format", "rate", "ch", "duration", "peak", "rms");
+        println!("{:<16} {:>7} {:>3} {:>9} {:>7} {:>7}  file", "format", "rate", "ch", "duration", "peak", "rms");
     }
     for path in &a.files {
         match decode_file(path, &DecodeOptions::new()) {
@@ -135,14 +141,14 @@ fn info(a: InfoArgs) -> Result<ExitCode> {
                 } else {
                     let note = if d.truncated { "  (truncated: decoded what was there)" } else { "" };
                     println!(
-                        "{:<48} {:<16} {:>7} {:>3} {:>8.3}s {:>7.4} {:>7.4}{note}",
-                        path.display(),
+                        "{:<16} {:>7} {:>3} {:>8.3}s {:>7.4} {:>7.4}  {}{note}",
                         d.format,
                         d.sample_rate,
                         d.channels,
                         d.duration(),
                         peak,
-                        rms
+                        rms,
+                        path.display()
                     );
                 }
             }
