@@ -134,8 +134,9 @@ impl Extractor {
 
     /// Like [`process`](Self::process), writing into `out` to reuse its allocation.
     pub fn process_into(&mut self, samples: &[f32], rate: u32, out: &mut Features) -> Result<()> {
-        if rate == 0 {
-            return Err(Error::InvalidInput("sample rate is 0".into()));
+        // A corrupt header can claim any rate; resampling from absurd ones would plan huge filters.
+        if !(1000..=768_000).contains(&rate) {
+            return Err(Error::InvalidInput(format!("sample rate {rate} Hz is outside 1000..=768000 Hz")));
         }
         let (a, b) = match self.config.crop {
             Some(c) => c.range(rate, samples.len()),
@@ -336,6 +337,14 @@ mod tests {
         let e = ex.process(&tone(300.0, 16000, 0.3), 16000).unwrap_err();
         assert!(matches!(e, Error::TooShort { .. }), "{e}");
         assert!(e.to_string().contains("0.30 s"), "{e}");
+    }
+
+    #[test]
+    fn absurd_sample_rates_are_refused() {
+        let mut ex = Extractor::new(PipelineConfig::seed()).unwrap();
+        for rate in [0, 1, 999, 4_000_000_000] {
+            assert!(matches!(ex.process(&[0.0; 100_000], rate), Err(Error::InvalidInput(_))), "{rate}");
+        }
     }
 
     #[test]
