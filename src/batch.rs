@@ -14,8 +14,9 @@ use crate::table::Row;
 
 /// File extensions taken as audio when walking a folder (files named explicitly are always
 /// tried, whatever their name: the decoder sniffs content).
-pub const AUDIO_EXTENSIONS: &[&str] =
-    &["wav", "wave", "flac", "mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "aif", "aiff", "aifc"];
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "flac", "mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "aif", "aiff", "aifc",
+];
 
 /// A file that could not be processed, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,15 +60,22 @@ pub fn collect_files(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
     let (mut files, mut failures) = (Vec::new(), Vec::new());
     for input in inputs {
         match std::fs::metadata(input) {
-            Err(e) => failures.push(Failure { path: input.clone(), reason: e.to_string() }),
+            Err(e) => failures.push(Failure {
+                path: input.clone(),
+                reason: e.to_string(),
+            }),
             Ok(m) if m.is_dir() => {
-                let walker = walkdir::WalkDir::new(input).follow_links(true).sort_by_file_name();
+                let walker = walkdir::WalkDir::new(input)
+                    .follow_links(true)
+                    .sort_by_file_name();
                 let visible = |e: &walkdir::DirEntry| {
                     e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| n.starts_with('.'))
                 };
                 for entry in walker.into_iter().filter_entry(visible) {
                     match entry {
-                        Ok(e) if e.file_type().is_file() && is_audio(e.path()) => files.push(e.into_path()),
+                        Ok(e) if e.file_type().is_file() && is_audio(e.path()) => {
+                            files.push(e.into_path())
+                        }
                         Ok(_) => {}
                         Err(e) => failures.push(Failure {
                             path: e.path().unwrap_or(input).to_path_buf(),
@@ -88,8 +96,13 @@ pub fn collect_files(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
 pub fn extract_file(path: &Path, extractor: &mut Extractor) -> Result<Row, String> {
     let opts = DecodeOptions::new().max_seconds(extractor.config().max_duration());
     let clip = decode_file(path, &opts).map_err(|e| e.reason().to_string())?;
-    let features = extractor.process(&clip.samples, clip.sample_rate).map_err(|e| e.to_string())?;
-    Ok(Row { path: path.to_path_buf(), features })
+    let features = extractor
+        .process(&clip.samples, clip.sample_rate)
+        .map_err(|e| e.to_string())?;
+    Ok(Row {
+        path: path.to_path_buf(),
+        features,
+    })
 }
 
 fn progress_bar(n: usize, show: bool) -> ProgressBar {
@@ -107,7 +120,11 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
 
 /// Runs `pipeline` over every audio file under `inputs`, in parallel. Bad files do not stop the
 /// batch: they are listed in [`BatchReport::failures`] with their reason.
-pub fn extract(inputs: &[PathBuf], pipeline: &PipelineConfig, opts: &BatchOptions) -> Result<BatchReport> {
+pub fn extract(
+    inputs: &[PathBuf],
+    pipeline: &PipelineConfig,
+    opts: &BatchOptions,
+) -> Result<BatchReport> {
     let start = Instant::now();
     let (files, mut failures) = collect_files(inputs);
     // Plan once here to report a bad pipeline before any work; each worker plans its own copy.
@@ -123,7 +140,10 @@ pub fn extract(inputs: &[PathBuf], pipeline: &PipelineConfig, opts: &BatchOption
                         Ok(ex) => extract_file(path, ex),
                         Err(e) => Err(e.to_string()),
                     };
-                    let r = r.map_err(|reason| Failure { path: path.clone(), reason });
+                    let r = r.map_err(|reason| Failure {
+                        path: path.clone(),
+                        reason,
+                    });
                     pb.inc(1);
                     r
                 },
@@ -131,7 +151,10 @@ pub fn extract(inputs: &[PathBuf], pipeline: &PipelineConfig, opts: &BatchOption
             .collect()
     };
     let results = match opts.jobs {
-        Some(n) => rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build()?.install(run),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()?
+            .install(run),
         None => run(),
     };
     pb.finish_and_clear();
@@ -143,8 +166,17 @@ pub fn extract(inputs: &[PathBuf], pipeline: &PipelineConfig, opts: &BatchOption
         }
     }
     failures.sort_by(|a, b| a.path.cmp(&b.path));
-    tracing::info!(files = files.len(), ok = rows.len(), failed = failures.len(), "extraction done");
-    Ok(BatchReport { rows, failures, elapsed: start.elapsed() })
+    tracing::info!(
+        files = files.len(),
+        ok = rows.len(),
+        failed = failures.len(),
+        "extraction done"
+    );
+    Ok(BatchReport {
+        rows,
+        failures,
+        elapsed: start.elapsed(),
+    })
 }
 
 #[cfg(test)]

@@ -97,7 +97,10 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("EMOVOX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs a parsed command line.
@@ -125,7 +128,10 @@ fn report_failures(failures: &[Failure]) {
 fn info(a: InfoArgs) -> Result<ExitCode> {
     let mut failures = Vec::new();
     if !a.json {
-        println!("{:<16} {:>7} {:>3} {:>9} {:>7} {:>7}  file", "format", "rate", "ch", "duration", "peak", "rms");
+        println!(
+            "{:<16} {:>7} {:>3} {:>9} {:>7} {:>7}  file",
+            "format", "rate", "ch", "duration", "peak", "rms"
+        );
     }
     for path in &a.files {
         match decode_file(path, &DecodeOptions::new()) {
@@ -139,7 +145,11 @@ fn info(a: InfoArgs) -> Result<ExitCode> {
                     });
                     println!("{v}");
                 } else {
-                    let note = if d.truncated { "  (truncated: decoded what was there)" } else { "" };
+                    let note = if d.truncated {
+                        "  (truncated: decoded what was there)"
+                    } else {
+                        ""
+                    };
                     println!(
                         "{:<16} {:>7} {:>3} {:>8.3}s {:>7.4} {:>7.4}  {}{note}",
                         d.format,
@@ -152,24 +162,37 @@ fn info(a: InfoArgs) -> Result<ExitCode> {
                     );
                 }
             }
-            Err(e) => failures.push(Failure { path: path.clone(), reason: e.reason().to_string() }),
+            Err(e) => failures.push(Failure {
+                path: path.clone(),
+                reason: e.reason().to_string(),
+            }),
         }
     }
     report_failures(&failures);
-    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn features(a: FeaturesArgs) -> Result<ExitCode> {
     let pipeline: PipelineConfig = a.pipeline.parse()?;
-    let format = a.format.or_else(|| Format::from_path(&a.out)).unwrap_or(if a.out.as_os_str() == "-" {
-        Format::Csv
-    } else {
-        Format::Parquet
-    });
+    let format =
+        a.format
+            .or_else(|| Format::from_path(&a.out))
+            .unwrap_or(if a.out.as_os_str() == "-" {
+                Format::Csv
+            } else {
+                Format::Parquet
+            });
     if a.out.as_os_str() == "-" && format != Format::Csv {
         bail!("only CSV can be written to standard output (--out -)");
     }
-    let opts = BatchOptions { jobs: a.jobs, progress: !a.no_progress };
+    let opts = BatchOptions {
+        jobs: a.jobs,
+        progress: !a.no_progress,
+    };
     let report = batch::extract(&a.inputs, &pipeline, &opts)?;
     table::write(&a.out, format, &pipeline, &report.rows)?;
     if a.out.as_os_str() != "-" {
@@ -186,7 +209,11 @@ fn features(a: FeaturesArgs) -> Result<ExitCode> {
         );
     }
     report_failures(&report.failures);
-    Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn pipelines() {
@@ -194,8 +221,14 @@ fn pipelines() {
     for name in PipelineConfig::PRESETS {
         if let Some(c) = PipelineConfig::preset(name) {
             let frames = c.frames.map_or("frames".to_string(), |n| n.to_string());
-            let crop = c.crop.map_or("whole clip".to_string(), |c| format!("crop {} s + {} s", c.offset, c.duration));
-            let shape = if name == "handcrafted" { format!("1x{}", c.n_columns()) } else { format!("{frames}x{}", c.n_columns()) };
+            let crop = c.crop.map_or("whole clip".to_string(), |c| {
+                format!("crop {} s + {} s", c.offset, c.duration)
+            });
+            let shape = if name == "handcrafted" {
+                format!("1x{}", c.n_columns())
+            } else {
+                format!("{frames}x{}", c.n_columns())
+            };
             println!(
                 "{name:<12} {shape:<12} sr={} {crop}, n_fft={} hop={} n_mels={} n_mfcc={} top_db={}",
                 c.sample_rate,

@@ -37,5 +37,6 @@ use std::path::PathBuf;
 
 /// Where the corpora live: `$EMOVOX_DATASETS`, or `../shared/datasets` when unset.
 pub fn datasets_dir() -> PathBuf {
-    std::env::var_os("EMOVOX_DATASETS").map_or_else(|| PathBuf::from("../shared/datasets"), PathBuf::from)
+    std::env::var_os("EMOVOX_DATASETS")
+        .map_or_else(|| PathBuf::from("../shared/datasets"), PathBuf::from)
 }

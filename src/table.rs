@@ -82,8 +82,14 @@ fn write_parquet(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<
         }",
     )?);
     let meta = vec![
-        KeyValue::new("emovox.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        KeyValue::new("emovox.pipeline".to_string(), serde_json::to_string(pipeline)?),
+        KeyValue::new(
+            "emovox.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        KeyValue::new(
+            "emovox.pipeline".to_string(),
+            serde_json::to_string(pipeline)?,
+        ),
     ];
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
@@ -98,12 +104,17 @@ fn write_parquet(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<
         while let Some(mut col) = rg.next_column()? {
             match idx {
                 0 => {
-                    let v: Vec<ByteArray> =
-                        chunk.iter().map(|r| ByteArray::from(r.path.to_string_lossy().as_bytes())).collect();
+                    let v: Vec<ByteArray> = chunk
+                        .iter()
+                        .map(|r| ByteArray::from(r.path.to_string_lossy().as_bytes()))
+                        .collect();
                     col.typed::<ByteArrayType>().write_batch(&v, None, None)?;
                 }
                 1 => {
-                    let v: Vec<ByteArray> = chunk.iter().map(|_| ByteArray::from(spec.as_str())).collect();
+                    let v: Vec<ByteArray> = chunk
+                        .iter()
+                        .map(|_| ByteArray::from(spec.as_str()))
+                        .collect();
                     col.typed::<ByteArrayType>().write_batch(&v, None, None)?;
                 }
                 2 => {
@@ -112,11 +123,14 @@ fn write_parquet(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<
                         .map(|r| vec![r.features.frames as i32, r.features.columns as i32])
                         .collect();
                     let (v, d, rep) = list_levels(lists.iter().map(Vec::as_slice));
-                    col.typed::<Int32Type>().write_batch(&v, Some(&d), Some(&rep))?;
+                    col.typed::<Int32Type>()
+                        .write_batch(&v, Some(&d), Some(&rep))?;
                 }
                 _ => {
-                    let (v, d, rep) = list_levels(chunk.iter().map(|r| r.features.values.as_slice()));
-                    col.typed::<FloatType>().write_batch(&v, Some(&d), Some(&rep))?;
+                    let (v, d, rep) =
+                        list_levels(chunk.iter().map(|r| r.features.values.as_slice()));
+                    col.typed::<FloatType>()
+                        .write_batch(&v, Some(&d), Some(&rep))?;
                 }
             }
             col.close()?;
@@ -130,7 +144,9 @@ fn write_parquet(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<
 
 /// Flattens lists into values plus Dremel definition and repetition levels for a required
 /// `LIST` of required elements (max definition level 1, max repetition level 1).
-fn list_levels<'a, T: Copy + 'a>(lists: impl Iterator<Item = &'a [T]>) -> (Vec<T>, Vec<i16>, Vec<i16>) {
+fn list_levels<'a, T: Copy + 'a>(
+    lists: impl Iterator<Item = &'a [T]>,
+) -> (Vec<T>, Vec<i16>, Vec<i16>) {
     let (mut v, mut d, mut r) = (Vec::new(), Vec::new(), Vec::new());
     for list in lists {
         if list.is_empty() {
@@ -157,8 +173,14 @@ fn csv_field(s: &str) -> String {
 fn write_csv(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<()> {
     let mut w = create(out)?;
     let spec = pipeline.to_string();
-    let width = rows.iter().map(|r| r.features.values.len()).max().unwrap_or(0);
-    let columns = rows.first().map_or(pipeline.n_columns(), |r| r.features.columns.max(1));
+    let width = rows
+        .iter()
+        .map(|r| r.features.values.len())
+        .max()
+        .unwrap_or(0);
+    let columns = rows
+        .first()
+        .map_or(pipeline.n_columns(), |r| r.features.columns.max(1));
     write!(w, "path,pipeline,frames,columns")?;
     for i in 0..width {
         if pipeline.kind == Kind::Handcrafted && i < HANDCRAFTED_NAMES.len() {
@@ -170,7 +192,14 @@ fn write_csv(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<()> 
     writeln!(w)?;
     for r in rows {
         let f = &r.features;
-        write!(w, "{},{},{},{}", csv_field(&r.path.to_string_lossy()), csv_field(&spec), f.frames, f.columns)?;
+        write!(
+            w,
+            "{},{},{},{}",
+            csv_field(&r.path.to_string_lossy()),
+            csv_field(&spec),
+            f.frames,
+            f.columns
+        )?;
         for v in &f.values {
             write!(w, ",{v}")?;
         }
@@ -186,7 +215,11 @@ fn write_csv(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<()> 
 /// Writes a little-endian float32 `.npy` (format 1.0) of the given shape.
 pub fn write_npy_array(w: &mut impl Write, shape: &[usize], values: &[f32]) -> std::io::Result<()> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape_s = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let shape_s = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_s}, }}");
     // Magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64.
     let unpadded = 10 + header.len() + 1;
@@ -216,7 +249,10 @@ fn write_npy(out: &Path, rows: &[Row]) -> Result<()> {
         );
     }
     let mut w = BufWriter::new(File::create(out)?);
-    let values: Vec<f32> = rows.iter().flat_map(|r| r.features.values.iter().copied()).collect();
+    let values: Vec<f32> = rows
+        .iter()
+        .flat_map(|r| r.features.values.iter().copied())
+        .collect();
     write_npy_array(&mut w, &[rows.len(), shape[0], shape[1]], &values)?;
     w.flush()?;
     let mut paths = out.as_os_str().to_owned();
@@ -265,7 +301,10 @@ mod tests {
 
     #[test]
     fn format_from_extension() {
-        assert_eq!(Format::from_path(Path::new("x.PARQUET")), Some(Format::Parquet));
+        assert_eq!(
+            Format::from_path(Path::new("x.PARQUET")),
+            Some(Format::Parquet)
+        );
         assert_eq!(Format::from_path(Path::new("x.csv")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("x")), None);
     }

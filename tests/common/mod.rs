@@ -13,9 +13,15 @@ pub fn datasets(test: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("EMOVOX_REQUIRE_DATASETS").as_deref() == Ok("1") {
-        panic!("{test}: datasets not found at {} and EMOVOX_REQUIRE_DATASETS=1", dir.display());
+        panic!(
+            "{test}: datasets not found at {} and EMOVOX_REQUIRE_DATASETS=1",
+            dir.display()
+        );
     }
-    eprintln!("SKIPPED {test}: datasets not found at {} (set EMOVOX_DATASETS)", dir.display());
+    eprintln!(
+        "SKIPPED {test}: datasets not found at {} (set EMOVOX_DATASETS)",
+        dir.display()
+    );
     None
 }
 

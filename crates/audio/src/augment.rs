@@ -65,7 +65,9 @@ impl Noise {
         let max = y.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let max = if max.is_finite() { max } else { 0.0 };
         let amp = self.scale as f64 * uniform(rng) * max as f64;
-        y.iter().map(|&v| (v as f64 + amp * gaussian(rng)) as f32).collect()
+        y.iter()
+            .map(|&v| (v as f64 + amp * gaussian(rng)) as f32)
+            .collect()
     }
 }
 
@@ -84,14 +86,19 @@ impl Augmenter {
 
     /// Plans the phase vocoder with another FFT size and hop.
     pub fn with_fft(n_fft: usize, hop: usize) -> Result<Self> {
-        Ok(Augmenter { stft: Stft::new(n_fft, hop)?, istft: Istft::new(n_fft, hop)? })
+        Ok(Augmenter {
+            stft: Stft::new(n_fft, hop)?,
+            istft: Istft::new(n_fft, hop)?,
+        })
     }
 
     /// librosa `effects.time_stretch(y, rate)`: `rate > 1` speeds up, `rate < 1` slows down;
     /// the result has `round(len / rate)` samples.
     pub fn time_stretch(&self, y: &[f32], rate: f64) -> Result<Vec<f32>> {
         if !(rate > 0.0 && rate.is_finite()) {
-            return Err(Error::InvalidParameter(format!("stretch rate must be > 0, got {rate}")));
+            return Err(Error::InvalidParameter(format!(
+                "stretch rate must be > 0, got {rate}"
+            )));
         }
         let bins = self.stft.n_bins();
         let mut scratch = self.stft.scratch();
@@ -107,7 +114,9 @@ impl Augmenter {
     /// `2^(-n_steps/12)`, resample back to the original duration. Same length as `y`.
     pub fn pitch_shift(&self, y: &[f32], sample_rate: u32, n_steps: f64) -> Result<Vec<f32>> {
         if !n_steps.is_finite() || sample_rate == 0 {
-            return Err(Error::InvalidParameter(format!("bad pitch shift {n_steps} at {sample_rate} Hz")));
+            return Err(Error::InvalidParameter(format!(
+                "bad pitch shift {n_steps} at {sample_rate} Hz"
+            )));
         }
         let rate = 2f64.powf(-n_steps / 12.0);
         let stretched = self.time_stretch(y, rate)?;
@@ -121,16 +130,34 @@ impl Augmenter {
 }
 
 /// librosa `phase_vocoder(D, rate, hop_length)` on a frame-major spectrogram.
-fn phase_vocoder(d: &[Complex32], frames: usize, bins: usize, rate: f64, hop: usize) -> (Vec<Complex32>, usize) {
-    let steps: Vec<f64> = (0..).map(|i| i as f64 * rate).take_while(|&s| s < frames as f64).collect();
+fn phase_vocoder(
+    d: &[Complex32],
+    frames: usize,
+    bins: usize,
+    rate: f64,
+    hop: usize,
+) -> (Vec<Complex32>, usize) {
+    let steps: Vec<f64> = (0..)
+        .map(|i| i as f64 * rate)
+        .take_while(|&s| s < frames as f64)
+        .collect();
     let mut out = vec![Complex32::new(0.0, 0.0); steps.len() * bins];
     if frames == 0 {
         return (out, steps.len());
     }
     let phi_advance: Vec<f64> = (0..bins)
-        .map(|k| if bins > 1 { PI * hop as f64 * k as f64 / (bins - 1) as f64 } else { 0.0 })
+        .map(|k| {
+            if bins > 1 {
+                PI * hop as f64 * k as f64 / (bins - 1) as f64
+            } else {
+                0.0
+            }
+        })
         .collect();
-    let mut phase: Vec<f64> = d[..bins].iter().map(|c| (c.im as f64).atan2(c.re as f64)).collect();
+    let mut phase: Vec<f64> = d[..bins]
+        .iter()
+        .map(|c| (c.im as f64).atan2(c.re as f64))
+        .collect();
     let zero = Complex32::new(0.0, 0.0);
     // librosa pads two zero frames at the end.
     let col = |t: usize, k: usize| if t < frames { d[t * bins + k] } else { zero };
@@ -140,7 +167,8 @@ fn phase_vocoder(d: &[Complex32], frames: usize, bins: usize, rate: f64, hop: us
         for k in 0..bins {
             let (c0, c1) = (col(t, k), col(t + 1, k));
             let mag = (1.0 - alpha) * c0.norm() as f64 + alpha * c1.norm() as f64;
-            out[i * bins + k] = Complex32::new((mag * phase[k].cos()) as f32, (mag * phase[k].sin()) as f32);
+            out[i * bins + k] =
+                Complex32::new((mag * phase[k].cos()) as f32, (mag * phase[k].sin()) as f32);
             let a0 = (c0.im as f64).atan2(c0.re as f64);
             let a1 = (c1.im as f64).atan2(c1.re as f64);
             let mut dphase = a1 - a0 - phi_advance[k];
@@ -158,13 +186,18 @@ mod tests {
     use rand_core::SeedableRng;
 
     fn tone(hz: f64, sr: f64, n: usize) -> Vec<f32> {
-        (0..n).map(|i| ((2.0 * PI * hz * i as f64 / sr).sin() * 0.5) as f32).collect()
+        (0..n)
+            .map(|i| ((2.0 * PI * hz * i as f64 / sr).sin() * 0.5) as f32)
+            .collect()
     }
 
     /// Dominant frequency by zero crossings over the middle of the signal.
     fn freq(y: &[f32], sr: f64) -> f64 {
         let mid = &y[y.len() / 4..3 * y.len() / 4];
-        let crossings = mid.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
+        let crossings = mid
+            .windows(2)
+            .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+            .count();
         crossings as f64 / 2.0 / (mid.len() as f64 / sr)
     }
 
@@ -177,7 +210,12 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         // amp <= 0.5 * max(y) = 0.25: residual std is at most 0.25.
-        let var = a.iter().zip(&y).map(|(p, q)| ((p - q) as f64).powi(2)).sum::<f64>() / y.len() as f64;
+        let var = a
+            .iter()
+            .zip(&y)
+            .map(|(p, q)| ((p - q) as f64).powi(2))
+            .sum::<f64>()
+            / y.len() as f64;
         assert!(var.sqrt() <= 0.26, "{}", var.sqrt());
     }
 
@@ -188,7 +226,11 @@ mod tests {
         let s = aug.time_stretch(&y, 0.8).unwrap();
         assert_eq!(s.len(), 30000);
         // Pitch is kept.
-        assert!((freq(&s, 16000.0) - 300.0).abs() < 3.0, "{}", freq(&s, 16000.0));
+        assert!(
+            (freq(&s, 16000.0) - 300.0).abs() < 3.0,
+            "{}",
+            freq(&s, 16000.0)
+        );
     }
 
     #[test]
@@ -200,7 +242,10 @@ mod tests {
             assert_eq!(s.len(), y.len());
             let want = 300.0 * 2f64.powf(steps / 12.0);
             let got = freq(&s, 16000.0);
-            assert!((got / want - 1.0).abs() < 0.01, "{steps} steps: {got} Hz, want {want}");
+            assert!(
+                (got / want - 1.0).abs() < 0.01,
+                "{steps} steps: {got} Hz, want {want}"
+            );
         }
     }
 

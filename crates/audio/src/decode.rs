@@ -116,16 +116,19 @@ fn decode_file_inner(path: &Path, max_seconds: Option<f64>) -> Result<Decoded> {
     if meta.len() == 0 {
         return Err(Error::Empty);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     let open = || -> io::Result<Box<dyn MediaSource>> { Ok(Box::new(File::open(path)?)) };
     guarded(|| decode_impl(&open, ext.as_deref(), max_seconds))
 }
 
 fn check_max_seconds(max_seconds: Option<f64>) -> Result<()> {
     match max_seconds {
-        Some(s) if s.is_nan() || s <= 0.0 || !s.is_finite() => Err(Error::InvalidParameter(format!(
-            "max_seconds must be a positive finite number, got {s}"
-        ))),
+        Some(s) if s.is_nan() || s <= 0.0 || !s.is_finite() => Err(Error::InvalidParameter(
+            format!("max_seconds must be a positive finite number, got {s}"),
+        )),
         _ => Ok(()),
     }
 }
@@ -151,10 +154,7 @@ where
 
 type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
 
-fn probe_once<'s>(
-    open: &Opener<'s>,
-    ext: Option<&str>,
-) -> Result<Box<dyn FormatReader + 's>> {
+fn probe_once<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
     let src = open().map_err(Error::Io)?;
     let mss = MediaSourceStream::new(src, MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
@@ -162,7 +162,12 @@ fn probe_once<'s>(
         hint.with_extension(e);
     }
     symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(probe_error)
 }
 
@@ -171,11 +176,9 @@ fn probe_error(e: SymError) -> Error {
         SymError::Unsupported(_) => {
             Error::UnknownFormat("no known container or codec signature in its bytes".into())
         }
-        SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            Error::Corrupt(
-                "file ended inside the container header (truncated, or not an audio file)".into(),
-            )
-        }
+        SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => Error::Corrupt(
+            "file ended inside the container header (truncated, or not an audio file)".into(),
+        ),
         SymError::IoError(e) => Error::Corrupt(format!("i/o error while reading header: {e}")),
         SymError::DecodeError(m) => Error::Corrupt(format!("bad container header: {m}")),
         SymError::LimitError(m) => Error::Corrupt(format!("header exceeds a limit: {m}")),
@@ -184,10 +187,7 @@ fn probe_error(e: SymError) -> Error {
 }
 
 /// Probe with the extension hint; if that fails, probe again without it.
-fn open_format<'s>(
-    open: &Opener<'s>,
-    ext: Option<&str>,
-) -> Result<Box<dyn FormatReader + 's>> {
+fn open_format<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
     match probe_once(open, ext) {
         Ok(r) => Ok(r),
         Err(e @ Error::Io(_)) => Err(e),
@@ -223,7 +223,10 @@ fn codec_name(id: AudioCodecId) -> String {
 }
 
 fn has_decoder(id: AudioCodecId) -> bool {
-    (cfg!(feature = "opus") && id == CODEC_ID_OPUS) || symphonia::default::get_codecs().get_audio_decoder(id).is_some()
+    (cfg!(feature = "opus") && id == CODEC_ID_OPUS)
+        || symphonia::default::get_codecs()
+            .get_audio_decoder(id)
+            .is_some()
 }
 
 /// Pick the first audio track we can decode; otherwise explain why none fits.
@@ -244,7 +247,12 @@ fn select_track(tracks: &[Track]) -> Result<Track> {
     }
     let names: Vec<String> = audio
         .iter()
-        .filter_map(|t| t.codec_params.as_ref()?.audio().map(|p| codec_name(p.codec)))
+        .filter_map(|t| {
+            t.codec_params
+                .as_ref()?
+                .audio()
+                .map(|p| codec_name(p.codec))
+        })
         .collect();
     Err(Error::UnsupportedCodec(names.join(", ")))
 }
@@ -285,9 +293,11 @@ fn parse_opus_head(extra: &[u8]) -> Option<OpusHead> {
 #[cfg(feature = "opus")]
 impl OpusState {
     fn new(track: &Track) -> Result<Self> {
-        let params = track.codec_params.as_ref().and_then(|p| p.audio()).ok_or_else(|| {
-            Error::Corrupt("opus track without codec parameters".into())
-        })?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| Error::Corrupt("opus track without codec parameters".into()))?;
         let head = params.extra_data.as_deref().and_then(parse_opus_head);
         let channels = match &head {
             Some(h) => h.channels as usize,
@@ -320,12 +330,20 @@ impl OpusState {
                 let _ = dec.set_gain(h.output_gain as i32);
             }
         }
-        Ok(OpusState { dec, channels, to_skip: pre_skip, buf: vec![0.0; 5760 * channels] })
+        Ok(OpusState {
+            dec,
+            channels,
+            to_skip: pre_skip,
+            buf: vec![0.0; 5760 * channels],
+        })
     }
 
     /// Decode one packet; returns interleaved frames after pre-skip and end trim.
     fn decode(&mut self, packet: &Packet) -> Result<&[f32], String> {
-        let n = self.dec.decode_float(&packet.data, &mut self.buf, false).map_err(|e| e.to_string())?;
+        let n = self
+            .dec
+            .decode_float(&packet.data, &mut self.buf, false)
+            .map_err(|e| e.to_string())?;
         let mut start = 0usize;
         if self.to_skip > 0 {
             start = self.to_skip.min(n);
@@ -379,7 +397,10 @@ fn mp4_boxes(b: &[u8]) -> Vec<([u8; 4], &[u8])> {
 }
 
 fn mp4_child<'a>(b: &'a [u8], typ: &[u8; 4]) -> Option<&'a [u8]> {
-    mp4_boxes(b).into_iter().find(|(t, _)| t == typ).map(|(_, p)| p)
+    mp4_boxes(b)
+        .into_iter()
+        .find(|(t, _)| t == typ)
+        .map(|(_, p)| p)
 }
 
 /// Find `moov` at the top level (seeking over `mdat`), then the single audio trak's edit list.
@@ -417,7 +438,11 @@ fn mp4_edit_trim(src: &mut dyn MediaSource, rate: u32) -> Option<EditTrim> {
     }
     let moov = moov?;
     let mvhd = mp4_child(&moov, b"mvhd")?;
-    let movie_ts = if mvhd.first()? == &1 { be_u32(mvhd, 20)? } else { be_u32(mvhd, 12)? };
+    let movie_ts = if mvhd.first()? == &1 {
+        be_u32(mvhd, 20)?
+    } else {
+        be_u32(mvhd, 12)?
+    };
     let sound: Vec<&[u8]> = mp4_boxes(&moov)
         .into_iter()
         .filter(|(t, _)| t == b"trak")
@@ -434,7 +459,11 @@ fn mp4_edit_trim(src: &mut dyn MediaSource, rate: u32) -> Option<EditTrim> {
     }
     let trak = sound[0];
     let mdhd = mp4_child(mp4_child(trak, b"mdia")?, b"mdhd")?;
-    let media_ts = if mdhd.first()? == &1 { be_u32(mdhd, 20)? } else { be_u32(mdhd, 12)? };
+    let media_ts = if mdhd.first()? == &1 {
+        be_u32(mdhd, 20)?
+    } else {
+        be_u32(mdhd, 12)?
+    };
     let elst = mp4_child(mp4_child(trak, b"edts")?, b"elst")?;
     let v1 = elst.first()? == &1;
     let n = be_u32(elst, 4)? as usize;
@@ -445,7 +474,10 @@ fn mp4_edit_trim(src: &mut dyn MediaSource, rate: u32) -> Option<EditTrim> {
         let (dur, mtime) = if v1 {
             (be_u64(elst, at)?, be_u64(elst, at + 8)? as i64)
         } else {
-            (be_u32(elst, at)? as u64, be_u32(elst, at + 4)? as i32 as i64)
+            (
+                be_u32(elst, at)? as u64,
+                be_u32(elst, at + 4)? as i32 as i64,
+            )
         };
         if mtime < 0 {
             continue;
@@ -493,7 +525,10 @@ fn push_mono_interleaved(out: &mut Vec<f32>, data: &[f32], channels: usize) {
     match channels {
         1 => out.extend_from_slice(data),
         2 => out.extend(data.chunks_exact(2).map(|f| (f[0] + f[1]) / 2.0)),
-        n => out.extend(data.chunks_exact(n).map(|f| f.iter().sum::<f32>() / n as f32)),
+        n => out.extend(
+            data.chunks_exact(n)
+                .map(|f| f.iter().sum::<f32>() / n as f32),
+        ),
     }
 }
 
@@ -548,13 +583,25 @@ fn decode_impl<'s>(
     };
 
     // Rate/channels as declared by the container; replaced by what the decoder really outputs.
-    let mut rate: u32 = if opus { 48_000 } else { params.sample_rate.unwrap_or(0) };
-    let mut channels: u16 = params.channels.as_ref().map(|c| c.count() as u16).unwrap_or(0);
+    let mut rate: u32 = if opus {
+        48_000
+    } else {
+        params.sample_rate.unwrap_or(0)
+    };
+    let mut channels: u16 = params
+        .channels
+        .as_ref()
+        .map(|c| c.count() as u16)
+        .unwrap_or(0);
     #[cfg(feature = "opus")]
     if let Backend::Opus(st) = &backend {
         channels = st.channels as u16;
     }
-    let mut limit = if rate > 0 { limit_frames(max_seconds, rate) } else { None };
+    let mut limit = if rate > 0 {
+        limit_frames(max_seconds, rate)
+    } else {
+        None
+    };
     let mut got_audio = false;
 
     // MP4/M4A: apply the edit list (encoder priming / padding) ourselves.

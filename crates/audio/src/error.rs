@@ -56,7 +56,10 @@ impl Error {
     pub fn in_file(self, path: &Path) -> Error {
         match self {
             e @ Error::File { .. } => e,
-            e => Error::File { path: path.to_path_buf(), source: Box::new(e) },
+            e => Error::File {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
         }
     }
 

@@ -24,7 +24,8 @@
 
 use rubato::audioadapter_buffers::direct::SequentialSlice;
 use rubato::{
-    Async, Fft, FixedAsync, FixedSync, SincInterpolationParameters, SincInterpolationType, WindowFunction,
+    Async, Fft, FixedAsync, FixedSync, SincInterpolationParameters, SincInterpolationType,
+    WindowFunction,
 };
 
 use crate::{Error, Result};
@@ -50,7 +51,10 @@ pub struct Resampler {
 
 impl std::fmt::Debug for Resampler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Resampler").field("ratio", &self.ratio).field("rates", &self.rates).finish()
+        f.debug_struct("Resampler")
+            .field("ratio", &self.ratio)
+            .field("rates", &self.rates)
+            .finish()
     }
 }
 
@@ -65,13 +69,22 @@ fn gcd(a: u64, b: u64) -> u64 {
 /// Largest reduced input block handled by the FFT resampler.
 const MAX_FFT_BLOCK: u64 = 4096;
 
-fn plan_err(from: impl std::fmt::Display, to: impl std::fmt::Display) -> impl Fn(rubato::ResamplerConstructionError) -> Error {
+fn plan_err(
+    from: impl std::fmt::Display,
+    to: impl std::fmt::Display,
+) -> impl Fn(rubato::ResamplerConstructionError) -> Error {
     move |e| Error::InvalidParameter(format!("cannot resample {from} -> {to} Hz: {e}"))
 }
 
 /// Zeros to prepend so that `centre_in + k` is a multiple of the reduced input block, and the
 /// output samples that then remain to be dropped beyond rubato's `output_delay()`.
-fn alignment(centre_in: usize, min_in: usize, min_out: usize, d_out: isize, reported: usize) -> (usize, usize) {
+fn alignment(
+    centre_in: usize,
+    min_in: usize,
+    min_out: usize,
+    d_out: isize,
+    reported: usize,
+) -> (usize, usize) {
     let mut k = (min_in - centre_in % min_in) % min_in;
     loop {
         let d = ((centre_in + k) / min_in * min_out) as isize + d_out;
@@ -87,7 +100,9 @@ impl Resampler {
     /// Plans resampling from `from` Hz to `to` Hz.
     pub fn new(from: u32, to: u32) -> Result<Self> {
         if from == 0 || to == 0 {
-            return Err(Error::InvalidParameter(format!("sample rates must be > 0, got {from} -> {to}")));
+            return Err(Error::InvalidParameter(format!(
+                "sample rates must be > 0, got {from} -> {to}"
+            )));
         }
         let (f, t) = (from as u64, to as u64);
         let g = gcd(f, t);
@@ -102,10 +117,28 @@ impl Resampler {
                 WindowFunction::BlackmanHarris
             };
             let fft_in = (192 / min_out).max(1) * min_in;
-            let r = Fft::<f32>::new_custom(from as usize, to as usize, fft_in, 1, 1, window, FixedSync::Both)
-                .map_err(plan_err(from, to))?;
-            let (pre, extra_trim) = alignment(fft_in / 2, min_in, min_out, 0, rubato::Resampler::output_delay(&r));
-            Some(Plan { r: Box::new(r), pre, extra_trim })
+            let r = Fft::<f32>::new_custom(
+                from as usize,
+                to as usize,
+                fft_in,
+                1,
+                1,
+                window,
+                FixedSync::Both,
+            )
+            .map_err(plan_err(from, to))?;
+            let (pre, extra_trim) = alignment(
+                fft_in / 2,
+                min_in,
+                min_out,
+                0,
+                rubato::Resampler::output_delay(&r),
+            );
+            Some(Plan {
+                r: Box::new(r),
+                pre,
+                extra_trim,
+            })
         } else {
             // soxr_hq-like response: 232 taps at the output rate, Blackman^2, cutoff 0.9577.
             let taps = (232.0 * from as f64 / to as f64).round().max(64.0) as usize;
@@ -118,17 +151,35 @@ impl Resampler {
                 .map_err(plan_err(from, to))?;
             // rubato 5.1 centres output k on input (k + 1) / ratio - len / 2: one output sample
             // earlier than its `output_delay()` accounts for.
-            let (pre, extra_trim) = alignment(len / 2, min_in, min_out, -1, rubato::Resampler::output_delay(&r));
-            Some(Plan { r: Box::new(r), pre, extra_trim })
+            let (pre, extra_trim) = alignment(
+                len / 2,
+                min_in,
+                min_out,
+                -1,
+                rubato::Resampler::output_delay(&r),
+            );
+            Some(Plan {
+                r: Box::new(r),
+                pre,
+                extra_trim,
+            })
         };
-        Ok(Resampler { ratio, rates: Some((f, t)), plan, inbuf: Vec::new(), outbuf: Vec::new() })
+        Ok(Resampler {
+            ratio,
+            rates: Some((f, t)),
+            plan,
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+        })
     }
 
     /// Plans resampling by an arbitrary ratio `to / from` (e.g. for pitch shifting), aligned to
     /// within a fraction of a sample.
     pub fn with_ratio(ratio: f64) -> Result<Self> {
         if !(ratio > 0.0 && ratio.is_finite() && (1e-3..=1e3).contains(&ratio)) {
-            return Err(Error::InvalidParameter(format!("resampling ratio must be in 0.001..=1000, got {ratio}")));
+            return Err(Error::InvalidParameter(format!(
+                "resampling ratio must be in 0.001..=1000, got {ratio}"
+            )));
         }
         let plan = if ratio == 1.0 {
             None
@@ -139,9 +190,19 @@ impl Resampler {
                 .interpolation(SincInterpolationType::Cubic);
             let r = Async::<f32>::new_sinc(ratio, 1.0, &params, 1024, 1, FixedAsync::Input)
                 .map_err(plan_err(1, ratio))?;
-            Some(Plan { r: Box::new(r), pre: 0, extra_trim: 0 })
+            Some(Plan {
+                r: Box::new(r),
+                pre: 0,
+                extra_trim: 0,
+            })
         };
-        Ok(Resampler { ratio, rates: None, plan, inbuf: Vec::new(), outbuf: Vec::new() })
+        Ok(Resampler {
+            ratio,
+            rates: None,
+            plan,
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+        })
     }
 
     /// `to / from`.
@@ -171,7 +232,8 @@ impl Resampler {
         }
         // Zeros after the clip so enough output exists after the extra trim.
         let post = if plan.pre > 0 || plan.extra_trim > 0 {
-            (((plan.extra_trim + 2) as f64 / self.ratio).ceil() as usize).saturating_sub(plan.pre) + 1
+            (((plan.extra_trim + 2) as f64 / self.ratio).ceil() as usize).saturating_sub(plan.pre)
+                + 1
         } else {
             0
         };
@@ -191,8 +253,12 @@ impl Resampler {
         plan.r.reset();
         let err = |e: &dyn std::fmt::Display| Error::InvalidParameter(format!("resampling: {e}"));
         let inp = SequentialSlice::new(src, 1, total).map_err(|e| err(&e))?;
-        let mut outp = SequentialSlice::new_mut(&mut self.outbuf[..], 1, need).map_err(|e| err(&e))?;
-        let (_, produced) = plan.r.process_all_into_buffer(&inp, &mut outp, total, None).map_err(|e| err(&e))?;
+        let mut outp =
+            SequentialSlice::new_mut(&mut self.outbuf[..], 1, need).map_err(|e| err(&e))?;
+        let (_, produced) = plan
+            .r
+            .process_all_into_buffer(&inp, &mut outp, total, None)
+            .map_err(|e| err(&e))?;
         let avail = &self.outbuf[plan.extra_trim.min(produced)..produced];
         out.extend_from_slice(&avail[..avail.len().min(n_out)]);
         out.resize(n_out, 0.0);
@@ -212,7 +278,9 @@ mod tests {
     use super::*;
 
     fn tone(hz: f64, sr: f64, n: usize) -> Vec<f32> {
-        (0..n).map(|i| (2.0 * std::f64::consts::PI * hz * i as f64 / sr).sin() as f32).collect()
+        (0..n)
+            .map(|i| (2.0 * std::f64::consts::PI * hz * i as f64 / sr).sin() as f32)
+            .collect()
     }
 
     #[test]

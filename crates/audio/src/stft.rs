@@ -28,7 +28,10 @@ pub struct Stft {
 
 impl std::fmt::Debug for Stft {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stft").field("n_fft", &self.n_fft).field("hop", &self.hop).finish()
+        f.debug_struct("Stft")
+            .field("n_fft", &self.n_fft)
+            .field("hop", &self.hop)
+            .finish()
     }
 }
 
@@ -42,7 +45,9 @@ pub struct StftScratch {
 
 /// The periodic Hann window of `n` points (scipy `get_window("hann", n, fftbins=True)`).
 pub fn hann(n: usize) -> Vec<f32> {
-    (0..n).map(|i| (0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos()) as f32).collect()
+    (0..n)
+        .map(|i| (0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos()) as f32)
+        .collect()
 }
 
 impl Stft {
@@ -51,13 +56,20 @@ impl Stft {
     /// `n_fft` must be even and at least 2, `hop` at least 1.
     pub fn new(n_fft: usize, hop: usize) -> Result<Self> {
         if n_fft < 2 || n_fft % 2 != 0 {
-            return Err(Error::InvalidParameter(format!("n_fft must be even and >= 2, got {n_fft}")));
+            return Err(Error::InvalidParameter(format!(
+                "n_fft must be even and >= 2, got {n_fft}"
+            )));
         }
         if hop == 0 {
             return Err(Error::InvalidParameter("hop must be >= 1, got 0".into()));
         }
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
-        Ok(Stft { n_fft, hop, window: hann(n_fft).into(), fft })
+        Ok(Stft {
+            n_fft,
+            hop,
+            window: hann(n_fft).into(),
+            fft,
+        })
     }
 
     /// FFT size (and window length).
@@ -118,7 +130,9 @@ impl Stft {
             }
             frame[hi.max(lo)..].fill(0.0);
             // Lengths come from the plan itself, so this cannot fail.
-            let _ = self.fft.process_with_scratch(frame, &mut scratch.spectrum, &mut scratch.fft);
+            let _ = self
+                .fft
+                .process_with_scratch(frame, &mut scratch.spectrum, &mut scratch.fft);
             f(t, &scratch.spectrum);
         }
     }
@@ -158,7 +172,10 @@ pub struct Istft {
 
 impl std::fmt::Debug for Istft {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Istft").field("n_fft", &self.n_fft).field("hop", &self.hop).finish()
+        f.debug_struct("Istft")
+            .field("n_fft", &self.n_fft)
+            .field("hop", &self.hop)
+            .finish()
     }
 }
 
@@ -167,7 +184,12 @@ impl Istft {
     pub fn new(n_fft: usize, hop: usize) -> Result<Self> {
         let fwd = Stft::new(n_fft, hop)?;
         let ifft = RealFftPlanner::<f32>::new().plan_fft_inverse(n_fft);
-        Ok(Istft { n_fft, hop, window: fwd.window, ifft })
+        Ok(Istft {
+            n_fft,
+            hop,
+            window: fwd.window,
+            ifft,
+        })
     }
 
     /// Inverts a frame-major complex spectrogram of `n_frames` frames into exactly `length`
@@ -175,7 +197,10 @@ impl Istft {
     pub fn process(&self, spec: &[Complex32], n_frames: usize, length: usize) -> Result<Vec<f32>> {
         let bins = self.n_fft / 2 + 1;
         if spec.len() != n_frames * bins {
-            return Err(Error::BufferSize { expected: n_frames * bins, got: spec.len() });
+            return Err(Error::BufferSize {
+                expected: n_frames * bins,
+                got: spec.len(),
+            });
         }
         let half = self.n_fft / 2;
         // Signal with centre padding; long enough for `length` samples after trimming.
@@ -192,7 +217,9 @@ impl Istft {
             // parts, realfft refuses them, so drop them here.
             buf[0].im = 0.0;
             buf[bins - 1].im = 0.0;
-            let _ = self.ifft.process_with_scratch(&mut buf, &mut out, &mut scratch);
+            let _ = self
+                .ifft
+                .process_with_scratch(&mut buf, &mut out, &mut scratch);
             let off = t * self.hop;
             for (i, (&s, &w)) in out.iter().zip(self.window.iter()).enumerate() {
                 y[off + i] += s * scale * w;
@@ -259,20 +286,34 @@ mod tests {
     fn istft_inverts_stft() {
         let s = Stft::new(64, 16).unwrap();
         let inv = Istft::new(64, 16).unwrap();
-        let y: Vec<f32> = (0..500).map(|i| ((i * 7 % 13) as f32 - 6.0) / 6.0).collect();
+        let y: Vec<f32> = (0..500)
+            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 6.0)
+            .collect();
         let mut sc = s.scratch();
         let mut c = Vec::new();
         s.complex(&y, &mut sc, &mut c);
         let back = inv.process(&c, s.n_frames(y.len()), y.len()).unwrap();
-        let err = y.iter().zip(&back).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let err = y
+            .iter()
+            .zip(&back)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
         assert!(err < 1e-5, "max error {err}");
     }
 
     #[test]
     fn istft_rejects_wrong_buffer() {
         let inv = Istft::new(8, 2).unwrap();
-        let err = inv.process(&[Complex32::new(0.0, 0.0); 7], 2, 4).unwrap_err();
-        assert!(matches!(err, Error::BufferSize { expected: 10, got: 7 }));
+        let err = inv
+            .process(&[Complex32::new(0.0, 0.0); 7], 2, 4)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::BufferSize {
+                expected: 10,
+                got: 7
+            }
+        ));
     }
 
     #[test]

@@ -42,13 +42,19 @@ fn check(bytes: &[u8], hint: Option<&str>) {
 #[test]
 fn the_minimal_wav_decodes() {
     let d = decode_bytes(&wav(1600), Some("wav"), &DecodeOptions::new()).unwrap();
-    assert_eq!((d.sample_rate, d.samples.len(), d.channels), (16000, 1600, 1));
+    assert_eq!(
+        (d.sample_rate, d.samples.len(), d.channels),
+        (16000, 1600, 1)
+    );
     assert!((d.samples[0] - (-1000.0 / 32768.0)).abs() < 1e-7);
 }
 
 #[test]
 fn empty_input_is_an_error() {
-    assert!(matches!(decode_bytes(&[], None, &DecodeOptions::new()), Err(Error::Empty)));
+    assert!(matches!(
+        decode_bytes(&[], None, &DecodeOptions::new()),
+        Err(Error::Empty)
+    ));
 }
 
 proptest! {
@@ -79,9 +85,15 @@ fn datasets() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("EMOVOX_REQUIRE_DATASETS").as_deref() == Ok("1") {
-        panic!("datasets not found at {} and EMOVOX_REQUIRE_DATASETS=1", dir.display());
+        panic!(
+            "datasets not found at {} and EMOVOX_REQUIRE_DATASETS=1",
+            dir.display()
+        );
     }
-    eprintln!("SKIPPED corrupted_real_files_never_panic: datasets not found at {}", dir.display());
+    eprintln!(
+        "SKIPPED corrupted_real_files_never_panic: datasets not found at {}",
+        dir.display()
+    );
     None
 }
 
@@ -98,7 +110,10 @@ fn corrupted_real_files_never_panic() {
     for entry in std::fs::read_dir(d.join("formats")).unwrap() {
         let path = entry.unwrap().path();
         let orig = std::fs::read(&path).unwrap();
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_string);
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_string);
         for round in 0..40 {
             let mut b = orig.clone();
             if b.is_empty() {

@@ -93,13 +93,24 @@ impl Extractor {
         let sr = config.sample_rate as f32;
         let stft = Stft::new(config.n_fft, config.hop)?;
         let fmax = config.fmax.unwrap_or(sr / 2.0);
-        let mel = MelFilterbank::new(sr as f64, config.n_fft, config.n_mels, config.fmin as f64, fmax as f64);
+        let mel = MelFilterbank::new(
+            sr as f64,
+            config.n_fft,
+            config.n_mels,
+            config.fmin as f64,
+            fmax as f64,
+        );
         let dct = Dct::new(config.n_mels, config.n_mfcc);
         let yin = match config.kind {
             Kind::Handcrafted => Some(Arc::new(
-                Yin::new(sr, config.n_fft, config.hop, 65.0, 500.0_f32.min(sr / 4.0)).ok_or_else(|| {
-                    Error::InvalidPipeline(format!("n_fft {} too short for pitch down to 65 Hz", config.n_fft))
-                })?,
+                Yin::new(sr, config.n_fft, config.hop, 65.0, 500.0_f32.min(sr / 4.0)).ok_or_else(
+                    || {
+                        Error::InvalidPipeline(format!(
+                            "n_fft {} too short for pitch down to 65 Hz",
+                            config.n_fft
+                        ))
+                    },
+                )?,
             )),
             _ => None,
         };
@@ -117,7 +128,15 @@ impl Extractor {
             rms: Vec::new(),
             pitch: Vec::new(),
         };
-        Ok(Extractor { config, stft, mel: Arc::new(mel), dct: Arc::new(dct), yin, resamplers: Resamplers::default(), s })
+        Ok(Extractor {
+            config,
+            stft,
+            mel: Arc::new(mel),
+            dct: Arc::new(dct),
+            yin,
+            resamplers: Resamplers::default(),
+            s,
+        })
     }
 
     /// The pipeline this extractor runs.
@@ -134,9 +153,23 @@ impl Extractor {
 
     /// Like [`process`](Self::process), writing into `out` to reuse its allocation.
     pub fn process_into(&mut self, samples: &[f32], rate: u32, out: &mut Features) -> Result<()> {
-        // A corrupt header can claim any rate; resampling from absurd ones would plan huge filters.
+        // Take the buffer out of `self` while `analyse` borrows it mutably.
+        let mut y = std::mem::take(&mut self.s.resampled);
+        let res = self
+            .prepare(samples, rate, &mut y)
+            .and_then(|()| self.analyse(&y, out));
+        self.s.resampled = y;
+        res
+    }
+
+    /// The first stage of [`process`](Self::process) alone: crops `samples` (at `rate` Hz) as the
+    /// pipeline says and resamples them to the pipeline's rate, into `y`. Augmentation goes
+    /// between this and [`process_prepared`](Self::process_prepared).
+    pub fn prepare(&mut self, samples: &[f32], rate: u32, y: &mut Vec<f32>) -> Result<()> {
         if !(1000..=768_000).contains(&rate) {
-            return Err(Error::InvalidInput(format!("sample rate {rate} Hz is outside 1000..=768000 Hz")));
+            return Err(Error::InvalidInput(format!(
+                "sample rate {rate} Hz is outside 1000..=768000 Hz"
+            )));
         }
         let (a, b) = match self.config.crop {
             Some(c) => c.range(rate, samples.len()),
@@ -144,18 +177,30 @@ impl Extractor {
         };
         if a >= b {
             let got = samples.len() as f64 / rate as f64;
-            return Err(Error::TooShort { expected: a as f64 / rate as f64, got });
+            return Err(Error::TooShort {
+                expected: a as f64 / rate as f64,
+                got,
+            });
         }
         let clip = &samples[a..b];
-        let target = self.config.sample_rate;
-        if rate == target {
-            return self.analyse(clip, out);
+        if rate == self.config.sample_rate {
+            y.clear();
+            y.extend_from_slice(clip);
+            return Ok(());
         }
-        // Take the buffer out of `self` while `analyse` borrows it mutably.
-        let mut resampled = std::mem::take(&mut self.s.resampled);
-        let res = self.resample(clip, rate, &mut resampled).and_then(|()| self.analyse(&resampled, out));
-        self.s.resampled = resampled;
-        res
+        self.resample(clip, rate, y)
+    }
+
+    /// The second stage of [`process`](Self::process): features of `y`, a clip already cropped
+    /// and at the pipeline's rate (as [`prepare`](Self::prepare) returns it).
+    pub fn process_prepared(&mut self, y: &[f32], out: &mut Features) -> Result<()> {
+        if y.is_empty() {
+            return Err(Error::TooShort {
+                expected: 1.0 / self.config.sample_rate as f64,
+                got: 0.0,
+            });
+        }
+        self.analyse(y, out)
     }
 
     fn resample(&mut self, clip: &[f32], rate: u32, y: &mut Vec<f32>) -> Result<()> {
@@ -211,7 +256,11 @@ impl Extractor {
             let s = &mut self.s;
             s.mfcc.clear();
             s.mfcc.resize(frames * n_mfcc, 0.0);
-            for (m, c) in s.mel.chunks_exact(n_mels).zip(s.mfcc.chunks_exact_mut(n_mfcc)) {
+            for (m, c) in s
+                .mel
+                .chunks_exact(n_mels)
+                .zip(s.mfcc.chunks_exact_mut(n_mfcc))
+            {
                 self.dct.apply(m, c);
             }
         }
@@ -232,7 +281,8 @@ impl Extractor {
                 out.columns = 3 * n_mfcc;
                 for t in 0..frames {
                     for m in [&s.mfcc, &s.d1, &s.d2] {
-                        out.values.extend_from_slice(&m[t * n_mfcc..(t + 1) * n_mfcc]);
+                        out.values
+                            .extend_from_slice(&m[t * n_mfcc..(t + 1) * n_mfcc]);
                     }
                 }
             }
@@ -279,10 +329,19 @@ impl Extractor {
         v.extend([m, sd]);
         let (m, sd) = mean_std(s.rolloff.iter().copied());
         v.extend([m, sd]);
-        let voiced = || s.pitch.iter().filter(|p| p.aperiodicity < 0.1).map(|p| p.f0);
+        let voiced = || {
+            s.pitch
+                .iter()
+                .filter(|p| p.aperiodicity < 0.1)
+                .map(|p| p.f0)
+        };
         let n_voiced = voiced().count();
         let (m, sd) = mean_std(voiced());
-        let (lo, hi) = if n_voiced == 0 { (0.0, 0.0) } else { min_max(voiced()) };
+        let (lo, hi) = if n_voiced == 0 {
+            (0.0, 0.0)
+        } else {
+            min_max(voiced())
+        };
         let frac = n_voiced as f32 / s.pitch.len().max(1) as f32;
         v.extend([m, sd, lo, hi, frac, y.len() as f32 / sr as f32]);
     }
@@ -304,7 +363,9 @@ fn mean_std(it: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
 }
 
 fn min_max(it: impl Iterator<Item = f32>) -> (f32, f32) {
-    let (lo, hi) = it.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (lo, hi) = it.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
     if lo > hi {
         (0.0, 0.0)
     } else {
@@ -318,7 +379,9 @@ mod tests {
 
     fn tone(hz: f32, sr: u32, secs: f32) -> Vec<f32> {
         let n = (sr as f32 * secs) as usize;
-        (0..n).map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / sr as f32).sin() * 0.5).collect()
+        (0..n)
+            .map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / sr as f32).sin() * 0.5)
+            .collect()
     }
 
     #[test]
@@ -343,8 +406,27 @@ mod tests {
     fn absurd_sample_rates_are_refused() {
         let mut ex = Extractor::new(PipelineConfig::seed()).unwrap();
         for rate in [0, 1, 999, 4_000_000_000] {
-            assert!(matches!(ex.process(&[0.0; 100_000], rate), Err(Error::InvalidInput(_))), "{rate}");
+            assert!(
+                matches!(
+                    ex.process(&[0.0; 100_000], rate),
+                    Err(Error::InvalidInput(_))
+                ),
+                "{rate}"
+            );
         }
+    }
+
+    #[test]
+    fn prepare_then_process_prepared_equals_process() {
+        let mut ex = Extractor::new(PipelineConfig::seed()).unwrap();
+        let clip = tone(220.0, 48_000, 2.0);
+        let whole = ex.process(&clip, 48_000).unwrap();
+        let mut y = Vec::new();
+        ex.prepare(&clip, 48_000, &mut y).unwrap();
+        assert_eq!(y.len(), 24_000);
+        let mut staged = Features::default();
+        ex.process_prepared(&y, &mut staged).unwrap();
+        assert_eq!(whole, staged);
     }
 
     #[test]
@@ -363,12 +445,24 @@ mod tests {
         let f = ex.process(&tone(220.0, 16000, 1.0), 16000).unwrap();
         assert_eq!(f.shape(), [1, HANDCRAFTED_NAMES.len()]);
         let get = |name: &str| f.values[HANDCRAFTED_NAMES.iter().position(|n| *n == name).unwrap()];
-        assert!((get("f0_mean") - 220.0).abs() < 2.0, "f0 {}", get("f0_mean"));
+        assert!(
+            (get("f0_mean") - 220.0).abs() < 2.0,
+            "f0 {}",
+            get("f0_mean")
+        );
         assert!(get("voiced_fraction") > 0.7);
-        assert!((get("centroid_mean") - 220.0).abs() < 60.0, "centroid {}", get("centroid_mean"));
+        assert!(
+            (get("centroid_mean") - 220.0).abs() < 60.0,
+            "centroid {}",
+            get("centroid_mean")
+        );
         assert!((get("duration_s") - 1.0).abs() < 1e-6);
         // ZCR of a 220 Hz tone at 16 kHz: 440 crossings/s -> 0.0275 per sample.
-        assert!((get("zcr_mean") - 0.0275).abs() < 0.004, "zcr {}", get("zcr_mean"));
+        assert!(
+            (get("zcr_mean") - 0.0275).abs() < 0.004,
+            "zcr {}",
+            get("zcr_mean")
+        );
     }
 
     #[test]

@@ -46,7 +46,10 @@ fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
 
 /// Centre frequencies (Hz) of `n` mel bands from `fmin` to `fmax`, librosa `mel_frequencies`.
 pub fn mel_frequencies(n: usize, fmin: f64, fmax: f64) -> Vec<f64> {
-    linspace(hz_to_mel(fmin), hz_to_mel(fmax), n).into_iter().map(mel_to_hz).collect()
+    linspace(hz_to_mel(fmin), hz_to_mel(fmax), n)
+        .into_iter()
+        .map(mel_to_hz)
+        .collect()
 }
 
 /// One triangular band: weights for bins `start .. start + weights.len()`.
@@ -89,8 +92,14 @@ impl MelFilterbank {
                     })
                     .collect();
                 let start = dense.iter().position(|&w| w != 0.0).unwrap_or(0);
-                let end = dense.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
-                Band { start, weights: dense[start..end].to_vec() }
+                let end = dense
+                    .iter()
+                    .rposition(|&w| w != 0.0)
+                    .map_or(start, |e| e + 1);
+                Band {
+                    start,
+                    weights: dense[start..end].to_vec(),
+                }
             })
             .collect();
         MelFilterbank { n_bins, bands }
@@ -168,13 +177,21 @@ impl Dct {
         let n = n_in as f64;
         let mut matrix = Vec::with_capacity(n_out * n_in);
         for k in 0..n_out {
-            let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
+            let scale = if k == 0 {
+                (1.0 / n).sqrt()
+            } else {
+                (2.0 / n).sqrt()
+            };
             for i in 0..n_in {
                 let c = (std::f64::consts::PI * k as f64 * (2 * i + 1) as f64 / (2.0 * n)).cos();
                 matrix.push((scale * c) as f32);
             }
         }
-        Dct { n_in, n_out, matrix }
+        Dct {
+            n_in,
+            n_out,
+            matrix,
+        }
     }
 
     /// Input length.
@@ -191,7 +208,11 @@ impl Dct {
     pub fn apply(&self, x: &[f32], out: &mut [f32]) {
         for (o, row) in out.iter_mut().zip(self.matrix.chunks_exact(self.n_in)) {
             // Accumulate in f64: 128 terms of mixed sign in dB.
-            *o = row.iter().zip(x).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>() as f32;
+            *o = row
+                .iter()
+                .zip(x)
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum::<f64>() as f32;
         }
     }
 }
@@ -220,16 +241,49 @@ mod tests {
         // librosa.filters.mel(sr=16000, n_fft=16, n_mels=4)
         let want: [[f32; 9]; 4] = [
             [0.0, 6.0509576e-04, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-            [0.0, 7.3521357e-04, 3.3586149e-04, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 4.6726404e-04, 4.2571520e-04, 9.6809999e-05, 0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 1.2267499e-04, 2.9922882e-04, 2.8431835e-04, 1.8954556e-04, 9.4772782e-05, 0.0],
+            [
+                0.0,
+                7.3521357e-04,
+                3.3586149e-04,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+            ],
+            [
+                0.0,
+                0.0,
+                4.6726404e-04,
+                4.2571520e-04,
+                9.6809999e-05,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+            ],
+            [
+                0.0,
+                0.0,
+                0.0,
+                1.2267499e-04,
+                2.9922882e-04,
+                2.8431835e-04,
+                1.8954556e-04,
+                9.4772782e-05,
+                0.0,
+            ],
         ];
         let fb = MelFilterbank::new(16000.0, 16, 4, 0.0, 8000.0);
         let dense = fb.to_dense();
         for (i, row) in want.iter().enumerate() {
             for (k, &w) in row.iter().enumerate() {
                 let got = dense[i * 9 + k];
-                assert!((got - w).abs() <= 1e-6 * w.abs().max(1e-3), "[{i},{k}] {got} vs {w}");
+                assert!(
+                    (got - w).abs() <= 1e-6 * w.abs().max(1e-3),
+                    "[{i},{k}] {got} vs {w}"
+                );
             }
         }
     }

@@ -36,13 +36,51 @@ pub enum Kind {
 
 /// Column names of the `handcrafted` vector, in order.
 pub const HANDCRAFTED_NAMES: [&str; 45] = [
-    "mfcc1_mean", "mfcc2_mean", "mfcc3_mean", "mfcc4_mean", "mfcc5_mean", "mfcc6_mean",
-    "mfcc7_mean", "mfcc8_mean", "mfcc9_mean", "mfcc10_mean", "mfcc11_mean", "mfcc12_mean",
-    "mfcc13_mean", "mfcc1_std", "mfcc2_std", "mfcc3_std", "mfcc4_std", "mfcc5_std", "mfcc6_std",
-    "mfcc7_std", "mfcc8_std", "mfcc9_std", "mfcc10_std", "mfcc11_std", "mfcc12_std", "mfcc13_std",
-    "mel_db_mean", "mel_db_std", "mel_db_min", "mel_db_max", "zcr_mean", "zcr_std", "rms_mean",
-    "rms_std", "rms_max", "centroid_mean", "centroid_std", "rolloff_mean", "rolloff_std",
-    "f0_mean", "f0_std", "f0_min", "f0_max", "voiced_fraction", "duration_s",
+    "mfcc1_mean",
+    "mfcc2_mean",
+    "mfcc3_mean",
+    "mfcc4_mean",
+    "mfcc5_mean",
+    "mfcc6_mean",
+    "mfcc7_mean",
+    "mfcc8_mean",
+    "mfcc9_mean",
+    "mfcc10_mean",
+    "mfcc11_mean",
+    "mfcc12_mean",
+    "mfcc13_mean",
+    "mfcc1_std",
+    "mfcc2_std",
+    "mfcc3_std",
+    "mfcc4_std",
+    "mfcc5_std",
+    "mfcc6_std",
+    "mfcc7_std",
+    "mfcc8_std",
+    "mfcc9_std",
+    "mfcc10_std",
+    "mfcc11_std",
+    "mfcc12_std",
+    "mfcc13_std",
+    "mel_db_mean",
+    "mel_db_std",
+    "mel_db_min",
+    "mel_db_max",
+    "zcr_mean",
+    "zcr_std",
+    "rms_mean",
+    "rms_std",
+    "rms_max",
+    "centroid_mean",
+    "centroid_std",
+    "rolloff_mean",
+    "rolloff_std",
+    "f0_mean",
+    "f0_std",
+    "f0_min",
+    "f0_max",
+    "voiced_fraction",
+    "duration_s",
 ];
 
 /// A time window of the clip to keep, as `librosa.load(offset=..., duration=...)` reads it:
@@ -123,7 +161,10 @@ impl PipelineConfig {
         };
         Some(match name {
             "seed" => PipelineConfig {
-                crop: Some(Crop { offset: 0.4, duration: 1.5 }),
+                crop: Some(Crop {
+                    offset: 0.4,
+                    duration: 1.5,
+                }),
                 frames: Some(100),
                 ..base(Kind::Mfcc)
             },
@@ -160,7 +201,10 @@ impl PipelineConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidPipeline(m));
         if self.sample_rate < 1000 {
-            return bad(format!("sample_rate must be >= 1000 Hz, got {}", self.sample_rate));
+            return bad(format!(
+                "sample_rate must be >= 1000 Hz, got {}",
+                self.sample_rate
+            ));
         }
         if self.n_fft < 16 || self.n_fft % 2 != 0 {
             return bad(format!("n_fft must be even and >= 16, got {}", self.n_fft));
@@ -169,16 +213,25 @@ impl PipelineConfig {
             return bad("hop must be >= 1".into());
         }
         if self.n_mels == 0 || self.n_mfcc == 0 || self.n_mfcc > self.n_mels {
-            return bad(format!("need 1 <= n_mfcc ({}) <= n_mels ({})", self.n_mfcc, self.n_mels));
+            return bad(format!(
+                "need 1 <= n_mfcc ({}) <= n_mels ({})",
+                self.n_mfcc, self.n_mels
+            ));
         }
         let nyq = self.sample_rate as f32 / 2.0;
         let fmax = self.fmax.unwrap_or(nyq);
         if !(self.fmin >= 0.0 && fmax > self.fmin && fmax <= nyq) {
-            return bad(format!("need 0 <= fmin ({}) < fmax ({fmax}) <= sr/2 ({nyq})", self.fmin));
+            return bad(format!(
+                "need 0 <= fmin ({}) < fmax ({fmax}) <= sr/2 ({nyq})",
+                self.fmin
+            ));
         }
         if let Some(c) = self.crop {
             if !(c.offset >= 0.0 && c.duration > 0.0 && c.end().is_finite()) {
-                return bad(format!("crop must be OFFSET+DURATION with OFFSET >= 0 and DURATION > 0, got {}+{}", c.offset, c.duration));
+                return bad(format!(
+                    "crop must be OFFSET+DURATION with OFFSET >= 0 and DURATION > 0, got {}+{}",
+                    c.offset, c.duration
+                ));
             }
         }
         if self.frames == Some(0) {
@@ -250,7 +303,9 @@ impl FromStr for PipelineConfig {
 impl fmt::Display for PipelineConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.preset)?;
-        let Some(base) = PipelineConfig::preset(&self.preset) else { return Ok(()) };
+        let Some(base) = PipelineConfig::preset(&self.preset) else {
+            return Ok(());
+        };
         let opt = |v: Option<f32>| v.map_or("none".to_string(), |x| x.to_string());
         let mut parts = Vec::new();
         if self.sample_rate != base.sample_rate {
@@ -282,7 +337,10 @@ impl fmt::Display for PipelineConfig {
             parts.push(format!("top_db={}", opt(self.top_db)));
         }
         if self.frames != base.frames {
-            parts.push(format!("frames={}", self.frames.map_or("none".into(), |n| n.to_string())));
+            parts.push(format!(
+                "frames={}",
+                self.frames.map_or("none".into(), |n| n.to_string())
+            ));
         }
         if !parts.is_empty() {
             write!(f, ":{}", parts.join(","))?;
@@ -299,8 +357,17 @@ mod tests {
     fn seed_preset_is_the_original() {
         let s = PipelineConfig::seed();
         assert_eq!(s.kind, Kind::Mfcc);
-        assert_eq!((s.sample_rate, s.n_fft, s.hop, s.n_mels, s.n_mfcc), (16000, 2048, 512, 128, 13));
-        assert_eq!(s.crop, Some(Crop { offset: 0.4, duration: 1.5 }));
+        assert_eq!(
+            (s.sample_rate, s.n_fft, s.hop, s.n_mels, s.n_mfcc),
+            (16000, 2048, 512, 128, 13)
+        );
+        assert_eq!(
+            s.crop,
+            Some(Crop {
+                offset: 0.4,
+                duration: 1.5
+            })
+        );
         assert_eq!(s.frames, Some(100));
         assert_eq!(s.to_string(), "seed");
         assert_eq!(s.max_duration(), Some(1.9));
@@ -308,7 +375,12 @@ mod tests {
 
     #[test]
     fn spec_round_trips() {
-        for spec in ["mfcc:n_mfcc=20,frames=200", "logmel:sr=22050,n_mels=64,top_db=none", "seed:crop=none", "mfcc:crop=0.5+2"] {
+        for spec in [
+            "mfcc:n_mfcc=20,frames=200",
+            "logmel:sr=22050,n_mels=64,top_db=none",
+            "seed:crop=none",
+            "mfcc:crop=0.5+2",
+        ] {
             let c: PipelineConfig = spec.parse().unwrap();
             assert_eq!(c.to_string(), spec);
             assert_eq!(c.to_string().parse::<PipelineConfig>().unwrap(), c);
@@ -318,10 +390,19 @@ mod tests {
     #[test]
     fn bad_specs_say_why() {
         let e = "nope".parse::<PipelineConfig>().unwrap_err().to_string();
-        assert!(e.contains("unknown pipeline `nope`") && e.contains("seed"), "{e}");
-        let e = "mfcc:n_fft=abc".parse::<PipelineConfig>().unwrap_err().to_string();
+        assert!(
+            e.contains("unknown pipeline `nope`") && e.contains("seed"),
+            "{e}"
+        );
+        let e = "mfcc:n_fft=abc"
+            .parse::<PipelineConfig>()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("n_fft"), "{e}");
-        let e = "mfcc:wat=1".parse::<PipelineConfig>().unwrap_err().to_string();
+        let e = "mfcc:wat=1"
+            .parse::<PipelineConfig>()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown parameter `wat`"), "{e}");
         assert!("mfcc:n_mfcc=200".parse::<PipelineConfig>().is_err());
         assert!("mfcc:fmax=9000".parse::<PipelineConfig>().is_err());
@@ -330,7 +411,10 @@ mod tests {
 
     #[test]
     fn crop_uses_librosa_load_rounding() {
-        let c = Crop { offset: 0.4, duration: 1.5 };
+        let c = Crop {
+            offset: 0.4,
+            duration: 1.5,
+        };
         assert_eq!(c.range(48000, 200_000), (19200, 91200));
         assert_eq!(c.range(24414, 200_000), (9765, 9765 + 36621));
         assert_eq!(c.range(16000, 10_000), (6400, 10_000));
@@ -339,6 +423,9 @@ mod tests {
     #[test]
     fn columns_per_kind() {
         let p = |s: &str| s.parse::<PipelineConfig>().unwrap().n_columns();
-        assert_eq!((p("seed"), p("mfcc-deltas"), p("logmel"), p("handcrafted")), (13, 39, 128, 45));
+        assert_eq!(
+            (p("seed"), p("mfcc-deltas"), p("logmel"), p("handcrafted")),
+            (13, 39, 128, 45)
+        );
     }
 }

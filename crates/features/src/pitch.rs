@@ -49,7 +49,13 @@ impl Yin {
     ///
     /// Returns `None` when the range does not fit the frame (`sr / fmax < 1` or
     /// `min_period >= max_period`), as librosa would raise.
-    pub fn new(sample_rate: f32, frame_length: usize, hop: usize, fmin: f32, fmax: f32) -> Option<Self> {
+    pub fn new(
+        sample_rate: f32,
+        frame_length: usize,
+        hop: usize,
+        fmin: f32,
+        fmax: f32,
+    ) -> Option<Self> {
         if !(fmin > 0.0 && fmax > fmin && hop > 0 && frame_length >= 4) {
             return None;
         }
@@ -91,16 +97,24 @@ impl Yin {
             let start = (t * self.hop) as isize - half;
             for (j, f) in frame.iter_mut().enumerate() {
                 let i = start + j as isize;
-                *f = if i >= 0 && (i as usize) < y.len() { y[i as usize] } else { 0.0 };
+                *f = if i >= 0 && (i as usize) < y.len() {
+                    y[i as usize]
+                } else {
+                    0.0
+                };
             }
             // Autocorrelation by FFT: |X|^2 back to the time domain.
             buf[..fl].copy_from_slice(&frame);
             buf[fl..].fill(0.0);
-            let _ = self.fwd.process_with_scratch(&mut buf, &mut spec, &mut scratch_f);
+            let _ = self
+                .fwd
+                .process_with_scratch(&mut buf, &mut spec, &mut scratch_f);
             for c in spec.iter_mut() {
                 *c = Complex32::new(c.norm_sqr(), 0.0);
             }
-            let _ = self.inv.process_with_scratch(&mut spec, &mut acf, &mut scratch_i);
+            let _ = self
+                .inv
+                .process_with_scratch(&mut spec, &mut acf, &mut scratch_i);
             let scale = 1.0 / buf.len() as f32;
             // librosa: d[k] = 2 (acf[0] - acf[k]) - cumsum(y^2)[k - 1]
             let mut energy = 0.0f32;
@@ -135,9 +149,7 @@ impl Yin {
         };
         let chosen = (0..n)
             .find(|&i| is_trough(i) && yin[i] < self.threshold)
-            .unwrap_or_else(|| {
-                (0..n).fold(0, |best, i| if yin[i] < yin[best] { i } else { best })
-            });
+            .unwrap_or_else(|| (0..n).fold(0, |best, i| if yin[i] < yin[best] { i } else { best }));
         let shift = if chosen == 0 || chosen == n - 1 {
             0.0
         } else {
@@ -150,7 +162,10 @@ impl Yin {
             }
         };
         let period = self.min_period as f32 + chosen as f32 + shift;
-        PitchFrame { f0: self.sample_rate / period, aperiodicity: yin[chosen] }
+        PitchFrame {
+            f0: self.sample_rate / period,
+            aperiodicity: yin[chosen],
+        }
     }
 }
 
@@ -159,7 +174,9 @@ mod tests {
     use super::*;
 
     fn tone(hz: f32, sr: f32, n: usize) -> Vec<f32> {
-        (0..n).map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / sr).sin() * 0.5).collect()
+        (0..n)
+            .map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / sr).sin() * 0.5)
+            .collect()
     }
 
     #[test]

@@ -29,7 +29,13 @@ fn padded(y: &[f32], i: isize, edge: bool) -> f32 {
 /// frames are padded with edge values.
 pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop: usize, out: &mut Vec<f32>) {
     let half = (frame_length / 2) as isize;
-    let sign = |v: f32| if v.abs() <= 1e-10 { false } else { v.is_sign_negative() };
+    let sign = |v: f32| {
+        if v.abs() <= 1e-10 {
+            false
+        } else {
+            v.is_sign_negative()
+        }
+    };
     out.clear();
     for t in 0..n_frames(y.len(), hop) {
         let start = (t * hop) as isize - half;
@@ -53,7 +59,12 @@ pub fn rms(y: &[f32], frame_length: usize, hop: usize, out: &mut Vec<f32>) {
         let start = (t * hop) as isize - half;
         let lo = start.max(0) as usize;
         let hi = ((start + frame_length as isize).max(0) as usize).min(y.len());
-        let sum: f64 = y.get(lo..hi).unwrap_or(&[]).iter().map(|&v| v as f64 * v as f64).sum();
+        let sum: f64 = y
+            .get(lo..hi)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&v| v as f64 * v as f64)
+            .sum();
         out.push((sum / frame_length as f64).sqrt() as f32);
     }
 }
@@ -65,7 +76,10 @@ pub fn spectral_centroid(mag: &[f32], bin_hz: f32) -> f32 {
     if total <= f32::MIN_POSITIVE {
         return 0.0;
     }
-    mag.iter().enumerate().map(|(k, &m)| k as f32 * bin_hz * (m / total)).sum()
+    mag.iter()
+        .enumerate()
+        .map(|(k, &m)| k as f32 * bin_hz * (m / total))
+        .sum()
 }
 
 /// librosa `feature.spectral_rolloff` from one magnitude spectrum frame: the lowest frequency
@@ -91,12 +105,20 @@ pub fn spectral_rolloff(mag: &[f32], bin_hz: f32, roll_percent: f32) -> f32 {
 /// interior value at the nearest full window. Needs at least `width` frames (librosa refuses fewer
 /// too); with fewer, the window shrinks to the largest odd width that fits.
 pub fn delta(data: &[f32], n_coeffs: usize, width: usize, out: &mut Vec<f32>) {
-    let frames = if n_coeffs == 0 { 0 } else { data.len() / n_coeffs };
+    let frames = if n_coeffs == 0 {
+        0
+    } else {
+        data.len() / n_coeffs
+    };
     out.clear();
     out.resize(frames * n_coeffs, 0.0);
     let mut w = width.max(3) | 1;
     if frames < w {
-        w = if frames % 2 == 1 { frames } else { frames.saturating_sub(1) };
+        w = if frames % 2 == 1 {
+            frames
+        } else {
+            frames.saturating_sub(1)
+        };
     }
     if w < 3 {
         return;

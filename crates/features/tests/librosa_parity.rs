@@ -34,9 +34,15 @@ fn datasets(test: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("EMOVOX_REQUIRE_DATASETS").as_deref() == Ok("1") {
-        panic!("{test}: datasets not found at {} and EMOVOX_REQUIRE_DATASETS=1", dir.display());
+        panic!(
+            "{test}: datasets not found at {} and EMOVOX_REQUIRE_DATASETS=1",
+            dir.display()
+        );
     }
-    eprintln!("SKIPPED {test}: datasets not found at {} (set EMOVOX_DATASETS)", dir.display());
+    eprintln!(
+        "SKIPPED {test}: datasets not found at {} (set EMOVOX_DATASETS)",
+        dir.display()
+    );
     None
 }
 
@@ -50,16 +56,32 @@ fn npy(name: &str) -> (Vec<usize>, Vec<f32>) {
         _ => (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12),
     };
     let header = std::str::from_utf8(&b[start..start + hlen]).unwrap();
-    assert!(header.contains("'<f4'") && header.contains("'fortran_order': False"), "{header}");
-    let shape_s = header.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
-    let shape = shape_s.split(',').filter_map(|d| d.trim().parse().ok()).collect();
-    let values = b[start + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    assert!(
+        header.contains("'<f4'") && header.contains("'fortran_order': False"),
+        "{header}"
+    );
+    let shape_s = header
+        .split("'shape': (")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let shape = shape_s
+        .split(',')
+        .filter_map(|d| d.trim().parse().ok())
+        .collect();
+    let values = b[start + hlen..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
     (shape, values)
 }
 
 fn clips() -> Vec<(String, String)> {
     let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(golden_dir().join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(golden_dir().join("manifest.json")).unwrap())
+            .unwrap();
     let mut v: Vec<(String, String)> = m["clips"]
         .as_object()
         .unwrap()
@@ -71,7 +93,9 @@ fn clips() -> Vec<(String, String)> {
 }
 
 fn range(v: &[f32]) -> f32 {
-    let (lo, hi) = v.iter().fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    let (lo, hi) = v
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
     hi - lo
 }
 
@@ -88,7 +112,10 @@ fn transpose(v: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -151,7 +178,10 @@ fn deltas_and_frame_features_match_librosa() {
         let mut v = Vec::new();
         spectral::zero_crossing_rate(&y, 2048, 512, &mut v);
         let (_, want) = npy(&format!("{name}.zcr.npy"));
-        assert!(max_abs_diff(&v, &want) <= 1.0 / 2048.0 + 1e-7, "{name}: zcr");
+        assert!(
+            max_abs_diff(&v, &want) <= 1.0 / 2048.0 + 1e-7,
+            "{name}: zcr"
+        );
 
         spectral::rms(&y, 2048, 512, &mut v);
         let (_, want) = npy(&format!("{name}.rms.npy"));
@@ -166,10 +196,17 @@ fn deltas_and_frame_features_match_librosa() {
         });
         let (_, want) = npy(&format!("{name}.centroid.npy"));
         for (g, w) in cen.iter().zip(&want) {
-            assert!((g - w).abs() <= 1e-4 * w.max(1.0), "{name}: centroid {g} vs {w}");
+            assert!(
+                (g - w).abs() <= 1e-4 * w.max(1.0),
+                "{name}: centroid {g} vs {w}"
+            );
         }
         let (_, want) = npy(&format!("{name}.rolloff.npy"));
-        let off = rol.iter().zip(&want).filter(|(g, w)| (*g - *w).abs() > 16000.0 / 2048.0 + 1e-3).count();
+        let off = rol
+            .iter()
+            .zip(&want)
+            .filter(|(g, w)| (*g - *w).abs() > 16000.0 / 2048.0 + 1e-3)
+            .count();
         assert_eq!(off, 0, "{name}: roll-off frames off by more than one bin");
     }
 }
@@ -183,16 +220,29 @@ fn yin_matches_librosa() {
         let (_, want) = npy(&format!("{name}.yin.npy"));
         yin.process(&y, &mut out);
         assert_eq!(out.len(), want.len());
-        let close = out.iter().zip(&want).filter(|(g, w)| (g.f0 - **w).abs() <= 5e-3 * **w).count();
+        let close = out
+            .iter()
+            .zip(&want)
+            .filter(|(g, w)| (g.f0 - **w).abs() <= 5e-3 * **w)
+            .count();
         let frac = close as f32 / want.len() as f32;
-        println!("{name}: YIN f0 within 0.5 % on {:.0} % of frames", frac * 100.0);
-        assert!(frac >= 0.95, "{name}: YIN agrees on only {:.0} % of frames", frac * 100.0);
+        println!(
+            "{name}: YIN f0 within 0.5 % on {:.0} % of frames",
+            frac * 100.0
+        );
+        assert!(
+            frac >= 0.95,
+            "{name}: YIN agrees on only {:.0} % of frames",
+            frac * 100.0
+        );
     }
 }
 
 #[test]
 fn seed_pipeline_from_original_files_matches_librosa() {
-    let Some(root) = datasets("seed_pipeline_from_original_files_matches_librosa") else { return };
+    let Some(root) = datasets("seed_pipeline_from_original_files_matches_librosa") else {
+        return;
+    };
     let mut ex = Extractor::new(PipelineConfig::seed()).unwrap();
     for (name, rel) in clips() {
         let path = root.join(&rel);
@@ -201,17 +251,29 @@ fn seed_pipeline_from_original_files_matches_librosa() {
         let (shape, want) = npy(&format!("{name}.seed.npy"));
         assert_eq!(got.shape(), [shape[0], shape[1]]);
         let err = max_abs_diff(&got.values, &want) / range(&want);
-        println!("{name} ({} Hz): seed pipeline max |diff| / range = {err:.2e}", clip.sample_rate);
-        assert!(err <= 5e-3, "{name}: seed pipeline max |diff| / range = {err:.2e}");
+        println!(
+            "{name} ({} Hz): seed pipeline max |diff| / range = {err:.2e}",
+            clip.sample_rate
+        );
+        assert!(
+            err <= 5e-3,
+            "{name}: seed pipeline max |diff| / range = {err:.2e}"
+        );
     }
 }
 
 #[test]
 fn resampler_tracks_soxr_hq() {
-    let Some(root) = datasets("resampler_tracks_soxr_hq") else { return };
+    let Some(root) = datasets("resampler_tracks_soxr_hq") else {
+        return;
+    };
     for (name, rel) in clips() {
         let clip = decode_file(&root.join(&rel), &DecodeOptions::new()).unwrap();
-        let (a, b) = emovox_features::Crop { offset: 0.4, duration: 1.5 }.range(clip.sample_rate, clip.samples.len());
+        let (a, b) = emovox_features::Crop {
+            offset: 0.4,
+            duration: 1.5,
+        }
+        .range(clip.sample_rate, clip.samples.len());
         let mut r = Resampler::new(clip.sample_rate, 16000).unwrap();
         let mut y = Vec::new();
         r.process(&clip.samples[a..b], &mut y).unwrap();
@@ -219,7 +281,13 @@ fn resampler_tracks_soxr_hq() {
         assert_eq!(y.len(), want.len(), "{name}");
         let peak = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let err = max_abs_diff(&y, &want) / peak;
-        println!("{name} ({} Hz): resampled max |diff| / peak = {err:.2e}", clip.sample_rate);
-        assert!(err <= 2e-2, "{name}: resampled signal differs from soxr_hq by {err:.2e} of peak");
+        println!(
+            "{name} ({} Hz): resampled max |diff| / peak = {err:.2e}",
+            clip.sample_rate
+        );
+        assert!(
+            err <= 2e-2,
+            "{name}: resampled signal differs from soxr_hq by {err:.2e} of peak"
+        );
     }
 }
