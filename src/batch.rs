@@ -5,27 +5,17 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use emovox_audio::augment::{Augmenter, Chain};
 use emovox_audio::{decode_file, DecodeOptions};
-use emovox_features::{Extractor, PipelineConfig};
+use emovox_corpora::table::{Row, RowMeta};
+use emovox_corpora::Manifest;
+use emovox_features::{Extractor, Features, PipelineConfig};
 use indicatif::{ProgressBar, ProgressStyle};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
 use rayon::prelude::*;
 
-use crate::table::Row;
-
-/// File extensions taken as audio when walking a folder (files named explicitly are always
-/// tried, whatever their name: the decoder sniffs content).
-pub const AUDIO_EXTENSIONS: &[&str] = &[
-    "wav", "wave", "flac", "mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "aif", "aiff", "aifc",
-];
-
-/// A file that could not be processed, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The file (or the path the user gave).
-    pub path: PathBuf,
-    /// What went wrong.
-    pub reason: String,
-}
+pub use emovox_corpora::files::{collect_files, Failure, AUDIO_EXTENSIONS};
 
 /// How to run a batch.
 #[derive(Debug, Clone, Default)]
@@ -36,60 +26,17 @@ pub struct BatchOptions {
     pub progress: bool,
 }
 
-/// The outcome of [`extract`].
+/// The outcome of [`extract`] and [`extract_manifest`].
 #[derive(Debug, Default)]
 pub struct BatchReport {
-    /// One row per file that worked, in path order.
+    /// One row per file that worked (and per augmented copy), in path order.
     pub rows: Vec<Row>,
     /// Files that failed, in path order.
     pub failures: Vec<Failure>,
+    /// Clips skipped because the manifest's scheme excludes them (no label).
+    pub excluded: usize,
     /// Wall time of the extraction.
     pub elapsed: Duration,
-}
-
-fn is_audio(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
-}
-
-/// Expands `inputs` into the audio files to process, sorted: files as given, folders walked
-/// recursively for [`AUDIO_EXTENSIONS`] (hidden entries skipped). Inputs that do not exist or
-/// cannot be read are returned as failures.
-pub fn collect_files(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
-    let (mut files, mut failures) = (Vec::new(), Vec::new());
-    for input in inputs {
-        match std::fs::metadata(input) {
-            Err(e) => failures.push(Failure {
-                path: input.clone(),
-                reason: e.to_string(),
-            }),
-            Ok(m) if m.is_dir() => {
-                let walker = walkdir::WalkDir::new(input)
-                    .follow_links(true)
-                    .sort_by_file_name();
-                let visible = |e: &walkdir::DirEntry| {
-                    e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| n.starts_with('.'))
-                };
-                for entry in walker.into_iter().filter_entry(visible) {
-                    match entry {
-                        Ok(e) if e.file_type().is_file() && is_audio(e.path()) => {
-                            files.push(e.into_path())
-                        }
-                        Ok(_) => {}
-                        Err(e) => failures.push(Failure {
-                            path: e.path().unwrap_or(input).to_path_buf(),
-                            reason: e.to_string(),
-                        }),
-                    }
-                }
-            }
-            Ok(_) => files.push(input.clone()),
-        }
-    }
-    files.sort();
-    files.dedup();
-    (files, failures)
 }
 
 /// Decodes (only as much as the pipeline reads) and extracts one file's features.
@@ -101,6 +48,7 @@ pub fn extract_file(path: &Path, extractor: &mut Extractor) -> Result<Row, Strin
         .map_err(|e| e.to_string())?;
     Ok(Row {
         path: path.to_path_buf(),
+        meta: None,
         features,
     })
 }
@@ -118,6 +66,36 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
     pb
 }
 
+/// Runs `work` over `items` in parallel on `jobs` threads (all cores by default), with one
+/// `init()` state per worker, ticking the progress bar.
+fn run_parallel<T: Sync, S, R: Send>(
+    items: &[T],
+    opts: &BatchOptions,
+    init: impl Fn() -> S + Sync + Send,
+    work: impl Fn(&mut S, &T) -> R + Sync + Send,
+) -> Result<Vec<R>> {
+    let pb = progress_bar(items.len(), opts.progress);
+    let run = || -> Vec<R> {
+        items
+            .par_iter()
+            .map_init(&init, |state, item| {
+                let r = work(state, item);
+                pb.inc(1);
+                r
+            })
+            .collect()
+    };
+    let results = match opts.jobs {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()?
+            .install(run),
+        None => run(),
+    };
+    pb.finish_and_clear();
+    Ok(results)
+}
+
 /// Runs `pipeline` over every audio file under `inputs`, in parallel. Bad files do not stop the
 /// batch: they are listed in [`BatchReport::failures`] with their reason.
 pub fn extract(
@@ -129,35 +107,21 @@ pub fn extract(
     let (files, mut failures) = collect_files(inputs);
     // Plan once here to report a bad pipeline before any work; each worker plans its own copy.
     Extractor::new(pipeline.clone()).context("planning the pipeline")?;
-    let pb = progress_bar(files.len(), opts.progress);
-    let run = || -> Vec<Result<Row, Failure>> {
-        files
-            .par_iter()
-            .map_init(
-                || Extractor::new(pipeline.clone()),
-                |ex, path| {
-                    let r = match ex {
-                        Ok(ex) => extract_file(path, ex),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let r = r.map_err(|reason| Failure {
-                        path: path.clone(),
-                        reason,
-                    });
-                    pb.inc(1);
-                    r
-                },
-            )
-            .collect()
-    };
-    let results = match opts.jobs {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()?
-            .install(run),
-        None => run(),
-    };
-    pb.finish_and_clear();
+    let results = run_parallel(
+        &files,
+        opts,
+        || Extractor::new(pipeline.clone()),
+        |ex, path| {
+            let r = match ex {
+                Ok(ex) => extract_file(path, ex),
+                Err(e) => Err(e.to_string()),
+            };
+            r.map_err(|reason| Failure {
+                path: path.clone(),
+                reason,
+            })
+        },
+    )?;
     let mut rows = Vec::with_capacity(results.len());
     for r in results {
         match r {
@@ -175,6 +139,120 @@ pub fn extract(
     Ok(BatchReport {
         rows,
         failures,
+        excluded: 0,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// A stable 64-bit FNV-1a hash, to derive each clip's random stream from its path (the same on
+/// every run, platform and thread schedule).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Extracts the features of every labelled clip in `manifest`, with its labels and split, plus
+/// one augmented copy per chain in `augment` for every clip not in the `test` split (so no
+/// augmented copy of a test clip exists; in k-fold manifests every fold is augmented and
+/// training on the other folds must skip the held-out fold's augmented rows). Augmentation is
+/// applied after cropping and resampling, before the feature math, as the original did; each
+/// clip's noise comes from a stream seeded by `seed` and its path, so runs are reproducible.
+pub fn extract_manifest(
+    manifest: &Manifest,
+    pipeline: &PipelineConfig,
+    augment: &[Chain],
+    seed: u64,
+    opts: &BatchOptions,
+) -> Result<BatchReport> {
+    let start = Instant::now();
+    Extractor::new(pipeline.clone()).context("planning the pipeline")?;
+    let entries: Vec<_> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.label.is_some())
+        .collect();
+    let excluded = manifest.entries.len() - entries.len();
+    let init = || -> Result<(Extractor, Augmenter, Vec<f32>), String> {
+        let ex = Extractor::new(pipeline.clone()).map_err(|e| e.to_string())?;
+        let aug = Augmenter::new().map_err(|e| e.to_string())?;
+        Ok((ex, aug, Vec::new()))
+    };
+    let results = run_parallel(
+        &entries,
+        opts,
+        init,
+        |state, entry| -> Result<Vec<Row>, Failure> {
+            let path = &entry.clip.path;
+            let fail = |reason: String| Failure {
+                path: path.clone(),
+                reason,
+            };
+            let (ex, aug, y) = state.as_mut().map_err(|e| fail(e.clone()))?;
+            let opts = DecodeOptions::new().max_seconds(ex.config().max_duration());
+            let clip = decode_file(path, &opts).map_err(|e| fail(e.reason().to_string()))?;
+            ex.prepare(&clip.samples, clip.sample_rate, y)
+                .map_err(|e| fail(e.to_string()))?;
+            let meta = RowMeta {
+                corpus: entry.clip.corpus.to_string(),
+                speaker: entry.clip.speaker.clone().unwrap_or_default(),
+                emotion: entry.clip.emotion.clone(),
+                label: entry.label.clone().unwrap_or_default(),
+                split: entry.split.clone().unwrap_or_default(),
+                augment: String::new(),
+            };
+            let mut features = Features::default();
+            ex.process_prepared(y, &mut features)
+                .map_err(|e| fail(e.to_string()))?;
+            let mut rows = vec![Row {
+                path: path.clone(),
+                meta: Some(meta.clone()),
+                features,
+            }];
+            if entry.split.as_deref() != Some("test") {
+                let sr = ex.config().sample_rate;
+                let key = fnv1a(path.to_string_lossy().as_bytes());
+                for (i, chain) in augment.iter().enumerate() {
+                    let mut rng = ChaCha8Rng::seed_from_u64(
+                        seed ^ key ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                    );
+                    let copy = aug
+                        .apply(chain, y, sr, &mut rng)
+                        .map_err(|e| fail(format!("augmenting ({chain}): {e}")))?;
+                    let mut features = Features::default();
+                    ex.process_prepared(&copy, &mut features)
+                        .map_err(|e| fail(e.to_string()))?;
+                    let meta = RowMeta {
+                        augment: chain.to_string(),
+                        ..meta.clone()
+                    };
+                    rows.push(Row {
+                        path: path.clone(),
+                        meta: Some(meta),
+                        features,
+                    });
+                }
+            }
+            Ok(rows)
+        },
+    )?;
+    let (mut rows, mut failures) = (Vec::new(), Vec::new());
+    for r in results {
+        match r {
+            Ok(r) => rows.extend(r),
+            Err(f) => failures.push(f),
+        }
+    }
+    tracing::info!(
+        clips = entries.len(),
+        rows = rows.len(),
+        failed = failures.len(),
+        "manifest extraction done"
+    );
+    Ok(BatchReport {
+        rows,
+        failures,
+        excluded,
         elapsed: start.elapsed(),
     })
 }
@@ -184,11 +262,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn audio_extensions_are_case_insensitive() {
-        assert!(is_audio(Path::new("a/B.FLAC")));
-        assert!(is_audio(Path::new("x.m4a")));
-        assert!(!is_audio(Path::new("notes.txt")));
-        assert!(!is_audio(Path::new("noext")));
+    fn fnv1a_is_stable() {
+        // Known FNV-1a 64 values: the seeds of every clip's noise must never change.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

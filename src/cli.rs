@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use emovox_audio::augment::parse_copies;
 use emovox_audio::{decode_file, DecodeOptions};
+use emovox_corpora::{Corpus, Indexer, Manifest, Scheme, Split};
 use emovox_features::PipelineConfig;
 
 use crate::batch::{self, BatchOptions, Failure};
@@ -28,8 +30,12 @@ pub struct Cli {
 pub enum Command {
     /// Show format, sample rate, channels, duration, peak and RMS of audio files.
     Info(InfoArgs),
-    /// Extract features from files and folders into a Parquet, CSV or NPY table.
+    /// Extract features from files and folders, or from a manifest (with labels, splits and
+    /// augmentation), into a Parquet, CSV or NPY table.
     Features(FeaturesArgs),
+    /// Index corpora (RAVDESS, TESS, SAVEE, CREMA-D, EmoDB, or one folder per label) into a
+    /// manifest CSV with labels under a scheme and a train/test split.
+    Index(IndexArgs),
     /// List the named feature pipelines and their parameters.
     Pipelines,
 }
@@ -45,12 +51,50 @@ pub struct InfoArgs {
     pub json: bool,
 }
 
+/// `emovox index`.
+#[derive(Debug, clap::Args)]
+pub struct IndexArgs {
+    /// Folders (or files) of a corpus as released; each file's corpus is detected from its name.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output manifest CSV; `-` writes to standard output.
+    #[arg(short, long, default_value = "manifest.csv")]
+    pub out: PathBuf,
+    /// Read every file as this corpus instead of detecting it: ravdess, tess, savee, crema-d,
+    /// emodb, folder (one folder per label: DIR/LABEL/file or DIR/LABEL/SPEAKER/file).
+    #[arg(long)]
+    pub corpus: Option<Corpus>,
+    /// Label scheme: `seed4` (the original project's 4 classes), `full` (every emotion, shared
+    /// names), or a FILE.toml of your own.
+    #[arg(long, default_value = "full")]
+    pub scheme: String,
+    /// Split: `random[:TEST_SIZE]` (clip-level, the original's; leaks speakers),
+    /// `speaker[:S1+S2...]` or `speaker:TEST_SIZE` (held-out speakers), `kfold-speaker[:K]`
+    /// (speaker-grouped stratified folds), or `none`.
+    #[arg(long, default_value = "speaker")]
+    pub split: String,
+    /// Seed for the scheme's random drops and the split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
 /// `emovox features`.
 #[derive(Debug, clap::Args)]
 pub struct FeaturesArgs {
     /// Audio files, or folders to search recursively for audio.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
     pub inputs: Vec<PathBuf>,
+    /// A manifest from `emovox index`: extract its labelled clips, with labels and split columns.
+    #[arg(short, long)]
+    pub manifest: Option<PathBuf>,
+    /// With --manifest: augmented copies of every non-test clip, comma-separated chains of
+    /// noise[=SCALE], stretch[=RATE], pitch[=SEMITONES] joined by `+`, e.g.
+    /// `noise,noise+stretch+pitch`; `seed` is the original's two copies (exactly that).
+    #[arg(short, long, requires = "manifest", default_value = "none")]
+    pub augment: String,
+    /// Seed for the augmentation noise.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
     /// Pipeline: a preset (seed, mfcc, mfcc-deltas, logmel, handcrafted), optionally with
     /// overrides, e.g. `mfcc:n_mfcc=20,frames=200`. See `emovox pipelines`.
     #[arg(short, long, default_value = "seed")]
@@ -58,8 +102,8 @@ pub struct FeaturesArgs {
     /// Output file; `-` writes CSV to standard output.
     #[arg(short, long, default_value = "features.parquet")]
     pub out: PathBuf,
-    /// Output format. Default: from the output's extension, else Parquet.
-    #[arg(short, long, value_enum)]
+    /// Output format: parquet, csv or npy. Default: from the output's extension, else Parquet.
+    #[arg(short, long)]
     pub format: Option<Format>,
     /// Worker threads. Default: one per core.
     #[arg(short, long)]
@@ -108,6 +152,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Info(a) => info(a),
         Command::Features(a) => features(a),
+        Command::Index(a) => index(a),
         Command::Pipelines => {
             pipelines();
             Ok(ExitCode::SUCCESS)
@@ -193,7 +238,14 @@ fn features(a: FeaturesArgs) -> Result<ExitCode> {
         jobs: a.jobs,
         progress: !a.no_progress,
     };
-    let report = batch::extract(&a.inputs, &pipeline, &opts)?;
+    let report = match &a.manifest {
+        Some(m) => {
+            let manifest = Manifest::load(m)?;
+            let copies = parse_copies(&a.augment)?;
+            batch::extract_manifest(&manifest, &pipeline, &copies, a.seed, &opts)?
+        }
+        None => batch::extract(&a.inputs, &pipeline, &opts)?,
+    };
     table::write(&a.out, format, &pipeline, &report.rows)?;
     if a.out.as_os_str() != "-" {
         let shape = report.rows.first().map(|r| r.features.shape());
@@ -206,6 +258,104 @@ fn features(a: FeaturesArgs) -> Result<ExitCode> {
             shape.map_or("-".into(), |s| format!("{}x{}", s[0], s[1])),
             (report.rows.len() + report.failures.len()) as f64 / secs.max(1e-9),
             report.failures.len()
+        );
+        if a.manifest.is_some() {
+            let mut by: std::collections::BTreeMap<(String, String), usize> = Default::default();
+            for r in &report.rows {
+                if let Some(m) = &r.meta {
+                    let aug = if m.augment.is_empty() {
+                        "original".to_string()
+                    } else {
+                        m.augment.clone()
+                    };
+                    *by.entry((m.split.clone(), aug)).or_default() += 1;
+                }
+            }
+            for ((split, aug), n) in by {
+                eprintln!(
+                    "  {:<8} {aug:<24} {n:>6} rows",
+                    if split.is_empty() { "-" } else { &split }
+                );
+            }
+            if report.excluded > 0 {
+                eprintln!(
+                    "  {} clip(s) skipped: excluded by the manifest's label scheme",
+                    report.excluded
+                );
+            }
+        }
+    }
+    report_failures(&report.failures);
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn index(a: IndexArgs) -> Result<ExitCode> {
+    let scheme = Scheme::load(&a.scheme)?;
+    let split = match a.split.as_str() {
+        "none" => None,
+        s => Some(s.parse::<Split>()?),
+    };
+    // Absolute paths: the manifest then works from any folder.
+    let inputs: Vec<PathBuf> = a
+        .inputs
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let report = Indexer::new().corpus(a.corpus).index(&inputs);
+    let mut manifest = Manifest::new(report.clips.clone());
+    manifest.label(&scheme, a.seed);
+    if let Some(split) = &split {
+        manifest.split(split, a.seed)?;
+    }
+    if a.out.as_os_str() == "-" {
+        manifest.write_csv(std::io::stdout().lock())?;
+    } else {
+        manifest
+            .save(&a.out)
+            .with_context(|| format!("writing {}", a.out.display()))?;
+    }
+    let corpora: Vec<String> = report
+        .count_by_corpus()
+        .iter()
+        .map(|(c, n)| format!("{n} {c}"))
+        .collect();
+    eprintln!(
+        "{} clip(s) indexed ({}) -> {}; scheme {}: {} labelled, {} excluded",
+        manifest.entries.len(),
+        if corpora.is_empty() {
+            "none".to_string()
+        } else {
+            corpora.join(", ")
+        },
+        a.out.display(),
+        scheme.name,
+        manifest.label_counts().values().sum::<usize>(),
+        manifest
+            .entries
+            .iter()
+            .filter(|e| e.label.is_none())
+            .count(),
+    );
+    let labels: Vec<String> = manifest
+        .label_counts()
+        .iter()
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect();
+    eprintln!("  labels: {}", labels.join(", "));
+    if split.is_some() {
+        let splits: Vec<String> = manifest
+            .split_counts()
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
+        eprintln!(
+            "  split {}: {}",
+            manifest.protocol.as_deref().unwrap_or(""),
+            splits.join(", ")
         );
     }
     report_failures(&report.failures);

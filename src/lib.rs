@@ -4,8 +4,10 @@
 //!
 //! Data flows one way: audio ([`emovox_audio`]: decode any recording, resample, augment) ->
 //! features ([`emovox_features`]: librosa-identical MFCC, mel, deltas, hand-crafted features,
-//! as named pipelines) -> tables ([`table`]: Parquet, CSV, NumPy). This crate ties them into
-//! batch jobs ([`batch`]) and the `emovox` command line ([`cli`]).
+//! as named pipelines) -> corpora ([`emovox_corpora`]: index RAVDESS/TESS/SAVEE/CREMA-D/EmoDB or
+//! a folder per label, label schemes, speaker-honest splits, manifests, Parquet/CSV/NumPy
+//! feature tables). This crate ties them into batch jobs ([`batch`]) and the `emovox` command
+//! line ([`cli`]).
 //!
 //! # Example
 //!
@@ -28,9 +30,10 @@
 
 pub mod batch;
 pub mod cli;
-pub mod table;
 
 pub use emovox_audio as audio;
+pub use emovox_corpora as corpora;
+pub use emovox_corpora::table;
 pub use emovox_features as features;
 
 use std::path::PathBuf;
