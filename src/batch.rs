@@ -33,6 +33,8 @@ pub struct BatchReport {
     pub rows: Vec<Row>,
     /// Files that failed, in path order.
     pub failures: Vec<Failure>,
+    /// Files attempted (those that worked and those that failed).
+    pub clips: usize,
     /// Clips skipped because the manifest's scheme excludes them (no label).
     pub excluded: usize,
     /// Wall time of the extraction.
@@ -137,6 +139,7 @@ pub fn extract(
         "extraction done"
     );
     Ok(BatchReport {
+        clips: rows.len() + failures.len(),
         rows,
         failures,
         excluded: 0,
@@ -250,6 +253,7 @@ pub fn extract_manifest(
         "manifest extraction done"
     );
     Ok(BatchReport {
+        clips: entries.len(),
         rows,
         failures,
         excluded,

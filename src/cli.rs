@@ -251,12 +251,13 @@ fn features(a: FeaturesArgs) -> Result<ExitCode> {
         let shape = report.rows.first().map(|r| r.features.shape());
         let secs = report.elapsed.as_secs_f64();
         eprintln!(
-            "{} clip(s) -> {} ({:?}, pipeline {pipeline}, shape {}) in {secs:.2} s ({:.0} files/s); {} failed",
+            "{} clip(s) -> {} row(s) in {} ({:?}, pipeline {pipeline}, shape {}) in {secs:.2} s ({:.0} files/s); {} failed",
+            report.clips,
             report.rows.len(),
             a.out.display(),
             format,
             shape.map_or("-".into(), |s| format!("{}x{}", s[0], s[1])),
-            (report.rows.len() + report.failures.len()) as f64 / secs.max(1e-9),
+            report.clips as f64 / secs.max(1e-9),
             report.failures.len()
         );
         if a.manifest.is_some() {

@@ -26,6 +26,7 @@ fn every_subcommand_has_help() {
         &["info", "--help"],
         &["features", "--help"],
         &["pipelines", "--help"],
+        &["index", "--help"],
     ] {
         let o = emovox(sub);
         assert!(o.status.success(), "{sub:?}: {}", stderr(&o));

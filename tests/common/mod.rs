@@ -49,3 +49,63 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
+
+/// Writes a 16-bit PCM mono WAV: `secs` seconds of a tone at `hz` (plus a little harmonic so
+/// the features are not degenerate).
+#[allow(dead_code)]
+pub fn write_tone_wav(path: &Path, hz: f32, secs: f32, rate: u32) {
+    let n = (secs * rate as f32) as usize;
+    let mut data = Vec::with_capacity(n * 2);
+    for i in 0..n {
+        let t = i as f32 / rate as f32;
+        let v = 0.3 * (2.0 * std::f32::consts::PI * hz * t).sin()
+            + 0.1 * (2.0 * std::f32::consts::PI * 3.0 * hz * t).sin();
+        data.extend_from_slice(&((v * 32767.0) as i16).to_le_bytes());
+    }
+    let mut b = Vec::with_capacity(44 + data.len());
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    b.extend_from_slice(&1u16.to_le_bytes()); // mono
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 2).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).expect("create folder");
+    }
+    std::fs::write(path, b).expect("write wav");
+}
+
+/// Reads a CSV file into header names and rows of cells (no quoting beyond what the manifest
+/// writer produces: plain cells, or quoted cells without embedded newlines).
+#[allow(dead_code)]
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).expect("read csv");
+    let mut lines = text.lines().map(split_csv_line);
+    let header = lines.next().unwrap_or_default();
+    (header, lines.collect())
+}
+
+fn split_csv_line(line: &str) -> Vec<String> {
+    let (mut cells, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(std::mem::take(&mut cur)),
+            (c, _) => cur.push(c),
+        }
+    }
+    cells.push(cur);
+    cells
+}
