@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use emovox_audio::{decode_file, DecodeOptions};
+use emovox_audio::decode_file;
 use emovox_features::{Extractor, PipelineConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -92,12 +92,12 @@ pub fn collect_files(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
     (files, failures)
 }
 
-/// Decodes (only as much as the pipeline reads) and extracts one file's features.
+/// Decodes (only the part the pipeline reads) and extracts one file's features.
 pub fn extract_file(path: &Path, extractor: &mut Extractor) -> Result<Row, String> {
-    let opts = DecodeOptions::new().max_seconds(extractor.config().max_duration());
-    let clip = decode_file(path, &opts).map_err(|e| e.reason().to_string())?;
+    let clip =
+        decode_file(path, &extractor.decode_options()).map_err(|e| e.reason().to_string())?;
     let features = extractor
-        .process(&clip.samples, clip.sample_rate)
+        .process_decoded(&clip)
         .map_err(|e| e.to_string())?;
     Ok(Row {
         path: path.to_path_buf(),

@@ -351,13 +351,19 @@ mod tests {
     #[test]
     fn dct_of_any_length_matches_the_definition() {
         for n_in in [1, 5, 7, 13, 128] {
-            let x: Vec<f32> = (0..n_in).map(|i| (i as f32 * 1.3).sin() * 40.0 - 20.0).collect();
+            let x: Vec<f32> = (0..n_in)
+                .map(|i| (i as f32 * 1.3).sin() * 40.0 - 20.0)
+                .collect();
             let d = Dct::new(n_in, n_in.min(13));
             let mut out = vec![0.0; d.n_out()];
             d.apply(&x, &mut out);
             for (k, o) in out.iter().enumerate() {
                 let n = n_in as f64;
-                let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
+                let scale = if k == 0 {
+                    (1.0 / n).sqrt()
+                } else {
+                    (2.0 / n).sqrt()
+                };
                 let want: f64 = x
                     .iter()
                     .enumerate()
@@ -367,7 +373,10 @@ mod tests {
                         scale * c * v as f64
                     })
                     .sum();
-                assert!((*o as f64 - want).abs() < 1e-4, "n_in={n_in} k={k}: {o} vs {want}");
+                assert!(
+                    (*o as f64 - want).abs() < 1e-4,
+                    "n_in={n_in} k={k}: {o} vs {want}"
+                );
             }
         }
     }
