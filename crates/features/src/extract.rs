@@ -160,9 +160,18 @@ impl Extractor {
     /// [`process`](Self::process) on the whole stream.
     pub fn process_decoded(&mut self, clip: &Decoded) -> Result<Features> {
         let mut out = Features::default();
+        let rate = clip.sample_rate;
+        let (a, b) = self.crop_range(clip.samples.len(), rate, clip.start_frame)?;
+        let part = &clip.samples[a..b];
+        if rate == self.config.sample_rate {
+            // Already at the pipeline's rate (TESS, 16 kHz recordings): analyse the decoded
+            // samples where they are instead of copying them into the resampling buffer.
+            self.analyse(part, &mut out)?;
+            return Ok(out);
+        }
         let mut y = std::mem::take(&mut self.s.resampled);
         let res = self
-            .prepare_at(&clip.samples, clip.sample_rate, clip.start_frame, &mut y)
+            .resample(part, rate, &mut y)
             .and_then(|()| self.analyse(&y, &mut out));
         self.s.resampled = y;
         res.map(|()| out)
@@ -201,13 +210,26 @@ impl Extractor {
         first: usize,
         y: &mut Vec<f32>,
     ) -> Result<()> {
+        let (a, b) = self.crop_range(samples.len(), rate, first)?;
+        let clip = &samples[a..b];
+        if rate == self.config.sample_rate {
+            y.clear();
+            y.extend_from_slice(clip);
+            return Ok(());
+        }
+        self.resample(clip, rate, y)
+    }
+
+    /// The part of `len` samples at `rate`, beginning `first` frames into their stream, that the
+    /// pipeline's crop keeps, as indices into those samples.
+    fn crop_range(&self, len: usize, rate: u32, first: usize) -> Result<(usize, usize)> {
         if !(1000..=768_000).contains(&rate) {
             return Err(Error::InvalidInput(format!(
                 "sample rate {rate} Hz is outside 1000..=768000 Hz"
             )));
         }
         // The crop in stream positions (librosa's rounding), then in positions of `samples`.
-        let total = first.saturating_add(samples.len());
+        let total = first.saturating_add(len);
         let (a, b) = match self.config.crop {
             Some(c) => c.range(rate, total),
             None => (first, total),
@@ -224,13 +246,7 @@ impl Extractor {
                 "the clip starts {first} frames into its stream, after the crop's start ({a})"
             )));
         }
-        let clip = &samples[a - first..b - first];
-        if rate == self.config.sample_rate {
-            y.clear();
-            y.extend_from_slice(clip);
-            return Ok(());
-        }
-        self.resample(clip, rate, y)
+        Ok((a - first, b - first))
     }
 
     /// The second stage of [`process`](Self::process): features of `y`, a clip already cropped
