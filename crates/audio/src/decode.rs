@@ -1047,12 +1047,18 @@ fn decode_pass<'s>(
         out.truncate(l.saturating_sub(start_at));
     }
     // Corrupt float PCM can hold NaN/inf; librosa would reject such a buffer later
-    // (valid_audio), so zero them here and report how many.
-    let mut nonfinite = 0usize;
-    for x in out.iter_mut() {
-        if !x.is_finite() {
-            *x = 0.0;
-            nonfinite += 1;
+    // (valid_audio), so zero them here and report how many. Counted first with a branch-free
+    // test on the exponent bits, which compiles to SIMD: the fix-up loop (a branch per sample,
+    // which was 4 % of a seed-pipeline run) only runs when there is something to fix.
+    let nonfinite = out
+        .iter()
+        .map(|x| usize::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000))
+        .sum::<usize>();
+    if nonfinite > 0 {
+        for x in out.iter_mut() {
+            if !x.is_finite() {
+                *x = 0.0;
+            }
         }
     }
     Ok(Decoded {
@@ -1071,6 +1077,38 @@ fn decode_pass<'s>(
 mod tests {
     use super::*;
     use std::io::{Read, Seek, SeekFrom};
+
+    #[test]
+    fn nonfinite_float_samples_are_zeroed_and_counted() {
+        let vals = [
+            0.5f32,
+            f32::NAN,
+            -0.25,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.125,
+        ];
+        let data = vals.len() * 4;
+        let mut b = Vec::new();
+        b.extend_from_slice(b"RIFF");
+        b.extend_from_slice(&(36 + data as u32).to_le_bytes());
+        b.extend_from_slice(b"WAVEfmt ");
+        b.extend_from_slice(&16u32.to_le_bytes());
+        b.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&16000u32.to_le_bytes());
+        b.extend_from_slice(&64000u32.to_le_bytes());
+        b.extend_from_slice(&4u16.to_le_bytes());
+        b.extend_from_slice(&32u16.to_le_bytes());
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&(data as u32).to_le_bytes());
+        for v in vals {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        let d = decode_bytes(&b, Some("wav"), &DecodeOptions::new()).unwrap();
+        assert_eq!(d.samples, vec![0.5, 0.0, -0.25, 0.0, 0.0, 0.125]);
+        assert_eq!(d.nonfinite_zeroed, 3);
+    }
 
     #[test]
     fn chunked_file_reads_and_seeks_like_the_file() {
