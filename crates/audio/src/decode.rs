@@ -845,6 +845,8 @@ fn decode_pass<'s>(
             };
             match format.seek(SeekMode::Accurate, to) {
                 Ok(_) => {
+                    // Without the `opus` feature `Backend` has this one variant.
+                    #[allow(irrefutable_let_patterns)]
                     if let Backend::Sym(dec) = &mut backend {
                         dec.reset();
                     }
