@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use emovox_audio::augment::{Augmenter, Chain};
-use emovox_audio::{decode_file, DecodeOptions};
+use emovox_audio::decode_file;
 use emovox_corpora::table::{Row, RowMeta};
 use emovox_corpora::Manifest;
 use emovox_features::{Extractor, Features, PipelineConfig};
@@ -41,12 +41,12 @@ pub struct BatchReport {
     pub elapsed: Duration,
 }
 
-/// Decodes (only as much as the pipeline reads) and extracts one file's features.
+/// Decodes (only the part the pipeline reads) and extracts one file's features.
 pub fn extract_file(path: &Path, extractor: &mut Extractor) -> Result<Row, String> {
-    let opts = DecodeOptions::new().max_seconds(extractor.config().max_duration());
-    let clip = decode_file(path, &opts).map_err(|e| e.reason().to_string())?;
+    let clip =
+        decode_file(path, &extractor.decode_options()).map_err(|e| e.reason().to_string())?;
     let features = extractor
-        .process(&clip.samples, clip.sample_rate)
+        .process_decoded(&clip)
         .map_err(|e| e.to_string())?;
     Ok(Row {
         path: path.to_path_buf(),
@@ -192,9 +192,9 @@ pub fn extract_manifest(
                 reason,
             };
             let (ex, aug, y) = state.as_mut().map_err(|e| fail(e.clone()))?;
-            let opts = DecodeOptions::new().max_seconds(ex.config().max_duration());
-            let clip = decode_file(path, &opts).map_err(|e| fail(e.reason().to_string()))?;
-            ex.prepare(&clip.samples, clip.sample_rate, y)
+            let clip = decode_file(path, &ex.decode_options())
+                .map_err(|e| fail(e.reason().to_string()))?;
+            ex.prepare_decoded(&clip, y)
                 .map_err(|e| fail(e.to_string()))?;
             let meta = RowMeta {
                 corpus: entry.clip.corpus.to_string(),

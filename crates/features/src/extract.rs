@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use emovox_audio::stft::{Stft, StftScratch};
-use emovox_audio::Resampler;
+use emovox_audio::{DecodeOptions, Decoded, Resampler};
 
 use crate::mel::{power_to_db, Dct, MelFilterbank};
 use crate::pipeline::{Kind, PipelineConfig, HANDCRAFTED_NAMES};
@@ -144,6 +144,39 @@ impl Extractor {
         &self.config
     }
 
+    /// How to decode a file for this pipeline: only the part the crop reads, from its start
+    /// (which FLAC and PCM reach by seeking, without decoding what comes before) to its end.
+    /// Give the decoded clip to [`process_decoded`](Self::process_decoded).
+    pub fn decode_options(&self) -> DecodeOptions {
+        let crop = self.config.crop;
+        DecodeOptions::new()
+            .start_seconds(crop.map(|c| c.offset).filter(|&o| o > 0.0))
+            .max_seconds(self.config.max_duration())
+    }
+
+    /// Computes the features of a decoded clip, which may begin after the start of its stream
+    /// ([`Decoded::start_frame`], when decoded with [`decode_options`](Self::decode_options)):
+    /// the crop is placed by position in the stream, so the result is the same as
+    /// [`process`](Self::process) on the whole stream.
+    pub fn process_decoded(&mut self, clip: &Decoded) -> Result<Features> {
+        let mut out = Features::default();
+        let rate = clip.sample_rate;
+        let (a, b) = self.crop_range(clip.samples.len(), rate, clip.start_frame)?;
+        let part = &clip.samples[a..b];
+        if rate == self.config.sample_rate {
+            // Already at the pipeline's rate (TESS, 16 kHz recordings): analyse the decoded
+            // samples where they are instead of copying them into the resampling buffer.
+            self.analyse(part, &mut out)?;
+            return Ok(out);
+        }
+        let mut y = std::mem::take(&mut self.s.resampled);
+        let res = self
+            .resample(part, rate, &mut y)
+            .and_then(|()| self.analyse(&y, &mut out));
+        self.s.resampled = y;
+        res.map(|()| out)
+    }
+
     /// Computes the features of a mono clip at `rate` Hz.
     pub fn process(&mut self, samples: &[f32], rate: u32) -> Result<Features> {
         let mut out = Features::default();
@@ -166,22 +199,24 @@ impl Extractor {
     /// pipeline says and resamples them to the pipeline's rate, into `y`. Augmentation goes
     /// between this and [`process_prepared`](Self::process_prepared).
     pub fn prepare(&mut self, samples: &[f32], rate: u32, y: &mut Vec<f32>) -> Result<()> {
-        if !(1000..=768_000).contains(&rate) {
-            return Err(Error::InvalidInput(format!(
-                "sample rate {rate} Hz is outside 1000..=768000 Hz"
-            )));
-        }
-        let (a, b) = match self.config.crop {
-            Some(c) => c.range(rate, samples.len()),
-            None => (0, samples.len()),
-        };
-        if a >= b {
-            let got = samples.len() as f64 / rate as f64;
-            return Err(Error::TooShort {
-                expected: a as f64 / rate as f64,
-                got,
-            });
-        }
+        self.prepare_at(samples, rate, 0, y)
+    }
+
+    /// [`prepare`](Self::prepare) for a clip decoded with [`decode_options`](Self::decode_options)
+    /// (which may begin after the start of its stream).
+    pub fn prepare_decoded(&mut self, clip: &Decoded, y: &mut Vec<f32>) -> Result<()> {
+        self.prepare_at(&clip.samples, clip.sample_rate, clip.start_frame, y)
+    }
+
+    /// [`prepare`](Self::prepare) for `samples` that begin `first` frames into their stream.
+    fn prepare_at(
+        &mut self,
+        samples: &[f32],
+        rate: u32,
+        first: usize,
+        y: &mut Vec<f32>,
+    ) -> Result<()> {
+        let (a, b) = self.crop_range(samples.len(), rate, first)?;
         let clip = &samples[a..b];
         if rate == self.config.sample_rate {
             y.clear();
@@ -189,6 +224,35 @@ impl Extractor {
             return Ok(());
         }
         self.resample(clip, rate, y)
+    }
+
+    /// The part of `len` samples at `rate`, beginning `first` frames into their stream, that the
+    /// pipeline's crop keeps, as indices into those samples.
+    fn crop_range(&self, len: usize, rate: u32, first: usize) -> Result<(usize, usize)> {
+        if !(1000..=768_000).contains(&rate) {
+            return Err(Error::InvalidInput(format!(
+                "sample rate {rate} Hz is outside 1000..=768000 Hz"
+            )));
+        }
+        // The crop in stream positions (librosa's rounding), then in positions of `samples`.
+        let total = first.saturating_add(len);
+        let (a, b) = match self.config.crop {
+            Some(c) => c.range(rate, total),
+            None => (first, total),
+        };
+        if a >= b {
+            let got = total as f64 / rate as f64;
+            return Err(Error::TooShort {
+                expected: a as f64 / rate as f64,
+                got,
+            });
+        }
+        if a < first {
+            return Err(Error::InvalidInput(format!(
+                "the clip starts {first} frames into its stream, after the crop's start ({a})"
+            )));
+        }
+        Ok((a - first, b - first))
     }
 
     /// The second stage of [`process`](Self::process): features of `y`, a clip already cropped
@@ -427,6 +491,52 @@ mod tests {
         let mut staged = Features::default();
         ex.process_prepared(&y, &mut staged).unwrap();
         assert_eq!(whole, staged);
+    }
+
+    fn decoded(samples: &[f32], rate: u32, start_frame: usize) -> Decoded {
+        Decoded {
+            samples: samples.to_vec(),
+            sample_rate: rate,
+            channels: 1,
+            format: "test/pcm".into(),
+            truncated: false,
+            skipped_packets: 0,
+            nonfinite_zeroed: 0,
+            start_frame,
+        }
+    }
+
+    #[test]
+    fn a_clip_decoded_from_the_crop_start_gives_the_same_features() {
+        let mut ex = Extractor::new(PipelineConfig::seed()).unwrap();
+        let opts = ex.decode_options();
+        assert_eq!(
+            opts,
+            DecodeOptions::new()
+                .start_seconds(Some(0.4))
+                .max_seconds(Some(1.9))
+        );
+        for (rate, len) in [(48_000, 48_000 * 2), (24_414, 24_414 * 3), (16_000, 20_000)] {
+            let clip = tone(230.0, rate, len as f32 / rate as f32);
+            let whole = ex.process(&clip, rate).unwrap();
+            let skip = (0.4 * rate as f64) as usize;
+            let late = ex
+                .process_decoded(&decoded(&clip[skip..], rate, skip))
+                .unwrap();
+            assert_eq!(whole, late, "{rate}");
+            let from_zero = ex.process_decoded(&decoded(&clip, rate, 0)).unwrap();
+            assert_eq!(whole, from_zero, "{rate}");
+        }
+        // Skipped past the crop's start: refused, not silently shifted.
+        let clip = tone(230.0, 16_000, 2.0);
+        let e = ex
+            .process_decoded(&decoded(&clip[7000..], 16_000, 7000))
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidInput(_)), "{e}");
+        // A stream that ended before the crop's start (the decoder returns no samples).
+        let e = ex.process_decoded(&decoded(&[], 16_000, 4800)).unwrap_err();
+        assert!(matches!(e, Error::TooShort { .. }), "{e}");
+        assert!(e.to_string().contains("0.30 s"), "{e}");
     }
 
     #[test]
