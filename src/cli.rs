@@ -33,6 +33,10 @@ pub enum Command {
     /// Extract features from files and folders, or from a manifest (with labels, splits and
     /// augmentation), into a Parquet, CSV or NPY table.
     Features(FeaturesArgs),
+    /// Train an emotion model on a feature table made from a manifest.
+    Train(TrainArgs),
+    /// Score a trained model on a feature table's test split: report.json, report.txt, plots.
+    Evaluate(EvaluateArgs),
     /// Index corpora (RAVDESS, TESS, SAVEE, CREMA-D, EmoDB, or one folder per label) into a
     /// manifest CSV with labels under a scheme and a train/test split.
     Index(IndexArgs),
@@ -49,6 +53,72 @@ pub struct InfoArgs {
     /// Print one JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `emovox train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Feature table (Parquet) from `emovox features --manifest`.
+    #[arg(long)]
+    pub features: PathBuf,
+    /// Model: lstm-seed (the original Keras network).
+    #[arg(short, long, default_value = "lstm-seed")]
+    pub model: String,
+    /// Output folder (model.json, model.bpk, history.csv, checkpoint/).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Rows of these splits train (comma-separated; e.g. fold1,fold2,... for k-fold).
+    #[arg(long, default_value = "train", value_delimiter = ',')]
+    pub train_splits: Vec<String>,
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Examples per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Learning-rate schedule: constant, cosine, plateau.
+    #[arg(long, default_value = "constant")]
+    pub schedule: emovox_model::LrSchedule,
+    /// Weight the loss by inverse class frequency.
+    #[arg(long)]
+    pub class_weights: bool,
+    /// Stop after this many epochs without a better validation loss (0: never).
+    #[arg(long, default_value_t = 0)]
+    pub patience: usize,
+    /// Share of training clips held out for validation (with their augmented copies).
+    #[arg(long, default_value_t = 0.1)]
+    pub val_fraction: f64,
+    /// Seed for initialisation, shuffling, dropout and the validation hold-out.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Continue an interrupted run from its last checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// Worker threads. Default: one per core.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `emovox evaluate`.
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// The model folder (from `emovox train`).
+    pub run: PathBuf,
+    /// Feature table (Parquet) from `emovox features --manifest`, made with the model's pipeline.
+    #[arg(long)]
+    pub features: PathBuf,
+    /// Which split to score (its original rows; augmented copies are never scored).
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Where to write report.json, report.txt and the plots. Default: the model folder.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `emovox index`.
@@ -153,6 +223,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Info(a) => info(a),
         Command::Features(a) => features(a),
         Command::Index(a) => index(a),
+        Command::Train(a) => train(a),
+        Command::Evaluate(a) => evaluate(a),
         Command::Pipelines => {
             pipelines();
             Ok(ExitCode::SUCCESS)
@@ -365,6 +437,102 @@ fn index(a: IndexArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A progress bar per epoch.
+struct EpochBar {
+    show: bool,
+    bar: Option<indicatif::ProgressBar>,
+    epochs: usize,
+}
+
+impl emovox_model::Progress for EpochBar {
+    fn epoch_start(&mut self, epoch: usize, steps: usize) {
+        if !self.show {
+            return;
+        }
+        let pb = indicatif::ProgressBar::new(steps as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "epoch {prefix} [{bar:30}] {pos}/{len} steps {elapsed_precise} {msg}",
+        ) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.set_prefix(format!("{epoch}/{}", self.epochs));
+        self.bar = Some(pb);
+    }
+
+    fn step(&mut self, loss: f64, accuracy: f64) {
+        if let Some(pb) = &self.bar {
+            pb.inc(1);
+            pb.set_message(format!("loss {loss:.4} acc {accuracy:.3}"));
+        }
+    }
+
+    fn epoch_end(&mut self, s: &emovox_model::EpochStats) {
+        if let Some(pb) = self.bar.take() {
+            pb.finish_and_clear();
+        }
+        eprintln!(
+            "epoch {:>3}/{}  loss {:.4}  acc {:.4}  val_loss {:.4}  val_acc {:.4}  lr {:.2e}  {:.1} s",
+            s.epoch, self.epochs, s.loss, s.accuracy, s.val_loss, s.val_accuracy, s.lr, s.seconds
+        );
+    }
+}
+
+fn with_threads<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    Ok(match jobs {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()?
+            .install(f),
+        None => f(),
+    })
+}
+
+fn train(a: TrainArgs) -> Result<ExitCode> {
+    let table = crate::evaluate::load_table(&a.features)?;
+    let cfg = emovox_model::TrainConfig {
+        epochs: a.epochs,
+        batch_size: a.batch_size,
+        learning_rate: a.lr,
+        schedule: a.schedule,
+        class_weights: a.class_weights,
+        patience: a.patience,
+        val_fraction: a.val_fraction,
+        seed: a.seed,
+    };
+    let mut bar = EpochBar {
+        show: !a.no_progress,
+        bar: None,
+        epochs: a.epochs,
+    };
+    let history = with_threads(a.jobs, || {
+        crate::evaluate::train(
+            &table,
+            &a.model,
+            &a.train_splits,
+            cfg,
+            &a.out,
+            a.resume,
+            &mut bar,
+        )
+    })??;
+    let secs: Vec<f64> = history.iter().map(|h| h.seconds).collect();
+    let mut sorted = secs.clone();
+    sorted.sort_by(f64::total_cmp);
+    eprintln!(
+        "{} epoch(s); median {:.2} s per epoch; model in {}",
+        history.len(),
+        sorted.get(sorted.len() / 2).copied().unwrap_or(0.0),
+        a.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
+    let report = crate::evaluate::evaluate(&a.run, &a.features, &a.split, a.out.as_deref())?;
+    print!("{}", crate::evaluate::text_report(&report));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn pipelines() {

@@ -30,6 +30,7 @@
 
 pub mod batch;
 pub mod cli;
+pub mod evaluate;
 
 pub use emovox_audio as audio;
 pub use emovox_corpora as corpora;

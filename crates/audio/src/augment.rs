@@ -18,6 +18,7 @@
 //! # Ok::<(), emovox_audio::Error>(())
 //! ```
 
+#[cfg(test)]
 use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;

@@ -1,0 +1,237 @@
+//! Training data: feature-table rows as fixed-shape examples with class indices.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use emovox_corpora::table::Row;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Examples of one shape: `n` x `frames` x `columns` features and a class index each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Row-major `[n, frames, columns]`.
+    pub x: Vec<f32>,
+    /// Class index of each example.
+    pub y: Vec<usize>,
+    /// Frames per example.
+    pub frames: usize,
+    /// Features per frame.
+    pub columns: usize,
+    /// Where each example came from (the clip; augmented copies share their clip's path).
+    pub paths: Vec<PathBuf>,
+    /// Corpus of each example ("" if unknown).
+    pub corpora: Vec<String>,
+}
+
+impl Dataset {
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Whether there are no examples.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// The class names found in `rows`' labels, sorted (rows without a label are skipped).
+    pub fn classes_of(rows: &[Row]) -> Vec<String> {
+        let set: BTreeSet<&str> = rows
+            .iter()
+            .filter_map(|r| r.meta.as_ref())
+            .map(|m| m.label.as_str())
+            .filter(|l| !l.is_empty())
+            .collect();
+        set.into_iter().map(String::from).collect()
+    }
+
+    /// Examples from the labelled `rows` that `keep` accepts, with labels indexed into
+    /// `classes`. Every row must have the same shape; a label not in `classes` is an error.
+    pub fn from_rows(
+        rows: &[Row],
+        classes: &[String],
+        keep: impl Fn(&Row) -> bool,
+    ) -> Result<Self> {
+        let mut d = Dataset {
+            x: Vec::new(),
+            y: Vec::new(),
+            frames: 0,
+            columns: 0,
+            paths: Vec::new(),
+            corpora: Vec::new(),
+        };
+        for r in rows.iter().filter(|r| keep(r)) {
+            let Some(meta) = &r.meta else {
+                return Err(Error::Data(format!(
+                    "{}: the table has no labels (make it with --manifest)",
+                    r.path.display()
+                )));
+            };
+            if meta.label.is_empty() {
+                continue;
+            }
+            let class = classes
+                .iter()
+                .position(|c| c == &meta.label)
+                .ok_or_else(|| {
+                    Error::Data(format!(
+                        "{}: label {:?} is not one of the model's classes {classes:?}",
+                        r.path.display(),
+                        meta.label
+                    ))
+                })?;
+            let [f, c] = r.features.shape();
+            if d.y.is_empty() {
+                (d.frames, d.columns) = (f, c);
+            } else if [f, c] != [d.frames, d.columns] {
+                return Err(Error::Data(format!(
+                    "{}: features are {f}x{c} but earlier rows are {}x{} (use a pipeline with frames=N)",
+                    r.path.display(),
+                    d.frames,
+                    d.columns
+                )));
+            }
+            d.x.extend_from_slice(&r.features.values);
+            d.y.push(class);
+            d.paths.push(r.path.clone());
+            d.corpora.push(meta.corpus.clone());
+        }
+        Ok(d)
+    }
+
+    /// The examples at `idx` as a `[batch, frames, columns]` tensor and their classes.
+    pub fn batch(
+        &self,
+        idx: &[usize],
+        norm: Option<&Standardizer>,
+        device: &Device,
+    ) -> (Tensor<3>, Tensor<1, Int>) {
+        let stride = self.frames * self.columns;
+        let mut xs = Vec::with_capacity(idx.len() * stride);
+        for &i in idx {
+            xs.extend_from_slice(&self.x[i * stride..(i + 1) * stride]);
+        }
+        if let Some(n) = norm {
+            n.apply(&mut xs);
+        }
+        let ys: Vec<i64> = idx.iter().map(|&i| self.y[i] as i64).collect();
+        (
+            Tensor::from_data(
+                TensorData::new(xs, [idx.len(), self.frames, self.columns]),
+                device,
+            ),
+            Tensor::from_data(TensorData::new(ys, [idx.len()]), device),
+        )
+    }
+
+    /// Number of examples per class.
+    pub fn class_counts(&self, n_classes: usize) -> Vec<usize> {
+        let mut c = vec![0; n_classes];
+        for &y in &self.y {
+            if y < n_classes {
+                c[y] += 1;
+            }
+        }
+        c
+    }
+}
+
+/// Per-feature standardisation (z-score), fitted on training frames and saved with the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Standardizer {
+    /// Mean of each feature column.
+    pub mean: Vec<f32>,
+    /// Standard deviation of each feature column (at least 1e-6).
+    pub std: Vec<f32>,
+}
+
+impl Standardizer {
+    /// Fits on every frame of `d`.
+    pub fn fit(d: &Dataset) -> Self {
+        let c = d.columns.max(1);
+        let mut sum = vec![0f64; c];
+        let mut sq = vec![0f64; c];
+        let n = (d.x.len() / c).max(1) as f64;
+        for frame in d.x.chunks_exact(c) {
+            for (j, &v) in frame.iter().enumerate() {
+                sum[j] += v as f64;
+                sq[j] += v as f64 * v as f64;
+            }
+        }
+        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
+        let std = sq
+            .iter()
+            .zip(&sum)
+            .map(|(q, s)| ((q / n - (s / n).powi(2)).max(0.0).sqrt().max(1e-6)) as f32)
+            .collect();
+        Standardizer { mean, std }
+    }
+
+    /// Standardises frames of `mean.len()` features in place.
+    pub fn apply(&self, x: &mut [f32]) {
+        let c = self.mean.len().max(1);
+        for frame in x.chunks_exact_mut(c) {
+            for ((v, m), s) in frame.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = (*v - m) / s;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emovox_corpora::table::RowMeta;
+    use emovox_features::Features;
+
+    fn row(path: &str, label: &str, v: f32) -> Row {
+        Row {
+            path: path.into(),
+            meta: Some(RowMeta {
+                label: label.into(),
+                split: "train".into(),
+                ..Default::default()
+            }),
+            features: Features {
+                frames: 2,
+                columns: 2,
+                values: vec![v, 2.0 * v, v, 0.0],
+            },
+        }
+    }
+
+    #[test]
+    fn rows_become_examples_with_class_indices() {
+        let rows = vec![
+            row("a", "sad", 1.0),
+            row("b", "happy", 2.0),
+            row("c", "", 3.0),
+        ];
+        let classes = Dataset::classes_of(&rows);
+        assert_eq!(classes, ["happy", "sad"]);
+        let d = Dataset::from_rows(&rows, &classes, |_| true).unwrap();
+        assert_eq!(d.y, [1, 0]);
+        assert_eq!(d.x.len(), 8);
+        assert_eq!(d.class_counts(2), [1, 1]);
+        let e = Dataset::from_rows(&rows, &["happy".to_string()], |_| true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"sad\""), "{e}");
+    }
+
+    #[test]
+    fn standardizer_gives_zero_mean_unit_std() {
+        let rows = vec![row("a", "x", 1.0), row("b", "x", 3.0)];
+        let d = Dataset::from_rows(&rows, &["x".to_string()], |_| true).unwrap();
+        let s = Standardizer::fit(&d);
+        let mut x = d.x.clone();
+        s.apply(&mut x);
+        let col0: Vec<f32> = x.chunks(2).map(|f| f[0]).collect();
+        let mean: f32 = col0.iter().sum::<f32>() / 4.0;
+        assert!(mean.abs() < 1e-6);
+        assert_eq!(s.std[1].max(0.0) > 0.0, true);
+    }
+}

@@ -1,0 +1,77 @@
+//! Every model emovox trains, behind one config enum saved with the weights.
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::lstm_seed::{LstmSeed, LstmSeedConfig};
+
+/// Which network, with its hyper-parameters. Serialised (as JSON, tagged by `kind`) into every
+/// saved model, so a model is always rebuilt exactly as it was trained.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ModelConfig {
+    /// The original project's Keras network: LSTM(128) -> LSTM(64) -> Dense(64, relu) ->
+    /// Dropout(0.3) -> Dense(classes); 126,532 parameters for 13 inputs and 4 classes.
+    LstmSeed(LstmSeedConfig),
+}
+
+impl ModelConfig {
+    /// The names accepted by [`ModelConfig::named`].
+    pub const NAMES: [&'static str; 1] = ["lstm-seed"];
+
+    /// A model by name, for `n_features` inputs per frame and `n_classes` classes.
+    pub fn named(name: &str, n_features: usize, n_classes: usize) -> Option<Self> {
+        match name {
+            "lstm-seed" => Some(ModelConfig::LstmSeed(
+                LstmSeedConfig::new()
+                    .with_n_features(n_features)
+                    .with_n_classes(n_classes),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelConfig::LstmSeed(_) => "lstm-seed",
+        }
+    }
+
+    /// Whether inputs are standardised per feature before the network (fitted on training
+    /// data and saved with the model). The seed model reads raw MFCCs, as the original did.
+    pub fn standardize(&self) -> bool {
+        match self {
+            ModelConfig::LstmSeed(_) => false,
+        }
+    }
+
+    /// Builds the network with fresh weights on `device`.
+    pub fn init(&self, device: &Device) -> Model {
+        match self {
+            ModelConfig::LstmSeed(c) => Model::LstmSeed(c.init(device)),
+        }
+    }
+}
+
+/// A network built from a [`ModelConfig`].
+#[derive(Module, Debug)]
+pub enum Model {
+    /// See [`ModelConfig::LstmSeed`].
+    LstmSeed(LstmSeed),
+}
+
+impl Model {
+    /// `x: [batch, frames, features]` -> logits `[batch, classes]`.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        match self {
+            Model::LstmSeed(m) => m.forward(x),
+        }
+    }
+
+    /// Number of trainable scalars.
+    pub fn parameters(&self) -> usize {
+        self.num_params()
+    }
+}

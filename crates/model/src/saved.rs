@@ -1,0 +1,138 @@
+//! The saved-model format: one folder with `model.json` (format version, network config, class
+//! names, feature pipeline, input standardisation, training settings) and `model.bpk` (the
+//! weights, burn's burnpack). Everything that runs a model loads it through [`SavedModel`], so a
+//! model can never be fed features other than those it was trained on.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{activation, Device, Tensor, TensorData};
+use emovox_features::PipelineConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Standardizer;
+use crate::models::{Model, ModelConfig};
+use crate::train::TrainConfig;
+use crate::{Error, Result};
+
+/// The format name in `model.json`.
+pub const FORMAT: &str = "emovox-model";
+/// The format version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// Everything about a trained model except its weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedModel {
+    /// The network and its hyper-parameters.
+    pub model: ModelConfig,
+    /// Class names, in output order.
+    pub classes: Vec<String>,
+    /// The feature pipeline its inputs come from.
+    pub pipeline: PipelineConfig,
+    /// Per-feature standardisation applied before the network, if any.
+    pub standardizer: Option<Standardizer>,
+    /// How it was trained.
+    pub train: Option<TrainConfig>,
+    /// `[frames, features]` of one input.
+    pub input_shape: [usize; 2],
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    format: String,
+    version: u32,
+    #[serde(flatten)]
+    saved: serde_json::Value,
+}
+
+/// Saves `model`'s weights as burnpack.
+pub fn save_weights(model: &Model, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    model
+        .clone()
+        .save_file(&tmp)
+        .map_err(|e| Error::in_file(path, Error::Record(format!("{e:?}"))))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::in_file(path, e.into()))
+}
+
+/// Loads burnpack weights into `model` (which must have the same structure).
+pub fn load_weights(model: Model, path: &Path) -> Result<Model> {
+    let record = ModuleRecord::load(path)
+        .map_err(|e| Error::in_file(path, Error::Record(format!("{e:?}"))))?;
+    model
+        .try_load_record(record)
+        .map_err(|e| Error::in_file(path, Error::Record(format!("{e:?}"))))
+}
+
+impl SavedModel {
+    /// Writes `dir/model.json` and `dir/model.bpk`.
+    pub fn save(&self, dir: &Path, model: &Model) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::in_file(dir, e.into()))?;
+        save_weights(model, &dir.join("model.bpk"))?;
+        let env = Envelope {
+            format: FORMAT.into(),
+            version: VERSION,
+            saved: serde_json::to_value(self).map_err(|e| Error::Config(e.to_string()))?,
+        };
+        let json = serde_json::to_string_pretty(&env).map_err(|e| Error::Config(e.to_string()))?;
+        let path = dir.join("model.json");
+        std::fs::write(&path, json).map_err(|e| Error::in_file(&path, e.into()))
+    }
+
+    /// Reads `dir/model.json` (checking format and version) and its weights, on the CPU.
+    pub fn load(dir: &Path) -> Result<(SavedModel, Model)> {
+        let path = dir.join("model.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::in_file(&path, e.into()))?;
+        let env: Envelope = serde_json::from_str(&text).map_err(|e| {
+            Error::in_file(
+                &path,
+                Error::Config(format!("not an emovox model.json: {e}")),
+            )
+        })?;
+        if env.format != FORMAT {
+            return Err(Error::in_file(
+                &path,
+                Error::Config(format!("format is {:?}, expected {FORMAT:?}", env.format)),
+            ));
+        }
+        if env.version != VERSION {
+            return Err(Error::in_file(
+                &path,
+                Error::Config(format!("model format version {} is not supported (this emovox reads version {VERSION})", env.version)),
+            ));
+        }
+        let saved: SavedModel = serde_json::from_value(env.saved)
+            .map_err(|e| Error::in_file(&path, Error::Config(e.to_string())))?;
+        let model = saved.model.init(&Device::flex());
+        let model = load_weights(model, &dir.join("model.bpk"))?;
+        Ok((saved, model))
+    }
+
+    /// Class probabilities for `n` inputs (`x` is `[n, frames, features]` row-major).
+    pub fn predict(&self, model: &Model, x: &[f32], n: usize) -> Result<Vec<Vec<f32>>> {
+        let [f, c] = self.input_shape;
+        if x.len() != n * f * c {
+            return Err(Error::Data(format!(
+                "{} values for {n} inputs of {f}x{c}",
+                x.len()
+            )));
+        }
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut x = x.to_vec();
+        if let Some(s) = &self.standardizer {
+            s.apply(&mut x);
+        }
+        let t = Tensor::<3>::from_data(TensorData::new(x, [n, f, c]), &Device::flex());
+        let probs = activation::softmax(model.forward(t), 1);
+        let v = probs
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::Data(format!("{e:?}")))?;
+        Ok(v.chunks(self.classes.len().max(1))
+            .map(<[f32]>::to_vec)
+            .collect())
+    }
+}

@@ -1,0 +1,420 @@
+//! The training loop: shuffled mini-batches, Adam, optional class weighting, validation each
+//! epoch, a learning-rate schedule, early stopping, a checkpoint every epoch and resuming from
+//! it, and `history.csv`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor};
+use emovox_features::PipelineConfig;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, Standardizer};
+use crate::models::{Model, ModelConfig};
+use crate::saved::SavedModel;
+use crate::{Error, Result};
+
+/// How the learning rate changes over epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// The same rate throughout (Keras's default, the original's).
+    Constant,
+    /// Cosine decay from the initial rate to 1 % of it over the epochs.
+    Cosine,
+    /// Halve the rate when validation loss has not improved for 3 epochs.
+    Plateau,
+}
+
+impl std::str::FromStr for LrSchedule {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "constant" => Ok(LrSchedule::Constant),
+            "cosine" => Ok(LrSchedule::Cosine),
+            "plateau" => Ok(LrSchedule::Plateau),
+            _ => Err(format!(
+                "unknown schedule {s:?}: use constant, cosine or plateau"
+            )),
+        }
+    }
+}
+
+/// Training settings, saved with the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training data. Default 20 (the original's).
+    pub epochs: usize,
+    /// Examples per step. Default 32 (the original's).
+    pub batch_size: usize,
+    /// Adam's initial learning rate. Default 0.001 (the original's).
+    pub learning_rate: f64,
+    /// Learning-rate schedule. Default constant.
+    pub schedule: LrSchedule,
+    /// Weight the loss by inverse class frequency. Default false.
+    pub class_weights: bool,
+    /// Stop after this many epochs without a better validation loss, keeping the best
+    /// weights; 0 disables early stopping. Default 0.
+    pub patience: usize,
+    /// Share of the training clips held out for validation (whole clips: a clip's augmented
+    /// copies go with it). Default 0.1.
+    pub val_fraction: f64,
+    /// Seed for initialisation, shuffling, dropout and the validation hold-out. Default 42.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 20,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            schedule: LrSchedule::Constant,
+            class_weights: false,
+            patience: 0,
+            val_fraction: 0.1,
+            seed: 42,
+        }
+    }
+}
+
+/// One epoch's numbers, as written to `history.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Training accuracy (with dropout active, as Keras reports it).
+    pub accuracy: f64,
+    /// Validation loss (NaN without validation data).
+    pub val_loss: f64,
+    /// Validation accuracy (NaN without validation data).
+    pub val_accuracy: f64,
+    /// Learning rate used.
+    pub lr: f64,
+    /// Wall seconds of the epoch (training steps only).
+    pub seconds: f64,
+}
+
+/// What is saved after every epoch so an interrupted run can resume.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct State {
+    epoch: usize,
+    lr: f64,
+    best_val_loss: f64,
+    best_epoch: usize,
+    since_best: usize,
+    history: Vec<EpochStats>,
+}
+
+/// Progress callbacks, for progress bars.
+pub trait Progress {
+    /// An epoch of `steps` steps starts.
+    fn epoch_start(&mut self, _epoch: usize, _steps: usize) {}
+    /// A step finished with this running loss and accuracy.
+    fn step(&mut self, _loss: f64, _accuracy: f64) {}
+    /// An epoch finished.
+    fn epoch_end(&mut self, _stats: &EpochStats) {}
+}
+
+/// No progress output.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// A training run writing into `dir`: `model.json` + `model.bpk` (the best weights),
+/// `history.csv`, and `checkpoint/` (the last epoch's weights, optimiser and state).
+pub struct Trainer {
+    dir: PathBuf,
+    model: ModelConfig,
+    train: TrainConfig,
+    pipeline: PipelineConfig,
+    classes: Vec<String>,
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::in_file(&tmp, e.into()))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::in_file(path, e.into()))
+}
+
+fn accuracy(logits: &Tensor<2>, y: &Tensor<1, Int>) -> usize {
+    let n = y.dims()[0];
+    let pred = logits.clone().argmax(1).reshape([n]);
+    pred.equal(y.clone()).int().sum().into_scalar::<i64>() as usize
+}
+
+/// Splits example indices into train and validation by clip path (seeded).
+fn hold_out(d: &Dataset, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    if fraction <= 0.0 {
+        return ((0..d.len()).collect(), Vec::new());
+    }
+    let mut clips: Vec<&PathBuf> = d.paths.iter().collect();
+    clips.sort();
+    clips.dedup();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_7a11);
+    for i in (1..clips.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        clips.swap(i, j);
+    }
+    let n_val = ((clips.len() as f64) * fraction).round() as usize;
+    let val: std::collections::BTreeSet<&PathBuf> = clips.into_iter().take(n_val).collect();
+    (0..d.len()).partition(|&i| !val.contains(&d.paths[i]))
+}
+
+impl Trainer {
+    /// A run of `model` on features made by `pipeline`, predicting `classes`, into `dir`.
+    pub fn new(
+        dir: &Path,
+        model: ModelConfig,
+        train: TrainConfig,
+        pipeline: PipelineConfig,
+        classes: Vec<String>,
+    ) -> Self {
+        Trainer {
+            dir: dir.to_path_buf(),
+            model,
+            train,
+            pipeline,
+            classes,
+        }
+    }
+
+    /// Trains on `data` (the training split; a [`TrainConfig::val_fraction`] of its clips is
+    /// held out for validation). With `resume`, continues from the run's last checkpoint.
+    /// Returns the history; the best model is in `dir`.
+    pub fn run(
+        &self,
+        data: &Dataset,
+        resume: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<Vec<EpochStats>> {
+        let cfg = &self.train;
+        if data.is_empty() {
+            return Err(Error::Data("no training examples".into()));
+        }
+        if cfg.batch_size == 0 || cfg.epochs == 0 {
+            return Err(Error::Config(
+                "epochs and batch size must be at least 1".into(),
+            ));
+        }
+        let ckpt = self.dir.join("checkpoint");
+        std::fs::create_dir_all(&ckpt).map_err(|e| Error::in_file(&ckpt, e.into()))?;
+        let device = Device::flex().autodiff();
+        device.seed(cfg.seed);
+        let (train_idx, val_idx) = hold_out(data, cfg.val_fraction, cfg.seed);
+        let standardizer = self.model.standardize().then(|| {
+            let mut t = data.clone();
+            t.x = train_idx
+                .iter()
+                .flat_map(|&i| {
+                    let s = data.frames * data.columns;
+                    data.x[i * s..(i + 1) * s].iter().copied()
+                })
+                .collect();
+            Standardizer::fit(&t)
+        });
+        let saved = SavedModel {
+            model: self.model.clone(),
+            classes: self.classes.clone(),
+            pipeline: self.pipeline.clone(),
+            standardizer: standardizer.clone(),
+            train: Some(cfg.clone()),
+            input_shape: [data.frames, data.columns],
+        };
+        let mut model: Model = self.model.init(&device);
+        let mut optim = AdamConfig::new().init();
+        let mut state = State {
+            epoch: 0,
+            lr: cfg.learning_rate,
+            best_val_loss: f64::INFINITY,
+            best_epoch: 0,
+            since_best: 0,
+            history: Vec::new(),
+        };
+        let state_path = ckpt.join("state.json");
+        if resume && state_path.exists() {
+            let text = std::fs::read_to_string(&state_path)
+                .map_err(|e| Error::in_file(&state_path, e.into()))?;
+            state =
+                serde_json::from_str(&text).map_err(|e| Error::in_file(&state_path, e.into()))?;
+            let weights = ckpt.join("model.bpk");
+            model = crate::saved::load_weights(model, &weights)?;
+            optim = optim.load(ckpt.join("optim.bpk")).map_err(|e| {
+                Error::in_file(&ckpt.join("optim.bpk"), Error::Record(format!("{e:?}")))
+            })?;
+            tracing::info!(epoch = state.epoch, "resuming");
+        }
+        let counts = data.class_counts(self.classes.len());
+        let weights = cfg.class_weights.then(|| {
+            let total: usize = train_idx.iter().count();
+            counts
+                .iter()
+                .map(|&c| {
+                    if c == 0 {
+                        0.0
+                    } else {
+                        total as f32 / (self.classes.len() * c) as f32
+                    }
+                })
+                .collect::<Vec<f32>>()
+        });
+        let loss_fn = CrossEntropyLossConfig::new()
+            .with_weights(weights)
+            .init(&device);
+        let plain = Device::flex();
+        let eval_loss = CrossEntropyLossConfig::new().init(&plain);
+        for epoch in state.epoch + 1..=cfg.epochs {
+            // Everything random in an epoch derives from (seed, epoch): resuming replays it.
+            device.seed(cfg.seed.wrapping_add(epoch as u64));
+            let mut order = train_idx.clone();
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(31).wrapping_add(epoch as u64));
+            for i in (1..order.len()).rev() {
+                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+                order.swap(i, j);
+            }
+            let steps = order.len().div_ceil(cfg.batch_size);
+            progress.epoch_start(epoch, steps);
+            let t0 = Instant::now();
+            let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+            for idx in order.chunks(cfg.batch_size) {
+                let (x, y) = data.batch(idx, standardizer.as_ref(), &device);
+                let logits = model.forward(x);
+                correct += accuracy(&logits, &y);
+                let loss = loss_fn.forward(logits, y);
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                let l = loss.into_scalar::<f32>() as f64;
+                if !l.is_finite() {
+                    return Err(Error::Diverged {
+                        epoch,
+                        lr: state.lr,
+                    });
+                }
+                loss_sum += l * idx.len() as f64;
+                seen += idx.len();
+                model = optim.step(state.lr, model, grads);
+                progress.step(loss_sum / seen as f64, correct as f64 / seen as f64);
+            }
+            let seconds = t0.elapsed().as_secs_f64();
+            let (val_loss, val_accuracy) = if val_idx.is_empty() {
+                (f64::NAN, f64::NAN)
+            } else {
+                let valid = model.valid();
+                let (mut l, mut c) = (0.0f64, 0usize);
+                for idx in val_idx.chunks(256) {
+                    let (x, y) = data.batch(idx, standardizer.as_ref(), &plain);
+                    let logits = valid.forward(x);
+                    c += accuracy(&logits, &y);
+                    l +=
+                        eval_loss.forward(logits, y).into_scalar::<f32>() as f64 * idx.len() as f64;
+                }
+                (l / val_idx.len() as f64, c as f64 / val_idx.len() as f64)
+            };
+            let stats = EpochStats {
+                epoch,
+                loss: loss_sum / seen.max(1) as f64,
+                accuracy: correct as f64 / seen.max(1) as f64,
+                val_loss,
+                val_accuracy,
+                lr: state.lr,
+                seconds,
+            };
+            progress.epoch_end(&stats);
+            state.history.push(stats);
+            state.epoch = epoch;
+            // Best weights: lowest validation loss (every epoch when there is no validation).
+            let improved = val_loss.is_nan() || val_loss < state.best_val_loss;
+            if improved {
+                state.best_val_loss = if val_loss.is_nan() {
+                    f64::INFINITY
+                } else {
+                    val_loss
+                };
+                state.best_epoch = epoch;
+                state.since_best = 0;
+                saved.save(&self.dir, &model.valid())?;
+            } else {
+                state.since_best += 1;
+            }
+            state.lr = match cfg.schedule {
+                LrSchedule::Constant => cfg.learning_rate,
+                LrSchedule::Cosine => {
+                    let p = epoch as f64 / cfg.epochs as f64;
+                    cfg.learning_rate
+                        * (0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
+                }
+                LrSchedule::Plateau if state.since_best > 0 && state.since_best % 3 == 0 => {
+                    state.lr * 0.5
+                }
+                LrSchedule::Plateau => state.lr,
+            };
+            // Checkpoint: weights and optimiser first, state last (it says which epoch is done).
+            crate::saved::save_weights(&model, &ckpt.join("model.bpk"))?;
+            optim.save(ckpt.join("optim.bpk")).map_err(|e| {
+                Error::in_file(&ckpt.join("optim.bpk"), Error::Record(format!("{e:?}")))
+            })?;
+            write_atomic(
+                &state_path,
+                serde_json::to_string_pretty(&state)
+                    .map_err(|e| Error::Config(e.to_string()))?
+                    .as_bytes(),
+            )?;
+            write_history(&self.dir.join("history.csv"), &state.history)?;
+            if cfg.patience > 0 && state.since_best >= cfg.patience {
+                tracing::info!(epoch, best = state.best_epoch, "early stopping");
+                break;
+            }
+        }
+        Ok(state.history)
+    }
+}
+
+/// Writes the history as CSV (`epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds`).
+pub fn write_history(path: &Path, history: &[EpochStats]) -> Result<()> {
+    let mut out = Vec::new();
+    let _ = writeln!(out, "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds");
+    for h in history {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{}",
+            h.epoch, h.loss, h.accuracy, h.val_loss, h.val_accuracy, h.lr, h.seconds
+        );
+    }
+    write_atomic(path, &out)
+}
+
+/// Reads a `history.csv` back.
+pub fn read_history(path: &Path) -> Result<Vec<EpochStats>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::in_file(path, e.into()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let v: Vec<f64> = line
+            .split(',')
+            .map(|c| c.parse::<f64>().unwrap_or(f64::NAN))
+            .collect();
+        if v.len() != 7 {
+            return Err(Error::in_file(
+                path,
+                Error::Data(format!("line {}: expected 7 columns", n + 1)),
+            ));
+        }
+        out.push(EpochStats {
+            epoch: v[0] as usize,
+            loss: v[1],
+            accuracy: v[2],
+            val_loss: v[3],
+            val_accuracy: v[4],
+            lr: v[5],
+            seconds: v[6],
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,288 @@
+//! Training and evaluation jobs over feature tables: which rows train, which test, and the
+//! report (JSON, text, plots) an evaluation writes.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use emovox_corpora::table::{read_parquet, Row, Table};
+use emovox_model::metrics::Metrics;
+use emovox_model::{
+    Dataset, EpochStats, Model, ModelConfig, Progress, SavedModel, TrainConfig, Trainer,
+};
+use emovox_report::{Heatmap, Histogram, LineChart, Series};
+use serde::Serialize;
+
+/// Reads a feature table made with `emovox features --manifest` (it must carry labels).
+pub fn load_table(path: &Path) -> Result<Table> {
+    let t = read_parquet(path)?;
+    if t.rows.iter().all(|r| r.meta.is_none()) {
+        bail!(
+            "{}: this table has no labels; make it with `emovox features --manifest`",
+            path.display()
+        );
+    }
+    Ok(t)
+}
+
+fn split_of(r: &Row) -> &str {
+    r.meta.as_ref().map_or("", |m| m.split.as_str())
+}
+
+fn is_original(r: &Row) -> bool {
+    r.meta.as_ref().is_some_and(|m| m.augment.is_empty())
+}
+
+/// Trains `model` on the rows of `table` whose split is in `train_splits` (all their augmented
+/// copies included) into `out`.
+pub fn train(
+    table: &Table,
+    model: &str,
+    train_splits: &[String],
+    cfg: TrainConfig,
+    out: &Path,
+    resume: bool,
+    progress: &mut dyn Progress,
+) -> Result<Vec<EpochStats>> {
+    let keep = |r: &Row| train_splits.iter().any(|s| s == split_of(r));
+    let rows: Vec<Row> = table.rows.iter().filter(|r| keep(r)).cloned().collect();
+    if rows.is_empty() {
+        bail!("no rows with split {train_splits:?} in the table");
+    }
+    let classes = Dataset::classes_of(&table.rows);
+    let data = Dataset::from_rows(&rows, &classes, |_| true)?;
+    let config = ModelConfig::named(model, data.columns, classes.len()).with_context(|| {
+        format!(
+            "unknown model {model:?}; known: {}",
+            ModelConfig::NAMES.join(", ")
+        )
+    })?;
+    tracing::info!(
+        examples = data.len(),
+        classes = classes.len(),
+        "training {model}"
+    );
+    let trainer = Trainer::new(out, config, cfg, table.pipeline.clone(), classes);
+    Ok(trainer.run(&data, resume, progress)?)
+}
+
+/// An evaluation's results, as written to `report.json`.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The model folder.
+    pub model: PathBuf,
+    /// The table evaluated.
+    pub features: PathBuf,
+    /// Which split was scored.
+    pub split: String,
+    /// All examples.
+    pub overall: Metrics,
+    /// Per corpus.
+    pub per_corpus: Vec<(String, Metrics)>,
+}
+
+/// Scores the model in `run` on the original (not augmented) rows of `table` in `split`, and
+/// writes `report.json`, `report.txt` and plots into `run` (or `out`).
+pub fn evaluate(run: &Path, table_path: &Path, split: &str, out: Option<&Path>) -> Result<Report> {
+    let (saved, model) = SavedModel::load(run)?;
+    let table = load_table(table_path)?;
+    if table.pipeline != saved.pipeline {
+        bail!(
+            "{} was made with pipeline {} but the model expects {}",
+            table_path.display(),
+            table.pipeline,
+            saved.pipeline
+        );
+    }
+    let rows: Vec<Row> = table
+        .rows
+        .iter()
+        .filter(|r| split_of(r) == split && is_original(r))
+        .cloned()
+        .collect();
+    if rows.is_empty() {
+        bail!(
+            "no original rows with split {split:?} in {}",
+            table_path.display()
+        );
+    }
+    let data = Dataset::from_rows(&rows, &saved.classes, |_| true)?;
+    let pred = predict_all(&saved, &model, &data)?;
+    let overall = Metrics::compute(&saved.classes, &data.y, &pred);
+    let mut corpora: Vec<String> = data.corpora.clone();
+    corpora.sort();
+    corpora.dedup();
+    let per_corpus = corpora
+        .iter()
+        .map(|c| {
+            let idx: Vec<usize> = (0..data.len()).filter(|&i| &data.corpora[i] == c).collect();
+            let t: Vec<usize> = idx.iter().map(|&i| data.y[i]).collect();
+            let p: Vec<usize> = idx.iter().map(|&i| pred[i]).collect();
+            (c.clone(), Metrics::compute(&saved.classes, &t, &p))
+        })
+        .collect();
+    let report = Report {
+        model: run.to_path_buf(),
+        features: table_path.to_path_buf(),
+        split: split.into(),
+        overall,
+        per_corpus,
+    };
+    let dir = out.unwrap_or(run);
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(dir.join("report.txt"), text_report(&report))?;
+    plots(run, dir, &saved, &model, &report)?;
+    Ok(report)
+}
+
+fn predict_all(saved: &SavedModel, model: &Model, data: &Dataset) -> Result<Vec<usize>> {
+    let stride = data.frames * data.columns;
+    let mut pred = Vec::with_capacity(data.len());
+    for chunk in (0..data.len()).collect::<Vec<_>>().chunks(256) {
+        let x: Vec<f32> = chunk
+            .iter()
+            .flat_map(|&i| data.x[i * stride..(i + 1) * stride].iter().copied())
+            .collect();
+        for p in saved.predict(model, &x, chunk.len())? {
+            pred.push(
+                p.iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i),
+            );
+        }
+    }
+    Ok(pred)
+}
+
+/// The human-readable report: headline numbers, sklearn's classification report, the
+/// confusion matrix, and per-corpus numbers.
+pub fn text_report(r: &Report) -> String {
+    let m = &r.overall;
+    let mut s = format!(
+        "model {}\nfeatures {} (split {:?}, {} clips)\n\naccuracy {:.4}   balanced accuracy (UAR) {:.4}   macro-F1 {:.4}\n\n",
+        r.model.display(),
+        r.features.display(),
+        r.split,
+        m.n,
+        m.accuracy,
+        m.uar,
+        m.macro_f1
+    );
+    s += &m.classification_report();
+    s += "\nconfusion matrix (rows: true, columns: predicted)\n";
+    let names: Vec<&str> = m.per_class.iter().map(|c| c.class.as_str()).collect();
+    let w = names.iter().map(|n| n.len()).max().unwrap_or(4).max(5);
+    s += &format!("{:>w$}", "");
+    for n in &names {
+        s += &format!(" {n:>w$}");
+    }
+    s += "\n";
+    for (row, n) in m.confusion.iter().zip(&names) {
+        s += &format!("{n:>w$}");
+        for v in row {
+            s += &format!(" {v:>w$}");
+        }
+        s += "\n";
+    }
+    if r.per_corpus.len() > 1 {
+        s += "\nper corpus\n";
+        for (c, m) in &r.per_corpus {
+            s += &format!(
+                "  {c:<10} {:>5} clips  accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}\n",
+                m.n, m.accuracy, m.uar, m.macro_f1
+            );
+        }
+    }
+    s
+}
+
+fn plots(run: &Path, dir: &Path, saved: &SavedModel, model: &Model, report: &Report) -> Result<()> {
+    let m = &report.overall;
+    let heat = Heatmap {
+        title: format!(
+            "Confusion matrix ({} clips, accuracy {:.1} %)",
+            m.n,
+            100.0 * m.accuracy
+        ),
+        y_label: "true".into(),
+        x_label: "predicted".into(),
+        rows: saved.classes.clone(),
+        columns: saved.classes.clone(),
+        values: m
+            .confusion
+            .iter()
+            .map(|row| {
+                let t: usize = row.iter().sum();
+                row.iter()
+                    .map(|&v| if t == 0 { 0.0 } else { v as f64 / t as f64 })
+                    .collect()
+            })
+            .collect(),
+        text: m
+            .confusion
+            .iter()
+            .map(|row| row.iter().map(|v| v.to_string()).collect())
+            .collect(),
+    };
+    let history = emovox_model::train::read_history(&run.join("history.csv")).unwrap_or_default();
+    let curve =
+        |title: &str, y: &str, f: fn(&EpochStats) -> f64, g: fn(&EpochStats) -> f64| LineChart {
+            title: title.into(),
+            x_label: "epoch".into(),
+            y_label: y.into(),
+            series: vec![
+                Series {
+                    name: "train".into(),
+                    points: history.iter().map(|h| (h.epoch as f64, f(h))).collect(),
+                },
+                Series {
+                    name: "validation".into(),
+                    points: history
+                        .iter()
+                        .filter(|h| g(h).is_finite())
+                        .map(|h| (h.epoch as f64, g(h)))
+                        .collect(),
+                },
+            ],
+        };
+    let weights = first_layer_weights(model);
+    let hist = Histogram {
+        title: "First layer weights".into(),
+        x_label: "weight".into(),
+        values: weights,
+        bins: 60,
+    };
+    for ext in ["png", "svg"] {
+        heat.save(&dir.join(format!("confusion.{ext}")))?;
+        if !history.is_empty() {
+            curve("Loss", "loss", |h| h.loss, |h| h.val_loss)
+                .save(&dir.join(format!("loss.{ext}")))?;
+            curve("Accuracy", "accuracy", |h| h.accuracy, |h| h.val_accuracy)
+                .save(&dir.join(format!("accuracy.{ext}")))?;
+        }
+        hist.save(&dir.join(format!("weights.{ext}")))?;
+    }
+    Ok(())
+}
+
+/// The first layer's input weights, flattened.
+fn first_layer_weights(model: &Model) -> Vec<f64> {
+    match model {
+        Model::LstmSeed(m) => match &m.lstm1 {
+            emovox_model::lstm_seed::Recurrent::Fused(l) => l
+                .kernel
+                .val()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap_or_default()
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+            emovox_model::lstm_seed::Recurrent::Stock(_) => Vec::new(),
+        },
+    }
+}
