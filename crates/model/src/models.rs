@@ -75,3 +75,34 @@ impl Model {
         self.num_params()
     }
 }
+
+/// Every parameter of `model` flattened, in visiting order (for tests and weight plots).
+pub fn flat_params(model: &Model) -> Vec<f32> {
+    use burn::module::{ModuleVisitor, Param};
+    struct Collect(Vec<f32>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Ok(v) = param.val().into_data().try_to_vec::<f32>() {
+                self.0.extend(v);
+            }
+        }
+    }
+    let mut c = Collect(Vec::new());
+    model.visit(&mut c);
+    c.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lstm_seed_has_the_keras_parameter_count() {
+        let m = ModelConfig::named("lstm-seed", 13, 4)
+            .unwrap()
+            .init(&Device::flex());
+        assert_eq!(m.parameters(), 126_532);
+        assert_eq!(flat_params(&m).len(), 126_532);
+        assert!(ModelConfig::named("transformer", 13, 4).is_none());
+    }
+}

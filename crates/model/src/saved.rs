@@ -136,3 +136,63 @@ impl SavedModel {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::ModelConfig;
+
+    fn saved(model: ModelConfig) -> SavedModel {
+        SavedModel {
+            model,
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            pipeline: PipelineConfig::seed(),
+            standardizer: None,
+            train: None,
+            input_shape: [10, 5],
+        }
+    }
+
+    #[test]
+    fn save_load_round_trips_bit_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = ModelConfig::named("lstm-seed", 5, 3).unwrap();
+        let device = Device::flex();
+        device.seed(3);
+        let model = cfg.init(&device);
+        let s = saved(cfg);
+        s.save(dir.path(), &model).unwrap();
+        let (back, loaded) = SavedModel::load(dir.path()).unwrap();
+        assert_eq!(back.classes, s.classes);
+        let x: Vec<f32> = (0..2 * 50).map(|i| (i as f32 * 0.37).sin()).collect();
+        let p1 = s.predict(&model, &x, 2).unwrap();
+        let p2 = back.predict(&loaded, &x, 2).unwrap();
+        assert_eq!(p1, p2, "identical weights give identical probabilities");
+        let w1 = crate::models::flat_params(&model);
+        let w2 = crate::models::flat_params(&loaded);
+        assert_eq!(w1.len(), 126_532 - 13 * 512 + 5 * 512 - 4 * 65 + 3 * 65);
+        assert!(w1.iter().zip(&w2).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    #[test]
+    fn unknown_versions_and_corrupt_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = ModelConfig::named("lstm-seed", 5, 3).unwrap();
+        let model = cfg.init(&Device::flex());
+        saved(cfg).save(dir.path(), &model).unwrap();
+        let json = dir.path().join("model.json");
+        let text = std::fs::read_to_string(&json).unwrap();
+        std::fs::write(&json, text.replace("\"version\": 1", "\"version\": 99")).unwrap();
+        let e = SavedModel::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("version 99") && e.contains("model.json"), "{e}");
+        std::fs::write(&json, text).unwrap();
+        std::fs::write(dir.path().join("model.bpk"), b"not weights").unwrap();
+        let e = SavedModel::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("model.bpk"), "{e}");
+        std::fs::write(&json, "{").unwrap();
+        assert!(SavedModel::load(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("not an emovox model.json"));
+    }
+}

@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
-use emovox_model::model::LstmSeedConfig;
+use emovox_model::lstm_seed::LstmSeedConfig;
 use emovox_model::{op, reference};
 
 fn max_rel_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {

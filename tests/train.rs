@@ -1,0 +1,235 @@
+//! End-to-end: `emovox train`, `--resume` after a kill, and `emovox evaluate`, on small generated
+//! corpora (tones of two pitches under a one-folder-per-label layout).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{emovox, read_csv, stderr, stdout, temp_dir, write_tone_wav};
+
+/// A labelled feature table of `per_class` clips per class: "low" (tones of 150-250 Hz) and
+/// "high" (700-900 Hz), split at random (a quarter of each class tests).
+fn table(dir: &Path, per_class: usize) -> PathBuf {
+    let data = dir.join("data");
+    for i in 0..per_class {
+        let f = i as f32 / per_class as f32;
+        write_tone_wav(
+            &data.join(format!("low/l{i}.wav")),
+            150.0 + 100.0 * f,
+            2.0,
+            16_000,
+        );
+        write_tone_wav(
+            &data.join(format!("high/h{i}.wav")),
+            700.0 + 200.0 * f,
+            2.0,
+            16_000,
+        );
+    }
+    let m = dir.join("m.csv");
+    let o = emovox(&[
+        "index",
+        data.to_str().unwrap(),
+        "--split",
+        "random:0.25",
+        "--out",
+        m.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = dir.join("t.parquet");
+    let o = emovox(&[
+        "features",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--out",
+        t.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    t
+}
+
+fn history(run: &Path) -> Vec<Vec<f64>> {
+    let (header, rows) = read_csv(&run.join("history.csv"));
+    assert_eq!(
+        header,
+        [
+            "epoch",
+            "loss",
+            "accuracy",
+            "val_loss",
+            "val_accuracy",
+            "lr",
+            "seconds"
+        ]
+    );
+    rows.iter()
+        .map(|r| r.iter().map(|c| c.parse().unwrap_or(f64::NAN)).collect())
+        .collect()
+}
+
+#[test]
+fn a_tiny_training_run_converges_and_evaluates() {
+    let dir = temp_dir("train-tiny");
+    let t = table(&dir, 8);
+    let run = dir.join("run");
+    let o = emovox(&[
+        "train",
+        "--features",
+        t.to_str().unwrap(),
+        "--model",
+        "lstm-seed",
+        "--epochs",
+        "40",
+        "--lr",
+        "0.003",
+        "--val-fraction",
+        "0",
+        "--out",
+        run.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let h = history(&run);
+    assert_eq!(h.len(), 40);
+    let (first, last) = (&h[0], &h[h.len() - 1]);
+    assert!(
+        last[1] < first[1] * 0.5,
+        "loss falls: {} -> {}",
+        first[1],
+        last[1]
+    );
+    assert_eq!(last[2], 1.0, "train accuracy reaches 100 %: {h:?}");
+
+    let o = emovox(&[
+        "evaluate",
+        run.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("precision    recall  f1-score   support"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["overall"]["n"], 4, "a quarter of 16 clips test");
+    for f in ["confusion", "loss", "accuracy", "weights"] {
+        for ext in ["png", "svg"] {
+            assert!(run.join(format!("{f}.{ext}")).is_file(), "{f}.{ext}");
+        }
+    }
+    // The saved model carries its pipeline and classes.
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["format"], "emovox-model");
+    assert_eq!(model["classes"], serde_json::json!(["high", "low"]));
+    assert_eq!(model["pipeline"]["n_mfcc"], 13);
+}
+
+#[test]
+fn training_killed_mid_run_resumes_and_finishes() {
+    let dir = temp_dir("train-resume");
+    let t = table(&dir, 24);
+    let run = dir.join("run");
+    let args = |resume: bool| {
+        let mut a = vec![
+            "train".to_string(),
+            "--features".into(),
+            t.display().to_string(),
+            "--epochs".into(),
+            "60".into(),
+            "--out".into(),
+            run.display().to_string(),
+            "--no-progress".into(),
+            "--batch-size".into(),
+            "4".into(),
+        ];
+        if resume {
+            a.push("--resume".into());
+        }
+        a
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emovox"))
+        .args(args(false))
+        .spawn()
+        .expect("start training");
+    // Kill it once at least two epochs are checkpointed (or give up waiting after 120 s).
+    let state = run.join("checkpoint/state.json");
+    let start = Instant::now();
+    loop {
+        let epochs = std::fs::read_to_string(&state)
+            .ok()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v["epoch"].as_u64())
+            .unwrap_or(0);
+        if epochs >= 2 || start.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let done_before = history(&run).len();
+    assert!(
+        done_before >= 2,
+        "checkpointed epochs before the kill: {done_before}"
+    );
+    if status.success() {
+        eprintln!("note: training finished before it could be killed; resume is then a no-op");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_emovox"))
+        .args(args(true))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let h = history(&run);
+    let epochs: Vec<usize> = h.iter().map(|r| r[0] as usize).collect();
+    assert_eq!(
+        epochs,
+        (1..=60).collect::<Vec<_>>(),
+        "every epoch exactly once"
+    );
+    // The resumed part started where the checkpoint left off: it ran only the remaining epochs.
+    let ran = String::from_utf8_lossy(&o.stderr).matches("epoch ").count();
+    assert_eq!(
+        ran,
+        60 - done_before,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(run.join("model.json").is_file() && run.join("model.bpk").is_file());
+}
+
+#[test]
+fn training_on_a_table_without_labels_is_a_clear_error() {
+    let dir = temp_dir("train-nolabels");
+    let clip = dir.join("a.wav");
+    write_tone_wav(&clip, 300.0, 2.0, 16_000);
+    let t = dir.join("t.parquet");
+    assert!(emovox(&[
+        "features",
+        clip.to_str().unwrap(),
+        "--out",
+        t.to_str().unwrap(),
+        "--no-progress"
+    ])
+    .status
+    .success());
+    let o = emovox(&[
+        "train",
+        "--features",
+        t.to_str().unwrap(),
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("has no labels"), "{}", stderr(&o));
+}
