@@ -108,8 +108,23 @@ pub struct TrainArgs {
 /// `emovox evaluate`.
 #[derive(Debug, clap::Args)]
 pub struct EvaluateArgs {
-    /// The model folder (from `emovox train`).
-    pub run: PathBuf,
+    /// The model folder (from `emovox train`). Not with --kfold.
+    #[arg(required_unless_present = "kfold", conflicts_with = "kfold")]
+    pub run: Option<PathBuf>,
+    /// Run the whole speaker-grouped cross-validation of --model over the table's
+    /// fold1..foldK splits (`emovox index --split kfold-speaker:K`), training one model per fold
+    /// into --out/foldN, and report mean +- std over folds.
+    #[arg(long, requires = "out")]
+    pub kfold: bool,
+    /// With --kfold: the model to train.
+    #[arg(short, long, default_value = "lstm-seed")]
+    pub model: String,
+    /// With --kfold: passes over the training data per fold.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// With --kfold: seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
     /// Feature table (Parquet) from `emovox features --manifest`, made with the model's pipeline.
     #[arg(long)]
     pub features: PathBuf,
@@ -530,7 +545,27 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
-    let report = crate::evaluate::evaluate(&a.run, &a.features, &a.split, a.out.as_deref())?;
+    if a.kfold {
+        let table = crate::evaluate::load_table(&a.features)?;
+        let out = a.out.clone().unwrap_or_else(|| PathBuf::from("runs/cv"));
+        let cfg = emovox_model::TrainConfig {
+            epochs: a.epochs,
+            seed: a.seed,
+            ..Default::default()
+        };
+        let mut bar = EpochBar {
+            show: false,
+            bar: None,
+            epochs: a.epochs,
+        };
+        let r = crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar)?;
+        print!("{}", crate::evaluate::cv_text(&r));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(run) = &a.run else {
+        bail!("give a model folder, or --kfold")
+    };
+    let report = crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref())?;
     print!("{}", crate::evaluate::text_report(&report));
     Ok(ExitCode::SUCCESS)
 }

@@ -138,6 +138,139 @@ pub fn evaluate(run: &Path, table_path: &Path, split: &str, out: Option<&Path>) 
     Ok(report)
 }
 
+/// One fold's result in a cross-validation.
+#[derive(Debug, Serialize)]
+pub struct FoldResult {
+    /// The held-out fold (`fold3`).
+    pub fold: String,
+    /// Its metrics.
+    pub metrics: Metrics,
+}
+
+/// A cross-validation's results, as written to `cv_report.json`.
+#[derive(Debug, Serialize)]
+pub struct CvReport {
+    /// The model trained in every fold.
+    pub model: String,
+    /// Per fold.
+    pub folds: Vec<FoldResult>,
+    /// Mean and sample standard deviation over folds of accuracy, UAR and macro-F1.
+    pub accuracy: (f64, f64),
+    /// UAR mean and std.
+    pub uar: (f64, f64),
+    /// Macro-F1 mean and std.
+    pub macro_f1: (f64, f64),
+}
+
+/// Speaker-grouped cross-validation over a table split into `fold1`..`foldK` (from `emovox
+/// index --split kfold-speaker:K`): for each fold, trains `model` on the other folds (their
+/// augmented copies included) into `out/foldN`, scores the fold's original clips, and writes
+/// `out/cv_report.json` and `out/cv_report.txt` with mean +- std over folds.
+pub fn cross_validate(
+    table: &Table,
+    model: &str,
+    cfg: TrainConfig,
+    out: &Path,
+    progress: &mut dyn Progress,
+) -> Result<CvReport> {
+    let mut folds: Vec<String> = table
+        .rows
+        .iter()
+        .map(|r| split_of(r).to_string())
+        .filter(|s| s.starts_with("fold"))
+        .collect();
+    folds.sort_by_key(|f| f[4..].parse::<usize>().unwrap_or(usize::MAX));
+    folds.dedup();
+    if folds.len() < 2 {
+        bail!("the table has no fold splits; index with --split kfold-speaker:K");
+    }
+    let classes = Dataset::classes_of(&table.rows);
+    let mut results = Vec::new();
+    for fold in &folds {
+        let train_splits: Vec<String> = folds.iter().filter(|f| *f != fold).cloned().collect();
+        let dir = out.join(fold);
+        eprintln!("{fold}: training on {}", train_splits.join(","));
+        // Train only on the other folds; a held-out fold's augmented copies are never used.
+        let rows: Vec<Row> = table
+            .rows
+            .iter()
+            .filter(|r| train_splits.iter().any(|s| s == split_of(r)))
+            .cloned()
+            .collect();
+        let data = Dataset::from_rows(&rows, &classes, |_| true)?;
+        let config = ModelConfig::named(model, data.columns, classes.len()).with_context(|| {
+            format!(
+                "unknown model {model:?}; known: {}",
+                ModelConfig::NAMES.join(", ")
+            )
+        })?;
+        Trainer::new(
+            &dir,
+            config,
+            cfg.clone(),
+            table.pipeline.clone(),
+            classes.clone(),
+        )
+        .run(&data, false, progress)?;
+        let (saved, m) = SavedModel::load(&dir)?;
+        let test: Vec<Row> = table
+            .rows
+            .iter()
+            .filter(|r| split_of(r) == fold && is_original(r))
+            .cloned()
+            .collect();
+        let td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
+        let pred = predict_all(&saved, &m, &td)?;
+        let metrics = Metrics::compute(&saved.classes, &td.y, &pred);
+        eprintln!(
+            "{fold}: accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}  ({} clips)",
+            metrics.accuracy, metrics.uar, metrics.macro_f1, metrics.n
+        );
+        results.push(FoldResult {
+            fold: fold.clone(),
+            metrics,
+        });
+    }
+    let stat = |f: fn(&Metrics) -> f64| {
+        emovox_model::metrics::mean_std(&results.iter().map(|r| f(&r.metrics)).collect::<Vec<_>>())
+    };
+    let report = CvReport {
+        model: model.to_string(),
+        accuracy: stat(|m| m.accuracy),
+        uar: stat(|m| m.uar),
+        macro_f1: stat(|m| m.macro_f1),
+        folds: results,
+    };
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join("cv_report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(out.join("cv_report.txt"), cv_text(&report))?;
+    Ok(report)
+}
+
+/// The human-readable cross-validation summary.
+pub fn cv_text(r: &CvReport) -> String {
+    let mut s = format!(
+        "{} speaker-grouped cross-validation, {} folds\n\n",
+        r.model,
+        r.folds.len()
+    );
+    s += "fold      clips  accuracy     UAR  macro-F1\n";
+    for f in &r.folds {
+        s += &format!(
+            "{:<8} {:>6}  {:>8.4} {:>7.4} {:>9.4}\n",
+            f.fold, f.metrics.n, f.metrics.accuracy, f.metrics.uar, f.metrics.macro_f1
+        );
+    }
+    s += &format!(
+        "\nmean +- std: accuracy {:.4} +- {:.4}   UAR {:.4} +- {:.4}   macro-F1 {:.4} +- {:.4}\n",
+        r.accuracy.0, r.accuracy.1, r.uar.0, r.uar.1, r.macro_f1.0, r.macro_f1.1
+    );
+    s
+}
+
 fn predict_all(saved: &SavedModel, model: &Model, data: &Dataset) -> Result<Vec<usize>> {
     let stride = data.frames * data.columns;
     let mut pred = Vec::with_capacity(data.len());

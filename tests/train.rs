@@ -233,3 +233,70 @@ fn training_on_a_table_without_labels_is_a_clear_error() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("has no labels"), "{}", stderr(&o));
 }
+
+#[test]
+fn kfold_evaluation_trains_one_model_per_speaker_fold() {
+    let dir = temp_dir("train-kfold");
+    let data = dir.join("data");
+    for s in 0..3 {
+        for i in 0..4 {
+            let f = (s * 4 + i) as f32 / 12.0;
+            write_tone_wav(
+                &data.join(format!("low/spk{s}/l{i}.wav")),
+                150.0 + 100.0 * f,
+                2.0,
+                16_000,
+            );
+            write_tone_wav(
+                &data.join(format!("high/spk{s}/h{i}.wav")),
+                700.0 + 200.0 * f,
+                2.0,
+                16_000,
+            );
+        }
+    }
+    let m = dir.join("m.csv");
+    let o = emovox(&[
+        "index",
+        data.to_str().unwrap(),
+        "--split",
+        "kfold-speaker:3",
+        "--out",
+        m.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = dir.join("t.parquet");
+    let o = emovox(&[
+        "features",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--augment",
+        "noise",
+        "--out",
+        t.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cv = dir.join("cv");
+    let o = emovox(&[
+        "evaluate",
+        "--kfold",
+        "--features",
+        t.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--out",
+        cv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("mean +- std"), "{}", stdout(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cv.join("cv_report.json")).unwrap()).unwrap();
+    let folds = r["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    // Each fold scores exactly its own speaker's 8 original clips.
+    assert!(folds.iter().all(|f| f["metrics"]["n"] == 8), "{folds:?}");
+    for k in 1..=3 {
+        assert!(cv.join(format!("fold{k}/model.json")).is_file());
+    }
+}
