@@ -32,6 +32,33 @@ fn is_original(r: &Row) -> bool {
     r.meta.as_ref().is_some_and(|m| m.augment.is_empty())
 }
 
+/// The rows of `table` in `train_splits` (augmented copies included) as a dataset over
+/// `classes`, and the named model's config for it.
+fn training_data(
+    table: &Table,
+    train_splits: &[String],
+    classes: &[String],
+    model: &str,
+) -> Result<(Dataset, ModelConfig)> {
+    let rows: Vec<Row> = table
+        .rows
+        .iter()
+        .filter(|r| train_splits.iter().any(|s| s == split_of(r)))
+        .cloned()
+        .collect();
+    if rows.is_empty() {
+        bail!("no rows with split {train_splits:?} in the table");
+    }
+    let data = Dataset::from_rows(&rows, classes, |_| true)?;
+    let config = ModelConfig::named(model, data.columns, classes.len()).with_context(|| {
+        format!(
+            "unknown model {model:?}; known: {}",
+            ModelConfig::NAMES.join(", ")
+        )
+    })?;
+    Ok((data, config))
+}
+
 /// Trains `model` on the rows of `table` whose split is in `train_splits` (all their augmented
 /// copies included) into `out`.
 pub fn train(
@@ -43,19 +70,8 @@ pub fn train(
     resume: bool,
     progress: &mut dyn Progress,
 ) -> Result<Vec<EpochStats>> {
-    let keep = |r: &Row| train_splits.iter().any(|s| s == split_of(r));
-    let rows: Vec<Row> = table.rows.iter().filter(|r| keep(r)).cloned().collect();
-    if rows.is_empty() {
-        bail!("no rows with split {train_splits:?} in the table");
-    }
     let classes = Dataset::classes_of(&table.rows);
-    let data = Dataset::from_rows(&rows, &classes, |_| true)?;
-    let config = ModelConfig::named(model, data.columns, classes.len()).with_context(|| {
-        format!(
-            "unknown model {model:?}; known: {}",
-            ModelConfig::NAMES.join(", ")
-        )
-    })?;
+    let (data, config) = training_data(table, train_splits, &classes, model)?;
     tracing::info!(
         examples = data.len(),
         classes = classes.len(),
@@ -191,19 +207,7 @@ pub fn cross_validate(
         let dir = out.join(fold);
         eprintln!("{fold}: training on {}", train_splits.join(","));
         // Train only on the other folds; a held-out fold's augmented copies are never used.
-        let rows: Vec<Row> = table
-            .rows
-            .iter()
-            .filter(|r| train_splits.iter().any(|s| s == split_of(r)))
-            .cloned()
-            .collect();
-        let data = Dataset::from_rows(&rows, &classes, |_| true)?;
-        let config = ModelConfig::named(model, data.columns, classes.len()).with_context(|| {
-            format!(
-                "unknown model {model:?}; known: {}",
-                ModelConfig::NAMES.join(", ")
-            )
-        })?;
+        let (data, config) = training_data(table, &train_splits, &classes, model)?;
         Trainer::new(
             &dir,
             config,
