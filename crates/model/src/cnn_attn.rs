@@ -50,6 +50,8 @@ pub struct CnnAttn {
     pub dense: Linear,
     /// Dense(classes), logits.
     pub output: Linear,
+    /// Per-utterance normalisation: 0 none, 1 mean, 2 mean and standard deviation.
+    pub utterance_norm: usize,
 }
 
 /// Configuration of [`CnnAttn`]. The defaults (about 100k parameters for 39 inputs and 4
@@ -74,15 +76,54 @@ pub struct CnnAttnConfig {
     /// Dropout rate on the pooled vector and before the output layer. Default 0.3.
     #[config(default = 0.3)]
     pub dropout: f64,
+    /// Per-utterance normalisation of the input, over each clip's frames, per feature:
+    /// `"none"`, `"mean"` (subtract the clip's mean: removes speaker and channel offsets, like
+    /// cepstral mean normalisation) or `"meanstd"` (also divide by the clip's standard
+    /// deviation). Default `"mean"`.
+    #[config(default = "String::from(\"mean\")")]
+    pub utterance_norm: String,
 }
 
 impl CnnAttnConfig {
+    /// Applies `key=value` overrides separated by commas (as in `cnn-attn:utterance_norm=none,
+    /// channels=32+64+96,kernels=5+5+3,dense=64,dropout=0.3`). Errors name the bad key or value.
+    pub fn with_overrides(mut self, spec: &str) -> Result<Self, String> {
+        fn list(v: &str) -> Result<Vec<usize>, String> {
+            v.split('+')
+                .map(|x| x.parse().map_err(|_| format!("bad number {x:?}")))
+                .collect()
+        }
+        for kv in spec.split(',').filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').ok_or(format!("expected key=value: {kv:?}"))?;
+            match k {
+                "channels" => self.channels = list(v)?,
+                "kernels" => self.kernels = list(v)?,
+                "dense" => self.dense = v.parse().map_err(|_| format!("bad dense {v:?}"))?,
+                "dropout" => self.dropout = v.parse().map_err(|_| format!("bad dropout {v:?}"))?,
+                "utterance_norm" if ["none", "mean", "meanstd"].contains(&v) => {
+                    self.utterance_norm = v.to_string()
+                }
+                _ => return Err(format!("unknown cnn-attn setting {kv:?}")),
+            }
+        }
+        if self.channels.is_empty() || self.channels.len() != self.kernels.len() {
+            return Err("channels and kernels need the same, non-zero length".into());
+        }
+        Ok(self)
+    }
+
     /// Builds the network with fresh weights on `device`.
     ///
     /// # Panics
-    /// If `channels` is empty or `kernels` has a different length.
+    /// If `channels` is empty, `kernels` has a different length, or `utterance_norm` is unknown.
     pub fn init(&self, device: &Device) -> CnnAttn {
         assert!(!self.channels.is_empty() && self.channels.len() == self.kernels.len());
+        let utterance_norm = match self.utterance_norm.as_str() {
+            "none" => 0,
+            "mean" => 1,
+            "meanstd" => 2,
+            other => panic!("unknown utterance_norm {other:?} (none, mean, meanstd)"),
+        };
         let mut blocks = Vec::with_capacity(self.channels.len());
         let mut c_in = self.n_features;
         for (i, (&c, &k)) in self.channels.iter().zip(&self.kernels).enumerate() {
@@ -103,6 +144,7 @@ impl CnnAttnConfig {
             dropout: DropoutConfig::new(self.dropout).init(),
             dense: LinearConfig::new(2 * c_in, self.dense).init(device),
             output: LinearConfig::new(self.dense, self.n_classes).init(device),
+            utterance_norm,
         }
     }
 }
@@ -110,9 +152,19 @@ impl CnnAttnConfig {
 impl CnnAttn {
     /// `x: [batch, frames, features]` → logits `[batch, classes]`.
     ///
-    /// Inside: `[batch, features, frames]` → blocks → `h: [batch, C, T]`; attention weights
+    /// Inside: per-utterance normalisation over frames (config), `[batch, features, frames]` →
+    /// blocks → `h: [batch, C, T]`; attention weights
     /// `softmax_T(w·h + b): [batch, 1, T]`; pooled `[Σ_T a·h, max_T h]: [batch, 2C]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let x = match self.utterance_norm {
+            0 => x,
+            1 => x.clone() - x.mean_dim(1),
+            _ => {
+                let centred = x.clone() - x.mean_dim(1);
+                let std = (centred.clone().powi_scalar(2).mean_dim(1) + 1e-5).sqrt();
+                centred / std
+            }
+        };
         let mut h = x.swap_dims(1, 2);
         for b in &self.blocks {
             h = b.forward(h);

@@ -24,8 +24,18 @@ impl ModelConfig {
     /// The names accepted by [`ModelConfig::named`].
     pub const NAMES: [&'static str; 2] = ["lstm-seed", "cnn-attn"];
 
-    /// A model by name, for `n_features` inputs per frame and `n_classes` classes.
+    /// A model by name, for `n_features` inputs per frame and `n_classes` classes. `cnn-attn`
+    /// takes overrides after a colon (see [`CnnAttnConfig::with_overrides`]); `None` for an
+    /// unknown name or a bad override.
     pub fn named(name: &str, n_features: usize, n_classes: usize) -> Option<Self> {
+        if let Some(spec) = name.strip_prefix("cnn-attn:") {
+            return CnnAttnConfig::new()
+                .with_n_features(n_features)
+                .with_n_classes(n_classes)
+                .with_overrides(spec)
+                .ok()
+                .map(ModelConfig::CnnAttn);
+        }
         match name {
             "lstm-seed" => Some(ModelConfig::LstmSeed(
                 LstmSeedConfig::new()
@@ -135,5 +145,10 @@ mod tests {
         // Odd frame counts survive the pooling too.
         let m = ModelConfig::named("cnn-attn", 39, 4).unwrap().init(&device);
         assert_eq!(m.forward(Tensor::<3>::zeros([2, 37, 39], &device)).dims(), [2, 4]);
+        let cfg = ModelConfig::named("cnn-attn:utterance_norm=meanstd,channels=32+48,kernels=3+3", 39, 4);
+        let m = cfg.unwrap().init(&device);
+        assert_eq!(m.forward(Tensor::<3>::ones([2, 20, 39], &device)).dims(), [2, 4]);
+        assert!(ModelConfig::named("cnn-attn:channels=32", 39, 4).is_none());
+        assert!(ModelConfig::named("cnn-attn:depth=3", 39, 4).is_none());
     }
 }
