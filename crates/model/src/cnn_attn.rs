@@ -79,8 +79,9 @@ pub struct CnnAttnConfig {
     /// Per-utterance normalisation of the input, over each clip's frames, per feature:
     /// `"none"`, `"mean"` (subtract the clip's mean: removes speaker and channel offsets, like
     /// cepstral mean normalisation) or `"meanstd"` (also divide by the clip's standard
-    /// deviation). Default `"mean"`.
-    #[config(default = "String::from(\"mean\")")]
+    /// deviation). Default `"none"`: both normalisations measured worse on held-out speakers
+    /// (`bench/MODEL_EXPERIMENTS.md`).
+    #[config(default = "String::from(\"none\")")]
     pub utterance_norm: String,
 }
 
