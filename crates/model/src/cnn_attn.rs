@@ -8,8 +8,8 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::nn::PaddingConfig1d;
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{activation, Device, Tensor};
 
 /// One convolution block: Conv1d ("same" padding, no bias) → BatchNorm → ReLU → optional
@@ -95,7 +95,9 @@ impl CnnAttnConfig {
                 .collect()
         }
         for kv in spec.split(',').filter(|s| !s.is_empty()) {
-            let (k, v) = kv.split_once('=').ok_or(format!("expected key=value: {kv:?}"))?;
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or(format!("expected key=value: {kv:?}"))?;
             match k {
                 "channels" => self.channels = list(v)?,
                 "kernels" => self.kernels = list(v)?,

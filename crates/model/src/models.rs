@@ -144,10 +144,20 @@ mod tests {
         }
         // Odd frame counts survive the pooling too.
         let m = ModelConfig::named("cnn-attn", 39, 4).unwrap().init(&device);
-        assert_eq!(m.forward(Tensor::<3>::zeros([2, 37, 39], &device)).dims(), [2, 4]);
-        let cfg = ModelConfig::named("cnn-attn:utterance_norm=meanstd,channels=32+48,kernels=3+3", 39, 4);
+        assert_eq!(
+            m.forward(Tensor::<3>::zeros([2, 37, 39], &device)).dims(),
+            [2, 4]
+        );
+        let cfg = ModelConfig::named(
+            "cnn-attn:utterance_norm=meanstd,channels=32+48,kernels=3+3",
+            39,
+            4,
+        );
         let m = cfg.unwrap().init(&device);
-        assert_eq!(m.forward(Tensor::<3>::ones([2, 20, 39], &device)).dims(), [2, 4]);
+        assert_eq!(
+            m.forward(Tensor::<3>::ones([2, 20, 39], &device)).dims(),
+            [2, 4]
+        );
         assert!(ModelConfig::named("cnn-attn:channels=32", 39, 4).is_none());
         assert!(ModelConfig::named("cnn-attn:depth=3", 39, 4).is_none());
     }
