@@ -61,7 +61,8 @@ pub struct TrainArgs {
     /// Feature table (Parquet) from `emovox features --manifest`.
     #[arg(long)]
     pub features: PathBuf,
-    /// Model: lstm-seed (the original Keras network).
+    /// Model: lstm-seed (the original Keras network) or cnn-attn (compact CNN with attention
+    /// pooling, standardised inputs, ~100k parameters).
     #[arg(short, long, default_value = "lstm-seed")]
     pub model: String,
     /// Output folder (model.json, model.bpk, history.csv, checkpoint/).

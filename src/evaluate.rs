@@ -421,5 +421,15 @@ fn first_layer_weights(model: &Model) -> Vec<f64> {
                 .collect(),
             emovox_model::lstm_seed::Recurrent::Stock(_) => Vec::new(),
         },
+        Model::CnnAttn(m) => m.blocks[0]
+            .conv
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
     }
 }

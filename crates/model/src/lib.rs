@@ -23,6 +23,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cnn_attn;
 pub mod data;
 pub mod kernel;
 pub mod lstm_seed;

@@ -4,6 +4,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::cnn_attn::{CnnAttn, CnnAttnConfig};
 use crate::lstm_seed::{LstmSeed, LstmSeedConfig};
 
 /// Which network, with its hyper-parameters. Serialised (as JSON, tagged by `kind`) into every
@@ -14,17 +15,35 @@ pub enum ModelConfig {
     /// The original project's Keras network: LSTM(128) -> LSTM(64) -> Dense(64, relu) ->
     /// Dropout(0.3) -> Dense(classes); 126,532 parameters for 13 inputs and 4 classes.
     LstmSeed(LstmSeedConfig),
+    /// A compact 1-D CNN over standardised frames (conv/BatchNorm/ReLU blocks) with attention
+    /// and max pooling over time; about 100k parameters for 39 inputs and 4 classes.
+    CnnAttn(CnnAttnConfig),
 }
 
 impl ModelConfig {
     /// The names accepted by [`ModelConfig::named`].
-    pub const NAMES: [&'static str; 1] = ["lstm-seed"];
+    pub const NAMES: [&'static str; 2] = ["lstm-seed", "cnn-attn"];
 
-    /// A model by name, for `n_features` inputs per frame and `n_classes` classes.
+    /// A model by name, for `n_features` inputs per frame and `n_classes` classes. `cnn-attn`
+    /// takes overrides after a colon (see [`CnnAttnConfig::with_overrides`]); `None` for an
+    /// unknown name or a bad override.
     pub fn named(name: &str, n_features: usize, n_classes: usize) -> Option<Self> {
+        if let Some(spec) = name.strip_prefix("cnn-attn:") {
+            return CnnAttnConfig::new()
+                .with_n_features(n_features)
+                .with_n_classes(n_classes)
+                .with_overrides(spec)
+                .ok()
+                .map(ModelConfig::CnnAttn);
+        }
         match name {
             "lstm-seed" => Some(ModelConfig::LstmSeed(
                 LstmSeedConfig::new()
+                    .with_n_features(n_features)
+                    .with_n_classes(n_classes),
+            )),
+            "cnn-attn" => Some(ModelConfig::CnnAttn(
+                CnnAttnConfig::new()
                     .with_n_features(n_features)
                     .with_n_classes(n_classes),
             )),
@@ -36,6 +55,7 @@ impl ModelConfig {
     pub fn name(&self) -> &'static str {
         match self {
             ModelConfig::LstmSeed(_) => "lstm-seed",
+            ModelConfig::CnnAttn(_) => "cnn-attn",
         }
     }
 
@@ -44,6 +64,7 @@ impl ModelConfig {
     pub fn standardize(&self) -> bool {
         match self {
             ModelConfig::LstmSeed(_) => false,
+            ModelConfig::CnnAttn(_) => true,
         }
     }
 
@@ -51,6 +72,7 @@ impl ModelConfig {
     pub fn init(&self, device: &Device) -> Model {
         match self {
             ModelConfig::LstmSeed(c) => Model::LstmSeed(c.init(device)),
+            ModelConfig::CnnAttn(c) => Model::CnnAttn(c.init(device)),
         }
     }
 }
@@ -60,6 +82,8 @@ impl ModelConfig {
 pub enum Model {
     /// See [`ModelConfig::LstmSeed`].
     LstmSeed(LstmSeed),
+    /// See [`ModelConfig::CnnAttn`].
+    CnnAttn(CnnAttn),
 }
 
 impl Model {
@@ -67,6 +91,7 @@ impl Model {
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
         match self {
             Model::LstmSeed(m) => m.forward(x),
+            Model::CnnAttn(m) => m.forward(x),
         }
     }
 
@@ -104,5 +129,36 @@ mod tests {
         assert_eq!(m.parameters(), 126_532);
         assert_eq!(flat_params(&m).len(), 126_532);
         assert!(ModelConfig::named("transformer", 13, 4).is_none());
+    }
+
+    #[test]
+    fn cnn_attn_is_compact_and_maps_frames_to_logits() {
+        let device = Device::flex();
+        for (features, classes) in [(39, 4), (13, 8), (64, 8)] {
+            let cfg = ModelConfig::named("cnn-attn", features, classes).unwrap();
+            assert!(cfg.standardize());
+            let m = cfg.init(&device);
+            assert!(m.parameters() <= 150_000, "{} parameters", m.parameters());
+            let x = Tensor::<3>::zeros([3, 100, features], &device);
+            assert_eq!(m.forward(x).dims(), [3, classes]);
+        }
+        // Odd frame counts survive the pooling too.
+        let m = ModelConfig::named("cnn-attn", 39, 4).unwrap().init(&device);
+        assert_eq!(
+            m.forward(Tensor::<3>::zeros([2, 37, 39], &device)).dims(),
+            [2, 4]
+        );
+        let cfg = ModelConfig::named(
+            "cnn-attn:utterance_norm=meanstd,channels=32+48,kernels=3+3",
+            39,
+            4,
+        );
+        let m = cfg.unwrap().init(&device);
+        assert_eq!(
+            m.forward(Tensor::<3>::ones([2, 20, 39], &device)).dims(),
+            [2, 4]
+        );
+        assert!(ModelConfig::named("cnn-attn:channels=32", 39, 4).is_none());
+        assert!(ModelConfig::named("cnn-attn:depth=3", 39, 4).is_none());
     }
 }
