@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[allow(dead_code)]
 /// The datasets folder, or `None` (printing a visible SKIPPED line) when it is absent.
 /// With `EMOVOX_REQUIRE_DATASETS=1` (as `.ci/run` sets) absence fails the test instead.
 pub fn datasets(test: &str) -> Option<PathBuf> {
