@@ -151,16 +151,26 @@ pub struct Standardizer {
 impl Standardizer {
     /// Fits on every frame of `d`.
     pub fn fit(d: &Dataset) -> Self {
+        Self::fit_on(d, 0..d.len())
+    }
+
+    /// Fits on every frame of the examples `idx` of `d` (the training part), without copying them.
+    pub fn fit_on(d: &Dataset, idx: impl IntoIterator<Item = usize>) -> Self {
         let c = d.columns.max(1);
+        let stride = d.frames * d.columns;
         let mut sum = vec![0f64; c];
         let mut sq = vec![0f64; c];
-        let n = (d.x.len() / c).max(1) as f64;
-        for frame in d.x.chunks_exact(c) {
-            for (j, &v) in frame.iter().enumerate() {
-                sum[j] += v as f64;
-                sq[j] += v as f64 * v as f64;
+        let mut frames = 0usize;
+        for i in idx {
+            for frame in d.x[i * stride..(i + 1) * stride].chunks_exact(c) {
+                frames += 1;
+                for (j, &v) in frame.iter().enumerate() {
+                    sum[j] += v as f64;
+                    sq[j] += v as f64 * v as f64;
+                }
             }
         }
+        let n = frames.max(1) as f64;
         let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
         let std = sq
             .iter()

@@ -151,6 +151,14 @@ fn accuracy(logits: &Tensor<2>, y: &Tensor<1, Int>) -> usize {
     pred.equal(y.clone()).int().sum().into_scalar::<i64>() as usize
 }
 
+/// Fisher-Yates shuffle from a ChaCha stream (reproducible from its seed on every platform).
+fn shuffle<T>(v: &mut [T], rng: &mut ChaCha8Rng) {
+    for i in (1..v.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}
+
 /// Splits example indices into train and validation by clip path (seeded).
 fn hold_out(d: &Dataset, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
     if fraction <= 0.0 {
@@ -159,11 +167,10 @@ fn hold_out(d: &Dataset, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let mut clips: Vec<&PathBuf> = d.paths.iter().collect();
     clips.sort();
     clips.dedup();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_7a11);
-    for i in (1..clips.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        clips.swap(i, j);
-    }
+    shuffle(
+        &mut clips,
+        &mut ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_7a11),
+    );
     let n_val = ((clips.len() as f64) * fraction).round() as usize;
     let val: std::collections::BTreeSet<&PathBuf> = clips.into_iter().take(n_val).collect();
     (0..d.len()).partition(|&i| !val.contains(&d.paths[i]))
@@ -210,17 +217,10 @@ impl Trainer {
         let device = Device::flex().autodiff();
         device.seed(cfg.seed);
         let (train_idx, val_idx) = hold_out(data, cfg.val_fraction, cfg.seed);
-        let standardizer = self.model.standardize().then(|| {
-            let mut t = data.clone();
-            t.x = train_idx
-                .iter()
-                .flat_map(|&i| {
-                    let s = data.frames * data.columns;
-                    data.x[i * s..(i + 1) * s].iter().copied()
-                })
-                .collect();
-            Standardizer::fit(&t)
-        });
+        let standardizer = self
+            .model
+            .standardize()
+            .then(|| Standardizer::fit_on(data, train_idx.iter().copied()));
         let saved = SavedModel {
             model: self.model.clone(),
             classes: self.classes.clone(),
@@ -252,9 +252,15 @@ impl Trainer {
             })?;
             tracing::info!(epoch = state.epoch, "resuming");
         }
-        let counts = data.class_counts(self.classes.len());
         let weights = cfg.class_weights.then(|| {
-            let total: usize = train_idx.iter().count();
+            // Inverse frequency over the examples actually trained on (not the validation part).
+            let mut counts = vec![0usize; self.classes.len()];
+            for &i in &train_idx {
+                if let Some(c) = counts.get_mut(data.y[i]) {
+                    *c += 1;
+                }
+            }
+            let total = train_idx.len();
             counts
                 .iter()
                 .map(|&c| {
@@ -275,12 +281,8 @@ impl Trainer {
             // Everything random in an epoch derives from (seed, epoch): resuming replays it.
             device.seed(cfg.seed.wrapping_add(epoch as u64));
             let mut order = train_idx.clone();
-            let mut rng =
-                ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(31).wrapping_add(epoch as u64));
-            for i in (1..order.len()).rev() {
-                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-                order.swap(i, j);
-            }
+            let seed = cfg.seed.wrapping_mul(31).wrapping_add(epoch as u64);
+            shuffle(&mut order, &mut ChaCha8Rng::seed_from_u64(seed));
             let steps = order.len().div_ceil(cfg.batch_size);
             progress.epoch_start(epoch, steps);
             let t0 = Instant::now();
