@@ -33,6 +33,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod timeline;
+pub use timeline::{envelope, TimelineChart};
+
 /// DejaVu Sans, subset to basic Latin (see `assets/fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-subset.ttf");
 
