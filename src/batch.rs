@@ -70,7 +70,7 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
 
 /// Runs `work` over `items` in parallel on `jobs` threads (all cores by default), with one
 /// `init()` state per worker, ticking the progress bar.
-fn run_parallel<T: Sync, S, R: Send>(
+pub(crate) fn run_parallel<T: Sync, S, R: Send>(
     items: &[T],
     opts: &BatchOptions,
     init: impl Fn() -> S + Sync + Send,

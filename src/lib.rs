@@ -6,8 +6,9 @@
 //! features ([`emovox_features`]: librosa-identical MFCC, mel, deltas, hand-crafted features,
 //! as named pipelines) -> corpora ([`emovox_corpora`]: index RAVDESS/TESS/SAVEE/CREMA-D/EmoDB or
 //! a folder per label, label schemes, speaker-honest splits, manifests, Parquet/CSV/NumPy
-//! feature tables). This crate ties them into batch jobs ([`batch`]) and the `emovox` command
-//! line ([`cli`]).
+//! feature tables). This crate ties them into batch jobs ([`batch`]), corpus analysis reports and
+//! single-recording plots ([`analyze`], drawn by [`emovox_report`]) and the `emovox` command line
+//! ([`cli`]).
 //!
 //! # Example
 //!
@@ -28,6 +29,7 @@
 //! default is `../shared/datasets`. See [`datasets_dir`].
 #![deny(missing_docs)]
 
+pub mod analyze;
 pub mod batch;
 pub mod cli;
 pub mod evaluate;

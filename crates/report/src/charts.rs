@@ -70,8 +70,9 @@ impl Drawable for PieChart {
             root.draw(&PathElement::new(pts, WHITE.stroke_width(2)))
                 .map_err(s)?;
             if frac >= 0.04 {
+                let ink = ink_on(c);
                 let style = TextStyle::from(("sans-serif", 15))
-                    .color(&ink_on(c))
+                    .color(&ink)
                     .pos(Pos::new(HPos::Center, VPos::Center));
                 let label = format!("{:.1}%", frac * 100.0);
                 root.draw(&Text::new(label, at((a0 + a1) / 2.0, r * 0.68), style))
