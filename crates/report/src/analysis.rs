@@ -268,6 +268,13 @@ pub fn csv_name(corpus: Corpus) -> String {
     format!("{}_analysis.csv", corpus.name().to_ascii_uppercase())
 }
 
+/// The colour of an emotion, the same in every corpus's chart: its place in the shared
+/// vocabulary picks a [`crate::palette`] colour.
+pub fn emotion_colour(emotion: &str) -> plotters::style::RGBColor {
+    let i = VOCABULARY.iter().position(|e| *e == emotion).unwrap_or(VOCABULARY.len());
+    crate::palette(i)
+}
+
 /// Emotions in the shared vocabulary's order, then others by name.
 fn emotion_order<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let set: BTreeSet<&str> = names.collect();
@@ -444,6 +451,7 @@ fn corpus_charts(v: &CorpusView) -> Vec<(String, Chart)> {
         Chart::Pie(PieChart {
             title: format!("{name}: emotion distribution ({} clips)", v.rows.len()),
             slices: v.emotions.iter().cloned().zip(counts.iter().copied()).collect(),
+            colours: v.emotions.iter().map(|e| emotion_colour(e)).collect(),
         }),
     ));
     out.push((

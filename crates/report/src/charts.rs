@@ -7,7 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::{
-    fitted_text, fmt_value, legend_row, palette, range, s, save_drawable, Drawable, Error, Result,
+    axis_decimals, fitted_text, fmt_value, legend_row, palette, range, s, save_drawable, tick,
+    Drawable, Error, Result,
 };
 
 /// Shares of a whole, one slice per category, with a legend of counts and percentages.
@@ -17,6 +18,8 @@ pub struct PieChart {
     pub title: String,
     /// `(name, value)` per slice, drawn clockwise from 12 o'clock in this order.
     pub slices: Vec<(String, f64)>,
+    /// Colour of each slice; slices without one take [`palette`] colours in order.
+    pub colours: Vec<RGBColor>,
 }
 
 impl PieChart {
@@ -64,7 +67,7 @@ impl Drawable for PieChart {
             let steps = ((a1 - a0) / 0.02).ceil().max(2.0) as usize;
             let mut pts = vec![(cx as i32, cy as i32)];
             pts.extend((0..=steps).map(|k| at(a0 + (a1 - a0) * k as f64 / steps as f64, r)));
-            let c = palette(i);
+            let c = self.colours.get(i).copied().unwrap_or_else(|| palette(i));
             root.draw(&Polygon::new(pts.clone(), c.filled()))
                 .map_err(s)?;
             root.draw(&PathElement::new(pts, WHITE.stroke_width(2)))
@@ -87,7 +90,7 @@ impl Drawable for PieChart {
         let mut y = cy as i32 - step * (n - 1) / 2;
         let max_w = (ox as i32 + w as i32 - lx - 24).max(40) as u32;
         for (i, (name, v)) in self.slices.iter().enumerate() {
-            let c = palette(i);
+            let c = self.colours.get(i).copied().unwrap_or_else(|| palette(i));
             root.draw(&Rectangle::new([(lx, y - 7), (lx + 14, y + 7)], c.filled()))
                 .map_err(s)?;
             let pct = 100.0 * v.max(0.0) / total;
@@ -192,12 +195,14 @@ impl Drawable for BoxPlot {
             .y_label_area_size(70)
             .build_cartesian_2d(0.0..n as f64, lo..hi)
             .map_err(s)?;
+        let dec = axis_decimals(lo, hi);
         chart
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(&self.y_label)
             .x_labels(0)
             .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|v| tick(*v, dec))
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 15))
             .draw()
@@ -324,12 +329,16 @@ impl Drawable for BinnedHistogram {
         };
         let mut chart = ChartBuilder::on(&area)
             .margin(12)
+            .margin_right(30)
             .x_label_area_size(44)
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, 0.0..top)
             .map_err(s)?;
+        let (xd, yd) = (axis_decimals(x0, x1), axis_decimals(0.0, top));
         chart
             .configure_mesh()
+            .x_label_formatter(&|v| tick(*v, xd))
+            .y_label_formatter(&|v| tick(*v, yd))
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .label_style(("sans-serif", 13))
@@ -380,6 +389,7 @@ mod tests {
         let pie = PieChart {
             title: "Emotions".into(),
             slices: vec![("happy".into(), 3.0), ("sad".into(), 1.0), ("calm".into(), 0.1)],
+            colours: vec![],
         };
         let bx = BoxPlot {
             title: "Duration".into(),
@@ -405,6 +415,7 @@ mod tests {
         let empty = PieChart {
             title: "none".into(),
             slices: vec![("a".into(), 0.0)],
+            colours: vec![],
         };
         assert!(matches!(empty.save(&d.join("e.png")), Err(Error::Empty(_))));
     }

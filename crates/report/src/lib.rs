@@ -120,7 +120,7 @@ fn s<E: std::fmt::Debug>(e: E) -> String {
 
 /// The colour of series `i` (a colour-blind-friendly palette).
 pub fn palette(i: usize) -> RGBColor {
-    const P: [(u8, u8, u8); 8] = [
+    const P: [(u8, u8, u8); 10] = [
         (0, 114, 178),
         (230, 159, 0),
         (0, 158, 115),
@@ -129,6 +129,8 @@ pub fn palette(i: usize) -> RGBColor {
         (213, 94, 0),
         (240, 228, 66),
         (0, 0, 0),
+        (140, 140, 140),
+        (140, 86, 75),
     ];
     let (r, g, b) = P[i % P.len()];
     RGBColor(r, g, b)
@@ -534,7 +536,26 @@ fn bar_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let pad = (hi - lo) * 0.1;
-    (if lo < 0.0 { lo - pad } else { 0.0 }, if hi > 0.0 { hi + pad } else { 0.0 })
+    // A little room above 0 even when every value is negative, so the top tick label is clear
+    // of the title.
+    (if lo < 0.0 { lo - pad } else { 0.0 }, if hi > 0.0 { hi + pad } else { pad * 0.2 })
+}
+
+/// Decimals for tick labels of an axis over `lo..hi` (about ten ticks): none for counts, one for
+/// a range of a few units, more for small ranges.
+pub(crate) fn axis_decimals(lo: f64, hi: f64) -> usize {
+    let step = ((hi - lo).abs() / 10.0).max(1e-12);
+    (-step.log10().floor()).clamp(0.0, 6.0) as usize
+}
+
+/// A tick label: `v` with `decimals` decimals, never `-0`.
+pub(crate) fn tick(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
 }
 
 /// Formats a number for a value label or table: `decimals` decimals, `-` for non-finite.
@@ -570,16 +591,19 @@ impl Drawable for BarChart {
         };
         let mut chart = ChartBuilder::on(&area)
             .margin(12)
+            .margin_right(20)
             .x_label_area_size(36)
             .y_label_area_size(70)
             .build_cartesian_2d(0.0..n as f64, lo..hi)
             .map_err(s)?;
+        let dec = axis_decimals(lo, hi);
         chart
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(&self.y_label)
             .x_labels(0)
             .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|v| tick(*v, dec))
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 15))
             .draw()
@@ -622,7 +646,7 @@ impl Drawable for BarChart {
                         (Pos::new(HPos::Center, VPos::Top), 3)
                     };
                     let width = ((slot1 - slot0) as u32 + 16).max(20);
-                    fitted_text(root, &fmt_value(v, d), (px, py + dy), 12, width, pos)?;
+                    fitted_text(root, &fmt_value(v, d), (px, py + dy), 13, width, pos)?;
                 }
             }
         }
