@@ -308,6 +308,7 @@ impl Drawable for Waveform {
             .map_err(s)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
             .x_desc("time (s)")
             .y_desc("amplitude")
             .x_label_formatter(&|x| format!("{x:.dec$}"))
@@ -368,10 +369,17 @@ impl Spectrogram {
         save_drawable(self, path, SIZE)
     }
 
-    /// The colour range: finite min..max, symmetric around 0 for [`Colormap::CoolWarm`].
+    /// The colour range: finite min..max, symmetric around 0 for [`Colormap::CoolWarm`]. For
+    /// coefficients, row 0 (MFCC 0, the overall level, ten times larger than the rest) is left
+    /// out of the range, so the other coefficients are not washed out; it saturates instead.
     pub fn colour_range(&self) -> (f64, f64) {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &v in self.values.iter().filter(|v| v.is_finite()) {
+        let skip_first = self.axis == FreqAxis::Coefficients && self.rows > 1;
+        let values = self
+            .values
+            .chunks_exact(self.rows.max(1))
+            .flat_map(|frame| &frame[usize::from(skip_first)..]);
+        for &v in values.filter(|v| v.is_finite()) {
             lo = lo.min(v as f64);
             hi = hi.max(v as f64);
         }
@@ -627,6 +635,8 @@ mod tests {
                 assert!(std::fs::metadata(&f).unwrap().len() > 2000, "{}", f.display());
             }
         }
+        let svg = std::fs::read_to_string(dir.path().join("mel.svg")).unwrap();
+        assert!(svg.contains("href=\"data:image/png;base64,"), "a valid data URL");
         assert!(AudioPlot::from_samples(PlotKind::Mel, &[], 16_000, "x").is_err());
         assert_eq!("MFCC".parse::<PlotKind>(), Ok(PlotKind::Mfcc));
         assert!("pie".parse::<PlotKind>().is_err());

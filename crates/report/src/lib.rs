@@ -1,12 +1,30 @@
-//! Charts for emovox: training curves, confusion matrices, histograms and bar charts, drawn with
-//! plotters as PNG or SVG (chosen by the output's extension), with an embedded font so they
-//! render the same on a machine without any fonts installed.
+//! Charts and reports for emovox: training curves, confusion matrices, bars, pies, box plots,
+//! histograms, waveforms and spectrograms, drawn with plotters as PNG or SVG (chosen by the
+//! output's extension), with an embedded font so they render the same on a machine without any
+//! fonts installed; and the corpus analysis report.
 //!
 //! # Overview
 //!
 //! Each chart is a small struct describing what to draw; [`LineChart::save`] and friends write
 //! it. One module draws every chart the CLI, the evaluation report, the analysis report and the
 //! web page show.
+//!
+//! | chart | for | size |
+//! |---|---|---|
+//! | [`LineChart`] | training curves | 800 x 500 |
+//! | [`Heatmap`] | confusion matrices | square, by cells |
+//! | [`Histogram`], [`BinnedHistogram`] | values kept / counted elsewhere | 800 x 500, 900 x 500 |
+//! | [`BarChart`] | grouped or sorted bars, negative values, value labels | 900 x 500 |
+//! | [`PieChart`] | shares, with a legend of counts and percentages | 820 x 500 |
+//! | [`BoxPlot`] | distributions per category | 900 x 500 |
+//! | [`audio::Waveform`], [`audio::Spectrogram`] | one recording: waveform, dB spectrogram (log Hz), mel, MFCC, with a colour bar | 1000 x 460 |
+//!
+//! # Modules
+//!
+//! | module | what |
+//! |---|---|
+//! | [`audio`] | plots of one recording, computed from its samples ([`AudioPlot::from_samples`]) |
+//! | [`analysis`] | per-clip measures and the corpus report: CSVs, Parquet, charts, `index.html` |
 //!
 //! # Example
 //!
@@ -106,9 +124,16 @@ fn save_drawable(chart: &impl Drawable, path: &Path, size: (u32, u32)) -> Result
             root.present().map_err(|e| err(e.to_string()))
         }
         Some("svg") => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            chart.draw_on(&root).map_err(err)?;
-            root.present().map_err(|e| err(e.to_string()))
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                chart.draw_on(&root).map_err(err)?;
+                root.present().map_err(|e| err(e.to_string()))?;
+            }
+            // plotters-svg labels embedded images `data:png`, which browsers refuse: the MIME
+            // type is image/png.
+            let svg = svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,");
+            std::fs::write(path, svg).map_err(|e| err(e.to_string()))
         }
         _ => Err(Error::Format(path.to_path_buf())),
     }
@@ -721,6 +746,30 @@ mod tests {
         }
         let svg = std::fs::read_to_string(d.join("h.svg")).unwrap();
         assert!(svg.contains("\n9\n"), "cell counts are written");
+    }
+
+    /// Every character the charts, findings and axis labels draw, with ones people may put in
+    /// titles; all must be in the embedded subset (else plotters draws an empty box).
+    #[test]
+    fn embedded_font_covers_every_glyph_drawn() {
+        use ab_glyph::{Font, FontRef};
+        let font = FontRef::try_from_slice(FONT).unwrap();
+        let text: String = (' '..='~').collect::<String>() + "·±–—×µ°²…−→≤≥";
+        let missing: Vec<char> = text
+            .chars()
+            .filter(|&c| font.glyph_id(c).0 == 0 && c != ' ')
+            .collect();
+        assert!(missing.is_empty(), "missing glyphs: {missing:?}");
+    }
+
+    #[test]
+    fn tick_labels_have_the_decimals_the_range_needs() {
+        assert_eq!(axis_decimals(0.0, 500.0), 0);
+        assert_eq!(axis_decimals(-0.5, 0.5), 1);
+        assert_eq!(axis_decimals(-0.43, 0.42), 2);
+        assert_eq!(axis_decimals(0.0, 18.0), 0);
+        assert_eq!(tick(-0.0001, 2), "0.00");
+        assert_eq!(tick(-0.5, 1), "-0.5");
     }
 
     #[test]
