@@ -429,27 +429,26 @@ impl Spectrogram {
                     FreqAxis::Log { .. } => f.log2(),
                     _ => hz_to_mel(f),
                 };
-                let mut freqs = vec![0.0];
-                let mut f = 32.0;
+                // Octaves, as librosa labels them: 0 (mel axis), then 32 (log) or 128 (mel) Hz
+                // doubling up to the top.
+                let is_mel = matches!(self.axis, FreqAxis::Mel { .. });
+                let mut freqs = if is_mel { vec![0.0] } else { vec![] };
+                let mut f = if is_mel { 128.0 } else { 32.0 };
                 while f <= 48_000.0 {
                     freqs.push(f);
                     f *= 2.0;
                 }
-                let mut ticks: Vec<(f64, String)> = freqs
-                    .into_iter()
-                    .filter(|&f| f > 0.0 || matches!(self.axis, FreqAxis::Mel { .. }))
-                    .map(|f| (to_y(f), format!("{f:.0}")))
-                    .filter(|(y, _)| *y >= lo - 1e-9 && *y <= hi + 1e-9)
-                    .collect();
-                // Keep ticks at least ~1/14 of the axis apart (mel packs low octaves tightly).
+                // Bottom up, keeping ticks at least ~1/14 of the axis apart (the mel scale packs
+                // the low octaves tightly; the high ones are always far apart).
                 let min_gap = (hi - lo) / 14.0;
                 let mut kept: Vec<(f64, String)> = Vec::new();
-                for t in ticks.drain(..).rev() {
-                    if kept.last().is_none_or(|k| k.0 - t.0 >= min_gap) {
-                        kept.push(t);
+                for f in freqs {
+                    let y = to_y(f);
+                    let inside = y >= lo - 1e-9 && y <= hi + 1e-9;
+                    if inside && kept.last().is_none_or(|k| y - k.0 >= min_gap) {
+                        kept.push((y, format!("{f:.0}")));
                     }
                 }
-                kept.reverse();
                 kept
             }
             FreqAxis::Coefficients => {
