@@ -158,9 +158,10 @@ pub fn analyze(inputs: &[PathBuf], out: &Path, opts: &AnalyzeOptions) -> Result<
 /// the plot's kind and the file's name).
 pub fn plot(kind: PlotKind, file: &Path, out: &Path, title: Option<&str>) -> Result<()> {
     let d = decode_file(file, &DecodeOptions::new())?;
-    let name = file
-        .file_name()
-        .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let what = match kind {
         PlotKind::Waveform => "Waveform",
         PlotKind::Spectrogram => "Spectrogram (dB)",

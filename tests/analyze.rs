@@ -22,7 +22,11 @@ fn png_size(path: &Path) -> (u32, u32) {
 fn svg_size(path: &Path) -> (u32, u32) {
     let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(s.starts_with("<svg"), "{}", path.display());
-    assert!(s.trim_end().ends_with("</svg>"), "{}: not closed", path.display());
+    assert!(
+        s.trim_end().ends_with("</svg>"),
+        "{}: not closed",
+        path.display()
+    );
     assert!(s.contains("<text"), "{}: no text drawn", path.display());
     let attr = |name: &str| -> u32 {
         let head = &s[..s.find('>').unwrap()];
@@ -90,20 +94,32 @@ fn analyze_ravdess_and_tess_writes_every_table_chart_and_the_page() {
         "--no-progress",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("4240 clip(s) analysed"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("4240 clip(s) analysed"),
+        "{}",
+        stderr(&o)
+    );
 
     // The CSVs against the indexer: same clips, same emotions, same intensities.
     let indexed = emovox::corpora::Indexer::new().index(&[rav.clone(), tess.clone()]);
     assert!(indexed.failures.is_empty());
     let mut all_paths = Vec::new();
     for (file, corpus, n) in [
-        ("RAVDESS_analysis.csv", emovox::corpora::Corpus::Ravdess, 1440),
+        (
+            "RAVDESS_analysis.csv",
+            emovox::corpora::Corpus::Ravdess,
+            1440,
+        ),
         ("TESS_analysis.csv", emovox::corpora::Corpus::Tess, 2800),
     ] {
         let (h, rows) = read_csv(&out.join(file));
         assert_eq!(h[0], "path");
         assert_eq!(rows.len(), n, "{file}");
-        let clips: Vec<_> = indexed.clips.iter().filter(|c| c.corpus == corpus).collect();
+        let clips: Vec<_> = indexed
+            .clips
+            .iter()
+            .filter(|c| c.corpus == corpus)
+            .collect();
         let mut want: BTreeMap<String, usize> = BTreeMap::new();
         for c in &clips {
             *want.entry(c.canonical_emotion()).or_insert(0) += 1;
@@ -114,7 +130,10 @@ fn analyze_ravdess_and_tess_writes_every_table_chart_and_the_page() {
         for r in &rows {
             let clip = by_path[&PathBuf::from(&r[0])];
             assert_eq!(r[col(&h, "corpus_emotion")], clip.emotion);
-            assert_eq!(r[col(&h, "speaker")], clip.speaker.clone().unwrap_or_default());
+            assert_eq!(
+                r[col(&h, "speaker")],
+                clip.speaker.clone().unwrap_or_default()
+            );
             assert_eq!(
                 r[col(&h, "intensity")],
                 clip.extra.get("intensity").cloned().unwrap_or_default()
@@ -140,7 +159,11 @@ fn analyze_ravdess_and_tess_writes_every_table_chart_and_the_page() {
             assert!(close(get("max_amplitude"), max, 1e-7), "{}", r[0]);
             assert!(close(get("min_amplitude"), min, 1e-7), "{}", r[0]);
             assert!(close(get("rms"), rms, 1e-6), "{}", r[0]);
-            assert!(close(get("duration_s"), y.len() as f64 / dec.sample_rate as f64, 1e-9));
+            assert!(close(
+                get("duration_s"),
+                y.len() as f64 / dec.sample_rate as f64,
+                1e-9
+            ));
             assert_eq!(get("sample_rate") as u32, dec.sample_rate);
             let (lo, hi) = (get("mel_db_min"), get("mel_db_max"));
             assert!(lo <= get("mel_db_mean") && get("mel_db_mean") <= hi);
@@ -205,9 +228,15 @@ fn analyze_ravdess_and_tess_writes_every_table_chart_and_the_page() {
         assert!(html.contains(&format!("id=\"{stem}\"")), "{stem}");
     }
     for bad in ["src=\"http", "href=\"http", "<script", "@import", "url("] {
-        assert!(!html.contains(bad), "the page must not fetch anything: {bad}");
+        assert!(
+            !html.contains(bad),
+            "the page must not fetch anything: {bad}"
+        );
     }
-    assert!(html.contains("RAVDESS: the loudest emotion is angry"), "findings");
+    assert!(
+        html.contains("RAVDESS: the loudest emotion is angry"),
+        "findings"
+    );
     assert!(html.contains("strong-intensity clips are"), "findings");
     assert!(html.contains("<td>1440</td>") && html.contains("<td>2800</td>"));
 }
@@ -237,9 +266,17 @@ fn analyze_generated_savee_reports_known_amplitudes_and_the_bad_file() {
         out.to_str().unwrap(),
         "--no-progress",
     ]);
-    assert_eq!(o.status.code(), Some(1), "a bad file fails the run: {}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a bad file fails the run: {}",
+        stderr(&o)
+    );
     let err = stderr(&o);
-    assert!(err.contains("1 file(s) failed") && err.contains("KL_su01.wav"), "{err}");
+    assert!(
+        err.contains("1 file(s) failed") && err.contains("KL_su01.wav"),
+        "{err}"
+    );
     let (h, rows) = read_csv(&out.join("SAVEE_analysis.csv"));
     assert_eq!(rows.len(), 5);
     for (r, (name, hz, secs)) in rows.iter().zip(files) {
@@ -266,12 +303,18 @@ fn analyze_generated_savee_reports_known_amplitudes_and_the_bad_file() {
         assert!(close(get("duration_s"), secs as f64, 1e-9), "{name}");
         assert_eq!(r[col(&h, "channels")], "1");
     }
-    let emotions: Vec<&str> = rows.iter().map(|r| r[col(&h, "emotion")].as_str()).collect();
+    let emotions: Vec<&str> = rows
+        .iter()
+        .map(|r| r[col(&h, "emotion")].as_str())
+        .collect();
     assert_eq!(emotions, ["angry", "angry", "sad", "neutral", "happy"]);
     let labels: Vec<&str> = rows.iter().map(|r| r[col(&h, "label")].as_str()).collect();
     assert_eq!(labels[3], "neutral", "seed4 keeps neutral");
     let stems = check_charts(&out);
-    assert!(stems.contains(&"emotions_pie_savee".to_string()), "{stems:?}");
+    assert!(
+        stems.contains(&"emotions_pie_savee".to_string()),
+        "{stems:?}"
+    );
     assert!(!stems.iter().any(|s| s.contains("ravdess")), "{stems:?}");
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("KL_su01.wav"), "the page lists the bad file");
@@ -305,9 +348,18 @@ fn analyze_generated_savee_reports_known_amplitudes_and_the_bad_file() {
     // Nothing to analyse is an error, not an empty report.
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let o = emovox(&["analyze", empty.to_str().unwrap(), "--out", dir.join("r3").to_str().unwrap()]);
+    let o = emovox(&[
+        "analyze",
+        empty.to_str().unwrap(),
+        "--out",
+        dir.join("r3").to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("no clip could be analysed"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no clip could be analysed"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 fn check_plot(kind: &str, input: &Path, out_dir: &Path) {
@@ -331,10 +383,16 @@ fn check_plot(kind: &str, input: &Path, out_dir: &Path) {
     let svg = std::fs::read_to_string(out_dir.join(format!("{kind}.svg"))).unwrap();
     assert!(svg.contains("time (s)"), "{kind}: time axis");
     if kind != "waveform" {
-        assert!(svg.contains("data:image/png;base64,"), "{kind}: the image is embedded");
+        assert!(
+            svg.contains("data:image/png;base64,"),
+            "{kind}: the image is embedded"
+        );
     }
     if kind == "spectrogram" || kind == "mel" {
-        assert!(svg.contains("frequency (Hz)") && svg.contains("\ndB\n"), "{kind}: axes");
+        assert!(
+            svg.contains("frequency (Hz)") && svg.contains("\ndB\n"),
+            "{kind}: axes"
+        );
     }
 }
 
@@ -383,14 +441,32 @@ fn plot_refuses_bad_input_with_the_reason() {
     let dir = temp_dir("plot-bad");
     let bad = dir.join("bad.wav");
     std::fs::write(&bad, b"not audio at all").unwrap();
-    let o = emovox(&["plot", "mel", bad.to_str().unwrap(), "--out", dir.join("x.png").to_str().unwrap()]);
+    let o = emovox(&[
+        "plot",
+        "mel",
+        bad.to_str().unwrap(),
+        "--out",
+        dir.join("x.png").to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("bad.wav"), "{}", stderr(&o));
     write_tone_wav(&dir.join("tone.wav"), 440.0, 0.5, 16_000);
     let tone = dir.join("tone.wav");
-    let o = emovox(&["plot", "mel", tone.to_str().unwrap(), "--out", dir.join("x.jpg").to_str().unwrap()]);
+    let o = emovox(&[
+        "plot",
+        "mel",
+        tone.to_str().unwrap(),
+        "--out",
+        dir.join("x.jpg").to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains(".png or .svg"), "{}", stderr(&o));
-    let o = emovox(&["plot", "pie", tone.to_str().unwrap(), "--out", dir.join("x.png").to_str().unwrap()]);
+    let o = emovox(&[
+        "plot",
+        "pie",
+        tone.to_str().unwrap(),
+        "--out",
+        dir.join("x.png").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "usage error");
 }

@@ -246,16 +246,28 @@ pub fn write_columns(out: &Path, columns: &[Column], metadata: &[(String, String
     write_columns_inner(out, columns, metadata).map_err(|e| Error::in_file(out, e))
 }
 
-fn write_columns_inner(out: &Path, columns: &[Column], metadata: &[(String, String)]) -> Result<()> {
+fn write_columns_inner(
+    out: &Path,
+    columns: &[Column],
+    metadata: &[(String, String)],
+) -> Result<()> {
     use parquet::data_type::{DoubleType, Int64Type};
     let n = columns.first().map_or(0, Column::len);
     if let Some(c) = columns.iter().find(|c| c.len() != n) {
-        bail!("column {} has {} values, the first has {n}", c.name(), c.len());
+        bail!(
+            "column {} has {} values, the first has {n}",
+            c.name(),
+            c.len()
+        );
     }
     let mut fields = String::new();
     for c in columns {
         let name = c.name();
-        if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        {
             bail!("column name {name:?} is not a plain identifier");
         }
         fields.push_str(&match c {
@@ -264,12 +276,18 @@ fn write_columns_inner(out: &Path, columns: &[Column], metadata: &[(String, Stri
             Column::I64(..) => format!("REQUIRED INT64 {name};\n"),
         });
     }
-    let schema = Arc::new(parse_message_type(&format!("message emovox_table {{\n{fields}}}"))?);
+    let schema = Arc::new(parse_message_type(&format!(
+        "message emovox_table {{\n{fields}}}"
+    ))?);
     let mut kv = vec![KeyValue::new(
         "emovox.version".to_string(),
         env!("CARGO_PKG_VERSION").to_string(),
     )];
-    kv.extend(metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
+    kv.extend(
+        metadata
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+    );
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_key_value_metadata(Some(kv))
@@ -292,16 +310,19 @@ fn write_columns_inner(out: &Path, columns: &[Column], metadata: &[(String, Stri
                         .map(|s| ByteArray::from(s.as_str()))
                         .collect();
                     let def: Vec<i16> = part.iter().map(|s| i16::from(!s.is_empty())).collect();
-                    col.typed::<ByteArrayType>().write_batch(&vals, Some(&def), None)?;
+                    col.typed::<ByteArrayType>()
+                        .write_batch(&vals, Some(&def), None)?;
                 }
                 Column::F64(_, v) => {
                     let part = &v[start..end];
                     let vals: Vec<f64> = part.iter().copied().filter(|x| !x.is_nan()).collect();
                     let def: Vec<i16> = part.iter().map(|x| i16::from(!x.is_nan())).collect();
-                    col.typed::<DoubleType>().write_batch(&vals, Some(&def), None)?;
+                    col.typed::<DoubleType>()
+                        .write_batch(&vals, Some(&def), None)?;
                 }
                 Column::I64(_, v) => {
-                    col.typed::<Int64Type>().write_batch(&v[start..end], None, None)?;
+                    col.typed::<Int64Type>()
+                        .write_batch(&v[start..end], None, None)?;
                 }
             }
             col.close()?;
@@ -633,7 +654,10 @@ mod tests {
         assert_eq!(rows[0].get_double(1).unwrap(), 1.5);
         assert!(rows[1].get_string(0).is_err(), "empty string is null");
         assert_eq!(rows[1].get_long(2).unwrap(), 4);
-        let bad = [Column::I64("a".into(), vec![1]), Column::I64("b".into(), vec![])];
+        let bad = [
+            Column::I64("a".into(), vec![1]),
+            Column::I64("b".into(), vec![]),
+        ];
         let e = write_columns(&out, &bad, &[]).unwrap_err().to_string();
         assert!(e.contains("t.parquet") && e.contains("column b"), "{e}");
     }

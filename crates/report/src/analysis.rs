@@ -271,14 +271,21 @@ pub fn csv_name(corpus: Corpus) -> String {
 /// The colour of an emotion, the same in every corpus's chart: its place in the shared
 /// vocabulary picks a [`crate::palette`] colour.
 pub fn emotion_colour(emotion: &str) -> plotters::style::RGBColor {
-    let i = VOCABULARY.iter().position(|e| *e == emotion).unwrap_or(VOCABULARY.len());
+    let i = VOCABULARY
+        .iter()
+        .position(|e| *e == emotion)
+        .unwrap_or(VOCABULARY.len());
     crate::palette(i)
 }
 
 /// Emotions in the shared vocabulary's order, then others by name.
 fn emotion_order<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let set: BTreeSet<&str> = names.collect();
-    let mut v: Vec<&str> = VOCABULARY.iter().copied().filter(|e| set.contains(e)).collect();
+    let mut v: Vec<&str> = VOCABULARY
+        .iter()
+        .copied()
+        .filter(|e| set.contains(e))
+        .collect();
     v.extend(set.iter().copied().filter(|e| !VOCABULARY.contains(e)));
     v.into_iter().map(String::from).collect()
 }
@@ -381,9 +388,15 @@ fn write_parquet(path: &Path, rows: &[AnalysisRow], scheme: &str) -> Result<()> 
     let mut cols = Vec::with_capacity(COLUMNS.len());
     for (i, name) in COLUMNS.iter().enumerate() {
         cols.push(if i < 8 {
-            Column::Str(name.to_string(), strings.iter().map(|s| s[i].clone()).collect())
+            Column::Str(
+                name.to_string(),
+                strings.iter().map(|s| s[i].clone()).collect(),
+            )
         } else if i == 9 || i == 10 {
-            Column::I64(name.to_string(), numbers.iter().map(|n| n[i - 8] as i64).collect())
+            Column::I64(
+                name.to_string(),
+                numbers.iter().map(|n| n[i - 8] as i64).collect(),
+            )
         } else {
             Column::F64(name.to_string(), numbers.iter().map(|n| n[i - 8]).collect())
         });
@@ -450,7 +463,12 @@ fn corpus_charts(v: &CorpusView) -> Vec<(String, Chart)> {
         format!("emotions_pie_{c}"),
         Chart::Pie(PieChart {
             title: format!("{name}: emotion distribution ({} clips)", v.rows.len()),
-            slices: v.emotions.iter().cloned().zip(counts.iter().copied()).collect(),
+            slices: v
+                .emotions
+                .iter()
+                .cloned()
+                .zip(counts.iter().copied())
+                .collect(),
             colours: v.emotions.iter().map(|e| emotion_colour(e)).collect(),
         }),
     ));
@@ -470,8 +488,14 @@ fn corpus_charts(v: &CorpusView) -> Vec<(String, Chart)> {
             y_label: "amplitude (full scale = 1)".into(),
             categories: v.emotions.clone(),
             groups: vec![
-                ("mean of max amplitude".into(), v.per_emotion(|m| m.max_amplitude)),
-                ("mean of min amplitude".into(), v.per_emotion(|m| m.min_amplitude)),
+                (
+                    "mean of max amplitude".into(),
+                    v.per_emotion(|m| m.max_amplitude),
+                ),
+                (
+                    "mean of min amplitude".into(),
+                    v.per_emotion(|m| m.min_amplitude),
+                ),
             ],
             value_labels: Some(2),
         }),
@@ -527,7 +551,9 @@ fn corpus_charts(v: &CorpusView) -> Vec<(String, Chart)> {
                     .iter()
                     .map(|rs| {
                         rs.iter()
-                            .filter(|r| r.clip.extra.get("intensity").map(String::as_str) == Some(l))
+                            .filter(|r| {
+                                r.clip.extra.get("intensity").map(String::as_str) == Some(l)
+                            })
                             .count() as f64
                     })
                     .collect();
@@ -566,7 +592,12 @@ fn scheme_counts(views: &[CorpusView]) -> (Vec<String>, Vec<(String, Vec<f64>)>)
         .map(|v| {
             let n = labels
                 .iter()
-                .map(|l| v.rows.iter().filter(|r| r.label.as_ref() == Some(l)).count() as f64)
+                .map(|l| {
+                    v.rows
+                        .iter()
+                        .filter(|r| r.label.as_ref() == Some(l))
+                        .count() as f64
+                })
                 .collect();
             (display_name(v.corpus), n)
         })
@@ -646,7 +677,11 @@ fn findings(views: &[CorpusView], scheme: &str) -> Vec<String> {
     for v in views {
         let name = display_name(v.corpus);
         let counts: Vec<f64> = v.by_emotion.iter().map(|r| r.len() as f64).collect();
-        let speakers: BTreeSet<&str> = v.rows.iter().filter_map(|r| r.clip.speaker.as_deref()).collect();
+        let speakers: BTreeSet<&str> = v
+            .rows
+            .iter()
+            .filter_map(|r| r.clip.speaker.as_deref())
+            .collect();
         let mut s = format!(
             "{name}: {} clips, {} emotions, {} speakers.",
             v.rows.len(),
@@ -725,7 +760,10 @@ fn findings(views: &[CorpusView], scheme: &str) -> Vec<String> {
         let stereo = v.rows.iter().filter(|r| r.measures.channels > 1).count();
         let mut s = format!("{name}: sample rate {}", rates.join(", "));
         if stereo > 0 {
-            let _ = write!(s, "; {stereo} clip(s) have more than one channel (mixed to mono)");
+            let _ = write!(
+                s,
+                "; {stereo} clip(s) have more than one channel (mixed to mono)"
+            );
         }
         s.push('.');
         f.push(s);
@@ -751,7 +789,12 @@ fn findings(views: &[CorpusView], scheme: &str) -> Vec<String> {
     if views.len() > 1 {
         let loud: Vec<(String, f64)> = views
             .iter()
-            .map(|v| (display_name(v.corpus), mean(v.rows.iter().map(|r| r.measures.rms))))
+            .map(|v| {
+                (
+                    display_name(v.corpus),
+                    mean(v.rows.iter().map(|r| r.measures.rms)),
+                )
+            })
             .collect();
         if let (Some(hi), Some(lo)) = (
             loud.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
@@ -852,7 +895,11 @@ figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #ee
 figcaption{font-size:.9em;color:#555}code{background:#f4f4f4;padding:0 .2em}.fail{color:#a00}";
 
 fn counts_table(views: &[CorpusView]) -> String {
-    let emotions = emotion_order(views.iter().flat_map(|v| v.emotions.iter().map(String::as_str)));
+    let emotions = emotion_order(
+        views
+            .iter()
+            .flat_map(|v| v.emotions.iter().map(String::as_str)),
+    );
     let mut head = vec!["emotion".to_string()];
     head.extend(views.iter().map(|v| display_name(v.corpus)));
     head.push("all".into());
@@ -876,7 +923,13 @@ fn counts_table(views: &[CorpusView]) -> String {
         .collect();
     let mut r = vec!["all".to_string()];
     r.extend(views.iter().map(|v| v.rows.len().to_string()));
-    r.push(views.iter().map(|v| v.rows.len()).sum::<usize>().to_string());
+    r.push(
+        views
+            .iter()
+            .map(|v| v.rows.len())
+            .sum::<usize>()
+            .to_string(),
+    );
     rows.push(r);
     table(&head, &rows)
 }
@@ -895,11 +948,13 @@ fn scheme_table(views: &[CorpusView]) -> String {
         })
         .collect();
     let mut r = vec!["(excluded)".to_string()];
-    r.extend(
-        views
+    r.extend(views.iter().map(|v| {
+        v.rows
             .iter()
-            .map(|v| v.rows.iter().filter(|r| r.label.is_none()).count().to_string()),
-    );
+            .filter(|r| r.label.is_none())
+            .count()
+            .to_string()
+    }));
     rows.push(r);
     table(&head, &rows)
 }
@@ -1034,7 +1089,11 @@ fn page(views: &[CorpusView], opts: &ReportOptions, w: &Written, svgs: &[String]
     }
     h.push_str("</ul>\n<h2>Clips per emotion</h2>\n");
     h.push_str(&counts_table(views));
-    let _ = write!(h, "<h2>Classes under the label scheme {}</h2>\n", html_escape(&opts.scheme));
+    let _ = write!(
+        h,
+        "<h2>Classes under the label scheme {}</h2>\n",
+        html_escape(&opts.scheme)
+    );
     h.push_str(&scheme_table(views));
     for v in views {
         let _ = write!(
@@ -1061,12 +1120,12 @@ fn page(views: &[CorpusView], opts: &ReportOptions, w: &Written, svgs: &[String]
     }
     h.push_str("<h2>Data</h2>\n<ul>\n");
     for p in w.csv.iter().chain(std::iter::once(&w.parquet)) {
-        let f = p.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned());
+        let f = p
+            .file_name()
+            .map_or(String::new(), |f| f.to_string_lossy().into_owned());
         let _ = writeln!(h, "<li><a href=\"{0}\">{0}</a></li>", html_escape(&f));
     }
-    h.push_str(
-        "</ul>\n<p>Columns: ",
-    );
+    h.push_str("</ul>\n<p>Columns: ");
     h.push_str(&html_escape(&COLUMNS.join(", ")));
     h.push_str(
         ". Amplitudes are of the mono mix at the file's own rate (full scale = 1); the mel \
@@ -1124,7 +1183,9 @@ mod tests {
     #[test]
     fn amplitude_measures_are_exact() {
         let mut a = Analyzer::new().unwrap();
-        let y: Vec<f32> = (0..16_000).map(|i| if i % 2 == 0 { 0.5 } else { -0.25 }).collect();
+        let y: Vec<f32> = (0..16_000)
+            .map(|i| if i % 2 == 0 { 0.5 } else { -0.25 })
+            .collect();
         let (m, hist) = a.measure(&decoded(y, 16_000)).unwrap();
         assert_eq!(m.max_amplitude, 0.5);
         assert_eq!(m.min_amplitude, -0.25);
@@ -1141,7 +1202,12 @@ mod tests {
     fn report_writes_everything_and_finds_the_loudest_emotion() {
         let mut a = Analyzer::new().unwrap();
         let mut rows = Vec::new();
-        for (name, amp) in [("DC_a01", 0.8f32), ("DC_a02", 0.7), ("DC_sa01", 0.1), ("JE_n01", 0.3)] {
+        for (name, amp) in [
+            ("DC_a01", 0.8f32),
+            ("DC_a02", 0.7),
+            ("DC_sa01", 0.1),
+            ("JE_n01", 0.3),
+        ] {
             let y: Vec<f32> = (0..8000).map(|i| amp * (i as f32 * 0.07).sin()).collect();
             let (measures, mel_hist) = a.measure(&decoded(y, 16_000)).unwrap();
             rows.push(AnalysisRow {
@@ -1161,11 +1227,24 @@ mod tests {
         let csv = std::fs::read_to_string(&w.csv[0]).unwrap();
         assert_eq!(csv.lines().count(), 5);
         assert!(csv.starts_with(&COLUMNS.join(",")));
-        assert!(w.findings.iter().any(|f| f.contains("loudest emotion is angry")), "{:?}", w.findings);
-        assert!(w.findings.iter().any(|f| f.contains("3 of 4 clips kept")), "{:?}", w.findings);
+        assert!(
+            w.findings
+                .iter()
+                .any(|f| f.contains("loudest emotion is angry")),
+            "{:?}",
+            w.findings
+        );
+        assert!(
+            w.findings.iter().any(|f| f.contains("3 of 4 clips kept")),
+            "{:?}",
+            w.findings
+        );
         let html = std::fs::read_to_string(&w.html).unwrap();
         assert_eq!(html.matches("<svg").count(), w.charts.len());
-        assert!(!html.contains("http://") || html.matches("http://").count() == html.matches("xmlns=\"http://").count());
+        assert!(
+            !html.contains("http://")
+                || html.matches("http://").count() == html.matches("xmlns=\"http://").count()
+        );
         for c in &w.charts {
             assert!(dir.path().join(format!("{}.png", c.name)).is_file());
         }

@@ -133,7 +133,11 @@ impl Colormap {
             Colormap::Magma => &MAGMA,
             Colormap::CoolWarm => &COOLWARM,
         };
-        let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+        let v = if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let pos = v * (lut.len() - 1) as f64;
         let i = (pos.floor() as usize).min(lut.len() - 2);
         let f = pos - i as f64;
@@ -213,7 +217,11 @@ impl AudioPlot {
                 })
             }
             PlotKind::Mel | PlotKind::Mfcc => {
-                let preset = if kind == PlotKind::Mel { "logmel" } else { "mfcc" };
+                let preset = if kind == PlotKind::Mel {
+                    "logmel"
+                } else {
+                    "mfcc"
+                };
                 let mut cfg = PipelineConfig::preset(preset)
                     .ok_or_else(|| Error::Analysis(format!("no {preset} pipeline")))?;
                 cfg.sample_rate = rate;
@@ -280,7 +288,10 @@ impl Waveform {
     /// Writes the plot to `path` (`.png` or `.svg`), [`SIZE`].
     pub fn save(&self, path: &Path) -> Result<()> {
         if self.samples.is_empty() || self.sample_rate == 0 {
-            return Err(Error::Empty(format!("waveform {:?} has no samples", self.title)));
+            return Err(Error::Empty(format!(
+                "waveform {:?} has no samples",
+                self.title
+            )));
         }
         save_drawable(self, path, SIZE)
     }
@@ -326,7 +337,10 @@ impl Drawable for Waveform {
             let a = c * n / cols;
             let b = ((c + 1) * n / cols).max(a + 1).min(n);
             let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-            for &v in self.samples[a.min(n - 1)..b].iter().filter(|v| v.is_finite()) {
+            for &v in self.samples[a.min(n - 1)..b]
+                .iter()
+                .filter(|v| v.is_finite())
+            {
                 lo = lo.min(v);
                 hi = hi.max(v);
             }
@@ -345,7 +359,11 @@ impl Drawable for Waveform {
             .map_err(s)?;
         // A stroke too, so sub-pixel-thin parts stay visible.
         chart
-            .draw_series([upper, lower].into_iter().map(|p| PathElement::new(p, c.stroke_width(1))))
+            .draw_series(
+                [upper, lower]
+                    .into_iter()
+                    .map(|p| PathElement::new(p, c.stroke_width(1))),
+            )
             .map_err(s)?;
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -542,11 +560,15 @@ impl Drawable for Spectrogram {
             .draw()
             .map_err(s)?;
         let (xr, yr) = chart.plotting_area().get_pixel_range();
-        let (pw, ph) = ((xr.end - xr.start).max(1) as usize, (yr.end - yr.start).max(1) as usize);
+        let (pw, ph) = (
+            (xr.end - xr.start).max(1) as usize,
+            (yr.end - yr.start).max(1) as usize,
+        );
         let (vmin, vmax) = self.colour_range();
         let img = self.image(pw, ph, lo, hi, vmin, vmax);
-        let el = BitMapElement::with_owned_buffer((xr.start, yr.start), (pw as u32, ph as u32), img)
-            .ok_or("image buffer size")?;
+        let el =
+            BitMapElement::with_owned_buffer((xr.start, yr.start), (pw as u32, ph as u32), img)
+                .ok_or("image buffer size")?;
         root.draw(&el).map_err(s)?;
         // Vertical ticks and labels.
         let label = TextStyle::from(("sans-serif", 13))
@@ -591,14 +613,22 @@ impl Drawable for Spectrogram {
                 BLACK.stroke_width(1),
             ))
             .map_err(s)?;
-            root.draw(&Text::new(format!("{v:.decimals$}"), (x0 + 26, py), tick.clone()))
-                .map_err(s)?;
+            root.draw(&Text::new(
+                format!("{v:.decimals$}"),
+                (x0 + 26, py),
+                tick.clone(),
+            ))
+            .map_err(s)?;
         }
         let head = TextStyle::from(("sans-serif", 14))
             .color(&BLACK)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
-        root.draw(&Text::new(self.colour_label.clone(), (x0 + 9, yr.start - 6), head))
-            .map_err(s)?;
+        root.draw(&Text::new(
+            self.colour_label.clone(),
+            (x0 + 9, yr.start - 6),
+            head,
+        ))
+        .map_err(s)?;
         Ok(())
     }
 }
@@ -631,11 +661,18 @@ mod tests {
             for ext in ["png", "svg"] {
                 let f = dir.path().join(format!("{}.{ext}", kind.name()));
                 p.save(&f).unwrap();
-                assert!(std::fs::metadata(&f).unwrap().len() > 2000, "{}", f.display());
+                assert!(
+                    std::fs::metadata(&f).unwrap().len() > 2000,
+                    "{}",
+                    f.display()
+                );
             }
         }
         let svg = std::fs::read_to_string(dir.path().join("mel.svg")).unwrap();
-        assert!(svg.contains("href=\"data:image/png;base64,"), "a valid data URL");
+        assert!(
+            svg.contains("href=\"data:image/png;base64,"),
+            "a valid data URL"
+        );
         assert!(AudioPlot::from_samples(PlotKind::Mel, &[], 16_000, "x").is_err());
         assert_eq!("MFCC".parse::<PlotKind>(), Ok(PlotKind::Mfcc));
         assert!("pie".parse::<PlotKind>().is_err());
@@ -651,7 +688,9 @@ mod tests {
         };
         let t = sp.frames / 2;
         let row = &sp.values[t * sp.rows..(t + 1) * sp.rows];
-        let k = (0..sp.rows).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+        let k = (0..sp.rows)
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+            .unwrap();
         let hz = k as f64 * 16_000.0 / N_FFT as f64;
         assert!((hz - 440.0).abs() < 10.0, "{hz}");
         assert!(sp.values.iter().all(|&v| (-TOP_DB..=0.0).contains(&v)));
@@ -662,7 +701,10 @@ mod tests {
 
     #[test]
     fn ticks_and_colours() {
-        assert_eq!(nice_ticks(-80.0, 0.0, 6), vec![-80.0, -60.0, -40.0, -20.0, 0.0]);
+        assert_eq!(
+            nice_ticks(-80.0, 0.0, 6),
+            vec![-80.0, -60.0, -40.0, -20.0, 0.0]
+        );
         assert_eq!(Colormap::Magma.colour(0.0), (0, 0, 4));
         assert_eq!(Colormap::CoolWarm.colour(0.5), (221, 221, 221));
         let c = mel_band_centre(0, 128, 0.0, 8000.0);

@@ -30,7 +30,10 @@ impl PieChart {
     pub fn save(&self, path: &Path) -> Result<()> {
         let total: f64 = self.slices.iter().map(|s| s.1.max(0.0)).sum();
         if !(total > 0.0) {
-            return Err(Error::Empty(format!("pie chart {:?} has no slices", self.title)));
+            return Err(Error::Empty(format!(
+                "pie chart {:?} has no slices",
+                self.title
+            )));
         }
         save_drawable(self, path, Self::SIZE)
     }
@@ -157,7 +160,12 @@ impl BoxStats {
         let iqr = q3 - q1;
         let (lo_fence, hi_fence) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
         let whisker_lo = v.iter().copied().find(|&x| x >= lo_fence).unwrap_or(q1);
-        let whisker_hi = v.iter().rev().copied().find(|&x| x <= hi_fence).unwrap_or(q3);
+        let whisker_hi = v
+            .iter()
+            .rev()
+            .copied()
+            .find(|&x| x <= hi_fence)
+            .unwrap_or(q3);
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         Some(BoxStats {
             whisker_lo,
@@ -177,7 +185,10 @@ impl BoxPlot {
     /// Writes the chart to `path` (`.png` or `.svg`), [`BoxPlot::SIZE`].
     pub fn save(&self, path: &Path) -> Result<()> {
         if self.values.iter().all(|v| v.iter().all(|x| !x.is_finite())) {
-            return Err(Error::Empty(format!("box plot {:?} has no values", self.title)));
+            return Err(Error::Empty(format!(
+                "box plot {:?} has no values",
+                self.title
+            )));
         }
         save_drawable(self, path, Self::SIZE)
     }
@@ -214,7 +225,14 @@ impl Drawable for BoxPlot {
             let top = Pos::new(HPos::Center, VPos::Top);
             fitted_text(root, name, ((x0 + x1) / 2, y0 + 8), 14, slot, top)?;
             let count = self.values.get(i).map_or(0, |v| v.len());
-            fitted_text(root, &format!("n={count}"), ((x0 + x1) / 2, y0 + 27), 11, slot, top)?;
+            fitted_text(
+                root,
+                &format!("n={count}"),
+                ((x0 + x1) / 2, y0 + 27),
+                11,
+                slot,
+                top,
+            )?;
         }
         let c = palette(0);
         for (i, values) in self.values.iter().enumerate().take(n) {
@@ -227,10 +245,16 @@ impl Drawable for BoxPlot {
             let elems: Vec<DynElement<'static, DB, (f64, f64)>> = vec![
                 PathElement::new(vec![(m, b.whisker_lo), (m, b.q1)], line).into_dyn(),
                 PathElement::new(vec![(m, b.q3), (m, b.whisker_hi)], line).into_dyn(),
-                PathElement::new(vec![(x + 0.38, b.whisker_lo), (x + 0.62, b.whisker_lo)], line)
-                    .into_dyn(),
-                PathElement::new(vec![(x + 0.38, b.whisker_hi), (x + 0.62, b.whisker_hi)], line)
-                    .into_dyn(),
+                PathElement::new(
+                    vec![(x + 0.38, b.whisker_lo), (x + 0.62, b.whisker_lo)],
+                    line,
+                )
+                .into_dyn(),
+                PathElement::new(
+                    vec![(x + 0.38, b.whisker_hi), (x + 0.62, b.whisker_hi)],
+                    line,
+                )
+                .into_dyn(),
                 Rectangle::new([(l, b.q1), (r, b.q3)], c.mix(0.35).filled()).into_dyn(),
                 Rectangle::new([(l, b.q1), (r, b.q3)], c.stroke_width(1)).into_dyn(),
                 PathElement::new(vec![(l, b.median), (r, b.median)], c.stroke_width(3)).into_dyn(),
@@ -278,8 +302,16 @@ impl BinnedHistogram {
 
     /// Writes the chart to `path` (`.png` or `.svg`), [`BinnedHistogram::SIZE`].
     pub fn save(&self, path: &Path) -> Result<()> {
-        if !(self.width > 0.0) || self.series.iter().all(|(_, v)| v.iter().all(|&x| !(x > 0.0))) {
-            return Err(Error::Empty(format!("histogram {:?} has no counts", self.title)));
+        if !(self.width > 0.0)
+            || self
+                .series
+                .iter()
+                .all(|(_, v)| v.iter().all(|&x| !(x > 0.0)))
+        {
+            return Err(Error::Empty(format!(
+                "histogram {:?} has no counts",
+                self.title
+            )));
         }
         save_drawable(self, path, Self::SIZE)
     }
@@ -347,10 +379,14 @@ impl Drawable for BinnedHistogram {
             .map_err(s)?;
         for (gi, (_, counts)) in self.series.iter().enumerate() {
             let c = palette(gi);
-            let bars = counts.iter().enumerate().filter(|(_, &v)| v > 0.0).map(|(i, &v)| {
-                let x = self.start + self.width * i as f64;
-                Rectangle::new([(x, 0.0), (x + self.width, v)], c.mix(0.45).filled())
-            });
+            let bars = counts
+                .iter()
+                .enumerate()
+                .filter(|(_, &v)| v > 0.0)
+                .map(|(i, &v)| {
+                    let x = self.start + self.width * i as f64;
+                    Rectangle::new([(x, 0.0), (x + self.width, v)], c.mix(0.45).filled())
+                });
             chart.draw_series(bars).map_err(s)?;
             let mut outline = Vec::with_capacity(counts.len() * 2);
             for (i, &v) in counts.iter().enumerate().take(last + 1).skip(first) {
@@ -359,7 +395,10 @@ impl Drawable for BinnedHistogram {
                 outline.push((x + self.width, v));
             }
             chart
-                .draw_series(std::iter::once(PathElement::new(outline, c.stroke_width(2))))
+                .draw_series(std::iter::once(PathElement::new(
+                    outline,
+                    c.stroke_width(2),
+                )))
                 .map_err(s)?;
         }
         Ok(())
@@ -388,7 +427,11 @@ mod tests {
         let d = dir.path();
         let pie = PieChart {
             title: "Emotions".into(),
-            slices: vec![("happy".into(), 3.0), ("sad".into(), 1.0), ("calm".into(), 0.1)],
+            slices: vec![
+                ("happy".into(), 3.0),
+                ("sad".into(), 1.0),
+                ("calm".into(), 0.1),
+            ],
             colours: vec![],
         };
         let bx = BoxPlot {
@@ -403,7 +446,10 @@ mod tests {
             y_label: "%".into(),
             start: -10.0,
             width: 1.0,
-            series: vec![("x".into(), vec![0.0, 1.0, 3.0, 2.0]), ("y".into(), vec![2.0, 1.0])],
+            series: vec![
+                ("x".into(), vec![0.0, 1.0, 3.0, 2.0]),
+                ("y".into(), vec![2.0, 1.0]),
+            ],
         };
         for ext in ["png", "svg"] {
             pie.save(&d.join(format!("p.{ext}"))).unwrap();

@@ -506,9 +506,16 @@ fn legend_row<DB: DrawingBackend>(
     let style = TextStyle::from(("sans-serif", 14)).color(&BLACK);
     let widths: Vec<u32> = items
         .iter()
-        .map(|(n, _)| area.estimate_text_size(n, &style).map_or(8 * n.len() as u32, |s| s.0))
+        .map(|(n, _)| {
+            area.estimate_text_size(n, &style)
+                .map_or(8 * n.len() as u32, |s| s.0)
+        })
         .collect();
-    let total: u32 = widths.iter().map(|w| w + 16 + 24).sum::<u32>().saturating_sub(24);
+    let total: u32 = widths
+        .iter()
+        .map(|w| w + 16 + 24)
+        .sum::<u32>()
+        .saturating_sub(24);
     let (w, h) = area.dim_in_pixel();
     let mut x = (w.saturating_sub(total) / 2) as i32;
     let y = (h / 2) as i32;
@@ -563,7 +570,10 @@ fn bar_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let pad = (hi - lo) * 0.1;
     // A little room above 0 even when every value is negative, so the top tick label is clear
     // of the title.
-    (if lo < 0.0 { lo - pad } else { 0.0 }, if hi > 0.0 { hi + pad } else { pad * 0.2 })
+    (
+        if lo < 0.0 { lo - pad } else { 0.0 },
+        if hi > 0.0 { hi + pad } else { pad * 0.2 },
+    )
 }
 
 /// Decimals for tick labels of an axis over `lo..hi` (about ten ticks): none for counts, one for
@@ -598,9 +608,7 @@ impl Drawable for BarChart {
         let n = self.categories.len();
         let g = self.groups.len().max(1);
         let (lo, hi) = bar_range(self.groups.iter().flat_map(|(_, v)| v.iter().copied()));
-        let titled = root
-            .titled(&self.title, ("sans-serif", 22))
-            .map_err(s)?;
+        let titled = root.titled(&self.title, ("sans-serif", 22)).map_err(s)?;
         let area = if self.groups.len() > 1 {
             let (legend, rest) = titled.split_vertically(28);
             let items: Vec<(String, RGBAColor)> = self
@@ -638,7 +646,14 @@ impl Drawable for BarChart {
             let (x0, y0) = chart.backend_coord(&(i as f64, lo));
             let (x1, _) = chart.backend_coord(&(i as f64 + 1.0, lo));
             let pos = Pos::new(HPos::Center, VPos::Top);
-            fitted_text(root, name, ((x0 + x1) / 2, y0 + 8), 14, (x1 - x0 - 4).max(8) as u32, pos)?;
+            fitted_text(
+                root,
+                name,
+                ((x0 + x1) / 2, y0 + 8),
+                14,
+                (x1 - x0 - 4).max(8) as u32,
+                pos,
+            )?;
         }
         if lo < 0.0 {
             chart
@@ -664,7 +679,8 @@ impl Drawable for BarChart {
                     let x = i as f64 + 0.1 + w * (gi as f64 + 0.5);
                     let (px, py) = chart.backend_coord(&(x, v));
                     let (slot0, _) = chart.backend_coord(&(i as f64 + 0.1 + w * gi as f64, v));
-                    let (slot1, _) = chart.backend_coord(&(i as f64 + 0.1 + w * (gi as f64 + 1.0), v));
+                    let (slot1, _) =
+                        chart.backend_coord(&(i as f64 + 0.1 + w * (gi as f64 + 1.0), v));
                     let (pos, dy) = if v >= 0.0 {
                         (Pos::new(HPos::Center, VPos::Bottom), -3)
                     } else {
