@@ -1,5 +1,6 @@
 //! The `emovox` command line: argument parsing and printing only; the work is in the library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +14,8 @@ use emovox_report::PlotKind;
 
 use crate::batch::{self, BatchOptions, Failure};
 use crate::table::{self, Format};
+use crate::timeline::{Timeline, TimelineOptions};
+use crate::Recognizer;
 
 /// Speech emotion recognition: decode any recording, extract librosa-identical features.
 #[derive(Debug, Parser)]
@@ -50,6 +53,77 @@ pub enum Command {
     Plot(PlotArgs),
     /// List the named feature pipelines and their parameters.
     Pipelines,
+    /// Predict the emotion of audio files (any format) or every file under folders, with the
+    /// bundled model or `--model`.
+    Predict(PredictArgs),
+    /// Emotion over time in a long recording: find speech, slide a window, label segments.
+    Timeline(TimelineArgs),
+}
+
+/// Output format of `predict` and `timeline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// A table for people.
+    Table,
+    /// JSON (`predict`: one object per line).
+    Json,
+    /// CSV with a header.
+    Csv,
+}
+
+/// `emovox predict`.
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// Audio files, or folders to walk (WAV, AIFF, FLAC, MP3, OGG, Opus, M4A, ...).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// A model folder from `emovox train` (model.json + model.bpk). Default: the bundled model.
+    #[arg(short, long)]
+    pub model: Option<PathBuf>,
+    /// Print JSON Lines (one object per file).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV.
+    #[arg(long)]
+    pub csv: bool,
+    /// Worker threads. Default: one per core.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `emovox timeline`.
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    /// A recording (any format).
+    pub file: PathBuf,
+    /// A model folder from `emovox train`. Default: the bundled model.
+    #[arg(short, long)]
+    pub model: Option<PathBuf>,
+    /// Window length, seconds. Default: what the model was trained on (1.5 s for the bundled
+    /// model).
+    #[arg(long)]
+    pub window: Option<f64>,
+    /// Hop between windows, seconds. Default: a third of the window.
+    #[arg(long)]
+    pub hop: Option<f64>,
+    /// Speech is any 20 ms frame within this many dB of the loudest.
+    #[arg(long, default_value_t = 35.0)]
+    pub vad_range_db: f32,
+    /// Pauses shorter than this (seconds) do not split speech.
+    #[arg(long, default_value_t = 0.3)]
+    pub min_silence: f64,
+    /// Seconds before each speech onset that its first window includes.
+    #[arg(long, default_value_t = 0.5)]
+    pub lead: f64,
+    /// How to print the segments.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Output,
+    /// Also draw the timeline above the waveform (.png or .svg).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 /// `emovox analyze`.
@@ -300,6 +374,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             pipelines();
             Ok(ExitCode::SUCCESS)
         }
+        Command::Predict(a) => predict(a),
+        Command::Timeline(a) => timeline(a),
     }
 }
 
@@ -661,6 +737,122 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn predict(a: PredictArgs) -> Result<ExitCode> {
+    let rec = Recognizer::from_option(a.model.as_deref())?;
+    let opts = BatchOptions {
+        jobs: a.jobs,
+        progress: !a.no_progress,
+    };
+    let report = crate::predict::predict_paths(&rec, &a.inputs, &opts)?;
+    let classes = rec.classes();
+    let mut out = std::io::stdout().lock();
+    if a.csv {
+        writeln!(out, "file,label,confidence,{}", classes.join(","))?;
+    } else if !a.json {
+        write!(out, "{:<12} {:>5} ", "emotion", "conf")?;
+        for c in classes {
+            write!(out, " {:>w$}", c, w = c.len().max(5))?;
+        }
+        writeln!(out, "  file")?;
+    }
+    for (path, p) in &report.results {
+        if a.json {
+            let probs: serde_json::Map<String, serde_json::Value> = p
+                .scores
+                .iter()
+                .map(|s| (s.label.clone(), serde_json::json!(s.probability)))
+                .collect();
+            let v = serde_json::json!({
+                "file": path, "label": p.label, "confidence": p.confidence, "probabilities": probs,
+            });
+            writeln!(out, "{v}")?;
+        } else if a.csv {
+            let file = path.display().to_string();
+            let file = if file.contains([',', '"', '\n']) {
+                format!("\"{}\"", file.replace('"', "\"\""))
+            } else {
+                file
+            };
+            write!(out, "{file},{},{:.6}", p.label, p.confidence)?;
+            for s in &p.scores {
+                write!(out, ",{:.6}", s.probability)?;
+            }
+            writeln!(out)?;
+        } else {
+            write!(out, "{:<12} {:>5.2} ", p.label, p.confidence)?;
+            for (c, s) in classes.iter().zip(&p.scores) {
+                write!(out, " {:>w$.2}", s.probability, w = c.len().max(5))?;
+            }
+            writeln!(out, "  {}", path.display())?;
+        }
+    }
+    out.flush()?;
+    drop(out);
+    if report.results.len() > 1 || !report.failures.is_empty() {
+        eprintln!(
+            "{} file(s) predicted in {:.2} s; {} failed",
+            report.results.len(),
+            report.elapsed.as_secs_f64(),
+            report.failures.len()
+        );
+    }
+    report_failures(&report.failures);
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn timeline(a: TimelineArgs) -> Result<ExitCode> {
+    let rec = Recognizer::from_option(a.model.as_deref())?;
+    let opts = TimelineOptions {
+        window: a.window,
+        hop: a.hop,
+        vad_range_db: a.vad_range_db,
+        min_silence: a.min_silence,
+        lead: a.lead,
+        ..TimelineOptions::default()
+    };
+    let t = Timeline::of_file(&rec, &a.file, &opts)?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Output::Table => write!(out, "{}", t.table())?,
+        Output::Json => writeln!(out, "{}", serde_json::to_string_pretty(&t)?)?,
+        Output::Csv => {
+            writeln!(out, "start,end,label,confidence,{}", t.classes.join(","))?;
+            for s in &t.segments {
+                write!(
+                    out,
+                    "{:.3},{:.3},{},{:.6}",
+                    s.start,
+                    s.end,
+                    s.label.as_deref().unwrap_or("silence"),
+                    s.confidence
+                )?;
+                for i in 0..t.classes.len() {
+                    write!(
+                        out,
+                        ",{:.6}",
+                        s.scores.get(i).map_or(0.0, |c| c.probability)
+                    )?;
+                }
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    if let Some(plot) = &a.plot {
+        let name = a
+            .file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        t.plot(plot, &format!("Emotion timeline: {name}"))?;
+        eprintln!("wrote {}", plot.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn pipelines() {

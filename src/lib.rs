@@ -6,11 +6,27 @@
 //! features ([`emovox_features`]: librosa-identical MFCC, mel, deltas, hand-crafted features,
 //! as named pipelines) -> corpora ([`emovox_corpora`]: index RAVDESS/TESS/SAVEE/CREMA-D/EmoDB or
 //! a folder per label, label schemes, speaker-honest splits, manifests, Parquet/CSV/NumPy
-//! feature tables). This crate ties them into batch jobs ([`batch`]), corpus analysis reports and
-//! single-recording plots ([`analyze`], drawn by [`emovox_report`]) and the `emovox` command line
-//! ([`cli`]).
+//! feature tables) -> models ([`emovox_model`]: training, evaluation, the saved-model format) ->
+//! predictions ([`Recognizer`], [`timeline`]). This crate ties them into batch jobs ([`batch`],
+//! [`predict`]), corpus analysis reports and single-recording plots ([`analyze`], drawn by
+//! [`emovox_report`]) and the `emovox` command line ([`cli`]).
 //!
-//! # Example
+//! # Recognising emotions
+//!
+//! [`Recognizer::from_default`] loads the model bundled with emovox (see `models/README.md`);
+//! [`Recognizer::from_dir`] one trained with `emovox train`.
+//!
+//! ```no_run
+//! let rec = emovox::Recognizer::from_default()?;
+//! let p = rec.predict_file("speech.m4a")?;
+//! println!("{} ({:.0}%)", p.label, p.confidence * 100.0);
+//! for s in &p.scores {
+//!     println!("  {:<12} {:.3}", s.label, s.probability);
+//! }
+//! # Ok::<(), emovox::Error>(())
+//! ```
+//!
+//! # Extracting features
 //!
 //! ```
 //! use emovox::batch::{extract, BatchOptions};
@@ -32,12 +48,20 @@
 pub mod analyze;
 pub mod batch;
 pub mod cli;
+mod error;
 pub mod evaluate;
+pub mod predict;
+mod recognizer;
+pub mod timeline;
+
+pub use error::{Error, Result};
+pub use recognizer::{ClassScore, Prediction, Recognizer};
 
 pub use emovox_audio as audio;
 pub use emovox_corpora as corpora;
 pub use emovox_corpora::table;
 pub use emovox_features as features;
+pub use emovox_model as model;
 
 use std::path::PathBuf;
 

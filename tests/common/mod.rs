@@ -57,12 +57,22 @@ pub fn temp_dir(name: &str) -> PathBuf {
 #[allow(dead_code)]
 pub fn write_tone_wav(path: &Path, hz: f32, secs: f32, rate: u32) {
     let n = (secs * rate as f32) as usize;
-    let mut data = Vec::with_capacity(n * 2);
-    for i in 0..n {
-        let t = i as f32 / rate as f32;
-        let v = 0.3 * (2.0 * std::f32::consts::PI * hz * t).sin()
-            + 0.1 * (2.0 * std::f32::consts::PI * 3.0 * hz * t).sin();
-        data.extend_from_slice(&((v * 32767.0) as i16).to_le_bytes());
+    let samples: Vec<f32> = (0..n)
+        .map(|i| {
+            let t = i as f32 / rate as f32;
+            0.3 * (2.0 * std::f32::consts::PI * hz * t).sin()
+                + 0.1 * (2.0 * std::f32::consts::PI * 3.0 * hz * t).sin()
+        })
+        .collect();
+    write_wav(path, &samples, rate);
+}
+
+/// Writes mono `samples` (in [-1, 1]) as a 16-bit PCM WAV.
+#[allow(dead_code)]
+pub fn write_wav(path: &Path, samples: &[f32], rate: u32) {
+    let mut data = Vec::with_capacity(samples.len() * 2);
+    for &v in samples {
+        data.extend_from_slice(&((v.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
     }
     let mut b = Vec::with_capacity(44 + data.len());
     b.extend_from_slice(b"RIFF");

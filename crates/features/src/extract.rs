@@ -242,10 +242,9 @@ impl Extractor {
         };
         if a >= b {
             let got = total as f64 / rate as f64;
-            return Err(Error::TooShort {
-                expected: a as f64 / rate as f64,
-                got,
-            });
+            // The crop's start (not `a`, which is clamped to the clip's end).
+            let expected = self.config.crop.map_or(0.0, |c| c.offset);
+            return Err(Error::TooShort { expected, got });
         }
         if a < first {
             return Err(Error::InvalidInput(format!(

@@ -84,29 +84,60 @@ impl SavedModel {
     pub fn load(dir: &Path) -> Result<(SavedModel, Model)> {
         let path = dir.join("model.json");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::in_file(&path, e.into()))?;
-        let env: Envelope = serde_json::from_str(&text).map_err(|e| {
-            Error::in_file(
-                &path,
-                Error::Config(format!("not an emovox model.json: {e}")),
-            )
-        })?;
-        if env.format != FORMAT {
-            return Err(Error::in_file(
-                &path,
-                Error::Config(format!("format is {:?}, expected {FORMAT:?}", env.format)),
-            ));
-        }
-        if env.version != VERSION {
-            return Err(Error::in_file(
-                &path,
-                Error::Config(format!("model format version {} is not supported (this emovox reads version {VERSION})", env.version)),
-            ));
-        }
-        let saved: SavedModel = serde_json::from_value(env.saved)
-            .map_err(|e| Error::in_file(&path, Error::Config(e.to_string())))?;
+        let saved = Self::parse(&text).map_err(|e| Error::in_file(&path, e))?;
         let model = saved.model.init(&Device::flex());
         let model = load_weights(model, &dir.join("model.bpk"))?;
         Ok((saved, model))
+    }
+
+    /// Like [`load`](Self::load), from the contents of `model.json` and `model.bpk` in memory
+    /// (for a model embedded in a binary with `include_bytes!`).
+    pub fn from_bytes(json: &[u8], weights: &[u8]) -> Result<(SavedModel, Model)> {
+        let text = std::str::from_utf8(json)
+            .map_err(|e| Error::Config(format!("model.json is not UTF-8: {e}")))?;
+        let saved = Self::parse(text)?;
+        let record =
+            ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(weights.to_vec()))
+                .map_err(|e| Error::Record(format!("model weights: {e:?}")))?;
+        let model = saved
+            .model
+            .init(&Device::flex())
+            .try_load_record(record)
+            .map_err(|e| Error::Record(format!("model weights: {e:?}")))?;
+        Ok((saved, model))
+    }
+
+    /// Parses and checks a `model.json`.
+    fn parse(text: &str) -> Result<SavedModel> {
+        let env: Envelope = serde_json::from_str(text)
+            .map_err(|e| Error::Config(format!("not an emovox model.json: {e}")))?;
+        if env.format != FORMAT {
+            return Err(Error::Config(format!(
+                "format is {:?}, expected {FORMAT:?}",
+                env.format
+            )));
+        }
+        if env.version != VERSION {
+            return Err(Error::Config(format!(
+                "model format version {} is not supported (this emovox reads version {VERSION})",
+                env.version
+            )));
+        }
+        let saved: SavedModel =
+            serde_json::from_value(env.saved).map_err(|e| Error::Config(e.to_string()))?;
+        let [f, c] = saved.input_shape;
+        if saved.classes.is_empty()
+            || f == 0
+            || c != saved.pipeline.n_columns()
+            || saved.pipeline.frames.is_some_and(|n| n != f)
+        {
+            return Err(Error::Config(format!(
+                "inconsistent model: {} classes, input {f}x{c}, pipeline gives {} columns",
+                saved.classes.len(),
+                saved.pipeline.n_columns()
+            )));
+        }
+        Ok(saved)
     }
 
     /// Class probabilities for `n` inputs (`x` is `[n, frames, features]` row-major).
@@ -146,7 +177,11 @@ mod tests {
         SavedModel {
             model,
             classes: vec!["a".into(), "b".into(), "c".into()],
-            pipeline: PipelineConfig::seed(),
+            pipeline: PipelineConfig {
+                n_mfcc: 5,
+                frames: Some(10),
+                ..PipelineConfig::seed()
+            },
             standardizer: None,
             train: None,
             input_shape: [10, 5],
@@ -168,6 +203,14 @@ mod tests {
         let p1 = s.predict(&model, &x, 2).unwrap();
         let p2 = back.predict(&loaded, &x, 2).unwrap();
         assert_eq!(p1, p2, "identical weights give identical probabilities");
+        let json = std::fs::read(dir.path().join("model.json")).unwrap();
+        let bpk = std::fs::read(dir.path().join("model.bpk")).unwrap();
+        let (mem, mem_model) = SavedModel::from_bytes(&json, &bpk).unwrap();
+        assert_eq!(
+            mem.predict(&mem_model, &x, 2).unwrap(),
+            p1,
+            "in-memory load is identical"
+        );
         let w1 = crate::models::flat_params(&model);
         let w2 = crate::models::flat_params(&loaded);
         assert_eq!(w1.len(), 126_532 - 13 * 512 + 5 * 512 - 4 * 65 + 3 * 65);
@@ -185,10 +228,15 @@ mod tests {
         std::fs::write(&json, text.replace("\"version\": 1", "\"version\": 99")).unwrap();
         let e = SavedModel::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("version 99") && e.contains("model.json"), "{e}");
-        std::fs::write(&json, text).unwrap();
+        std::fs::write(&json, &text).unwrap();
         std::fs::write(dir.path().join("model.bpk"), b"not weights").unwrap();
         let e = SavedModel::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("model.bpk"), "{e}");
+        let bpk = std::fs::read(dir.path().join("model.bpk")).unwrap();
+        let e = SavedModel::from_bytes(text.as_bytes(), &bpk)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model weights"), "{e}");
         std::fs::write(&json, "{").unwrap();
         assert!(SavedModel::load(dir.path())
             .unwrap_err()

@@ -54,9 +54,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 pub mod analysis;
 pub mod audio;
 mod charts;
+mod timeline;
 
 pub use audio::{AudioPlot, PlotKind};
 pub use charts::{quantile, BinnedHistogram, BoxPlot, BoxStats, PieChart};
+pub use timeline::{envelope, TimelineChart};
 
 /// DejaVu Sans, subset to basic Latin (see `assets/fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-subset.ttf");

@@ -1,0 +1,127 @@
+//! The error of the recognition API ([`Recognizer`](crate::Recognizer), timelines).
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong recognising emotions in a recording. The variants say whose
+/// fault it was, so a server can answer with the right status (bad audio: 4xx; a broken model:
+/// 5xx).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading a file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The audio could not be decoded (or resampled).
+    #[error("{0}")]
+    Audio(#[from] emovox_audio::Error),
+    /// The audio is too short for the model's feature pipeline.
+    #[error("audio too short: {got:.2} s; the model reads from {expected:.2} s on")]
+    TooShort {
+        /// Seconds needed.
+        expected: f64,
+        /// Seconds given.
+        got: f64,
+    },
+    /// The file is cut short (its data ends early) before the part the model reads.
+    #[error(
+        "file is truncated: its audio stops at {got:.2} s; the model reads from {expected:.2} s on"
+    )]
+    Truncated {
+        /// Seconds needed.
+        expected: f64,
+        /// Seconds decoded before the data ended.
+        got: f64,
+    },
+    /// Feature extraction failed for another reason (invalid samples or rate).
+    #[error("{0}")]
+    Features(emovox_features::Error),
+    /// The model could not be loaded or run.
+    #[error("model: {0}")]
+    Model(#[from] emovox_model::Error),
+    /// A timeline option is out of range.
+    #[error("invalid option: {0}")]
+    Option(String),
+    /// Drawing a chart failed.
+    #[error("{0}")]
+    Chart(#[from] emovox_report::Error),
+    /// An error about one file: the path, then what went wrong.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl From<emovox_features::Error> for Error {
+    fn from(e: emovox_features::Error) -> Self {
+        match e {
+            emovox_features::Error::TooShort { expected, got } => Error::TooShort { expected, got },
+            e => Error::Features(e),
+        }
+    }
+}
+
+impl Error {
+    /// Wraps `self` with the file it concerns (unless it already names one).
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Self {
+        match self {
+            e @ Error::File { .. } => e,
+            e => Error::File {
+                path: path.into(),
+                source: Box::new(e),
+            },
+        }
+    }
+
+    /// The error without the file wrapper (what went wrong, whatever the file).
+    pub fn kind(&self) -> &Error {
+        match self {
+            Error::File { source, .. } => source.kind(),
+            e => e,
+        }
+    }
+
+    /// The reason alone, without the file name (for reports that list the file separately).
+    pub fn reason(&self) -> String {
+        match self.kind() {
+            Error::Audio(e) => e.reason().to_string(),
+            e => e.to_string(),
+        }
+    }
+}
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_short_features_become_too_short_and_file_names_the_file() {
+        let e: Error = emovox_features::Error::TooShort {
+            expected: 0.4,
+            got: 0.1,
+        }
+        .into();
+        assert!(matches!(e, Error::TooShort { .. }));
+        let e = e.in_file("a/b.wav");
+        assert!(
+            e.to_string()
+                .starts_with("a/b.wav: audio too short: 0.10 s"),
+            "{e}"
+        );
+        assert!(matches!(e.kind(), Error::TooShort { .. }));
+        assert_eq!(
+            e.reason(),
+            "audio too short: 0.10 s; the model reads from 0.40 s on"
+        );
+        let twice = e.in_file("c.wav");
+        assert!(
+            twice.to_string().starts_with("a/b.wav"),
+            "not wrapped twice: {twice}"
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! [`Recognizer`]: a trained model with its feature pipeline, planned once, that turns audio
+//! (a file, bytes, or samples) into class probabilities.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use emovox_audio::{decode_bytes, decode_file, DecodeOptions, Decoded};
+use emovox_features::{Extractor, Features};
+use emovox_model::{Model, SavedModel};
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// `model.json` of the bundled model (`models/default/`, see `models/README.md`).
+static DEFAULT_JSON: &[u8] = include_bytes!("../models/default/model.json");
+/// `model.bpk` of the bundled model.
+static DEFAULT_WEIGHTS: &[u8] = include_bytes!("../models/default/model.bpk");
+
+/// One class and its probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassScore {
+    /// Class name.
+    pub label: String,
+    /// Probability, 0 to 1.
+    pub probability: f32,
+}
+
+/// The model's answer for one input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// The most probable class.
+    pub label: String,
+    /// Its probability.
+    pub confidence: f32,
+    /// Every class with its probability, in the model's class order.
+    pub scores: Vec<ClassScore>,
+}
+
+impl Prediction {
+    fn from_probs(classes: &[String], probs: &[f32]) -> Prediction {
+        let scores: Vec<ClassScore> = classes
+            .iter()
+            .zip(probs)
+            .map(|(c, &p)| ClassScore {
+                label: c.clone(),
+                probability: p,
+            })
+            .collect();
+        let best = scores.iter().enumerate().fold(0, |b, (i, s)| {
+            if s.probability > scores[b].probability {
+                i
+            } else {
+                b
+            }
+        });
+        Prediction {
+            label: scores
+                .get(best)
+                .map(|s| s.label.clone())
+                .unwrap_or_default(),
+            confidence: scores.get(best).map_or(0.0, |s| s.probability),
+            scores,
+        }
+    }
+
+    /// The probabilities alone, in class order.
+    pub fn probabilities(&self) -> Vec<f32> {
+        self.scores.iter().map(|s| s.probability).collect()
+    }
+}
+
+/// A trained model ready to predict: the network, its class names, and its feature pipeline
+/// planned once (FFT, mel filterbank, DCT, resamplers) and reused for every input. It is
+/// `Send + Sync`: share one between threads (each call borrows a planned extractor from a small
+/// pool, so threads never wait on each other's feature extraction).
+///
+/// ```
+/// use emovox::Recognizer;
+///
+/// let rec = Recognizer::from_default()?;
+/// // Two seconds of a 220 Hz tone at 22.05 kHz (any rate works; it is resampled).
+/// let tone: Vec<f32> = (0..44_100).map(|i| (i as f32 * 0.0627).sin() * 0.3).collect();
+/// let p = rec.predict_samples(&tone, 22_050)?;
+/// assert!(rec.classes().contains(&p.label));
+/// let total: f32 = p.scores.iter().map(|s| s.probability).sum();
+/// assert!((total - 1.0).abs() < 1e-4);
+/// # Ok::<(), emovox::Error>(())
+/// ```
+///
+/// For a file in any format the decoder reads: `rec.predict_file("clip.m4a")?`.
+pub struct Recognizer {
+    saved: SavedModel,
+    model: Model,
+    /// The planned pipeline, cloned for each extractor the pool grows by (a `Mutex` because a
+    /// planned resampler is `Send` but not `Sync`).
+    plan: Mutex<Extractor>,
+    pool: Mutex<Vec<Extractor>>,
+    decode: DecodeOptions,
+    source: String,
+}
+
+impl std::fmt::Debug for Recognizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recognizer")
+            .field("source", &self.source)
+            .field("classes", &self.saved.classes)
+            .field("pipeline", &self.saved.pipeline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recognizer {
+    /// The model bundled with emovox (`models/default/`, described in `models/README.md`),
+    /// compiled into the binary, so it works wherever emovox is installed.
+    pub fn from_default() -> Result<Self> {
+        let (saved, model) = SavedModel::from_bytes(DEFAULT_JSON, DEFAULT_WEIGHTS)?;
+        Self::new(saved, model, "bundled model (models/default)")
+    }
+
+    /// A model saved by `emovox train` (a folder with `model.json` and `model.bpk`).
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let (saved, model) = SavedModel::load(dir)?;
+        Self::new(saved, model, &dir.display().to_string())
+    }
+
+    /// [`from_dir`](Self::from_dir) for `Some(dir)`, else [`from_default`](Self::from_default).
+    pub fn from_option(dir: Option<&Path>) -> Result<Self> {
+        match dir {
+            Some(d) => Self::from_dir(d),
+            None => Self::from_default(),
+        }
+    }
+
+    /// Wraps a loaded model, planning its feature pipeline.
+    pub fn new(saved: SavedModel, model: Model, source: &str) -> Result<Self> {
+        let plan = Extractor::new(saved.pipeline.clone())?;
+        Ok(Recognizer {
+            saved,
+            model,
+            decode: plan.decode_options(),
+            plan: Mutex::new(plan),
+            pool: Mutex::new(Vec::new()),
+            source: source.to_string(),
+        })
+    }
+
+    /// Class names, in the order of [`Prediction::scores`].
+    pub fn classes(&self) -> &[String] {
+        &self.saved.classes
+    }
+
+    /// Everything about the model: config, classes, pipeline, training settings.
+    pub fn saved(&self) -> &SavedModel {
+        &self.saved
+    }
+
+    /// Where the model came from (a folder, or the bundled model).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Seconds of audio one prediction looks at: the pipeline's crop, else its frame count.
+    pub fn window_seconds(&self) -> f64 {
+        let p = &self.saved.pipeline;
+        match (p.crop, p.frames) {
+            (Some(c), _) => c.duration,
+            (None, Some(n)) => (n.saturating_sub(1) * p.hop) as f64 / p.sample_rate as f64,
+            (None, None) => 3.0,
+        }
+    }
+
+    /// Runs `f` with a planned extractor from the pool (planning a new one only when every
+    /// pooled one is in use by another thread).
+    pub(crate) fn with_extractor<T>(&self, f: impl FnOnce(&mut Extractor) -> T) -> T {
+        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let mut ex = match taken {
+            Some(ex) => ex,
+            None => match self.plan.lock() {
+                Ok(plan) => plan.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            },
+        };
+        let out = f(&mut ex);
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(ex);
+        }
+        out
+    }
+
+    /// Predicts the emotion in an audio file of any format the decoder reads. The file is
+    /// decoded only as far as the model's pipeline reads (its crop), and resampled as needed.
+    pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
+        let path = path.as_ref();
+        self.features_of_file(path)
+            .and_then(|f| self.predict_one(&f))
+            .map_err(|e| e.in_file(path))
+    }
+
+    /// Predicts from the bytes of an audio file (`ext_hint`: its extension, if known).
+    pub fn predict_bytes(&self, bytes: &[u8], ext_hint: Option<&str>) -> Result<Prediction> {
+        let clip = decode_bytes(bytes, ext_hint, &self.decode)?;
+        let f = self.features_of(&clip)?;
+        self.predict_one(&f)
+    }
+
+    /// Predicts from mono samples at `rate` Hz, cropped and resampled as the model's pipeline
+    /// says (as in training).
+    pub fn predict_samples(&self, samples: &[f32], rate: u32) -> Result<Prediction> {
+        let f = self.with_extractor(|ex| ex.process(samples, rate))?;
+        self.predict_one(&f)
+    }
+
+    /// Predicts from a decoded clip (which may start part-way into its stream, as decoded with
+    /// the pipeline's decode options).
+    pub fn predict_decoded(&self, clip: &Decoded) -> Result<Prediction> {
+        let f = self.features_of(clip)?;
+        self.predict_one(&f)
+    }
+
+    /// The features the model reads from `path`.
+    pub fn features_of_file(&self, path: &Path) -> Result<Features> {
+        let clip = decode_file(path, &self.decode)?;
+        self.features_of(&clip)
+    }
+
+    /// The features of a decoded clip; a clip cut short by a truncated file says so.
+    fn features_of(&self, clip: &Decoded) -> Result<Features> {
+        match self
+            .with_extractor(|ex| ex.process_decoded(clip))
+            .map_err(Error::from)
+        {
+            Err(Error::TooShort { expected, got }) if clip.truncated => {
+                Err(Error::Truncated { expected, got })
+            }
+            r => r,
+        }
+    }
+
+    fn predict_one(&self, f: &Features) -> Result<Prediction> {
+        let mut out = self.predict_features(std::slice::from_ref(f))?;
+        out.pop()
+            .ok_or_else(|| Error::Model(emovox_model::Error::Data("no output".into())))
+    }
+
+    /// Predicts a batch of feature matrices (each of the model's input shape) in one forward
+    /// pass.
+    pub fn predict_features(&self, batch: &[Features]) -> Result<Vec<Prediction>> {
+        let [frames, cols] = self.saved.input_shape;
+        let mut x = Vec::with_capacity(batch.len() * frames * cols);
+        for f in batch {
+            if f.shape() != [frames, cols] {
+                return Err(Error::Model(emovox_model::Error::Data(format!(
+                    "features of shape {}x{}, the model reads {frames}x{cols}",
+                    f.frames, f.columns
+                ))));
+            }
+            x.extend_from_slice(&f.values);
+        }
+        let probs = self.saved.predict(&self.model, &x, batch.len())?;
+        Ok(probs
+            .iter()
+            .map(|p| Prediction::from_probs(&self.saved.classes, p))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prediction_picks_the_most_probable_class() {
+        let classes: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let p = Prediction::from_probs(&classes, &[0.2, 0.5, 0.3]);
+        assert_eq!(p.label, "b");
+        assert_eq!(p.confidence, 0.5);
+        assert_eq!(p.probabilities(), vec![0.2, 0.5, 0.3]);
+    }
+
+    #[test]
+    fn the_bundled_model_loads_and_is_consistent() {
+        let rec = Recognizer::from_default().unwrap();
+        assert!(!rec.classes().is_empty());
+        assert!(rec.window_seconds() > 0.5);
+        let [f, c] = rec.saved().input_shape;
+        assert_eq!(c, rec.saved().pipeline.n_columns());
+        assert!(f > 0);
+    }
+
+    #[test]
+    fn too_short_and_silent_inputs() {
+        let rec = Recognizer::from_default().unwrap();
+        let e = rec.predict_samples(&[0.0; 1000], 16_000).unwrap_err();
+        assert!(matches!(e, Error::TooShort { .. }), "{e}");
+        // Pure silence is valid audio: it gets a prediction, not an error.
+        let p = rec.predict_samples(&vec![0.0; 32_000], 16_000).unwrap();
+        assert!(p.confidence > 0.0);
+    }
+}

@@ -1,0 +1,399 @@
+//! End-to-end tests of `emovox predict` and `emovox timeline` with the bundled model, on real
+//! audio from `../shared/datasets`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{datasets, emovox, read_csv, stderr, stdout, temp_dir, write_wav};
+
+const GOOD: [&str; 11] = [
+    "happy.aiff",
+    "happy.flac",
+    "happy.m4a",
+    "happy.mp3",
+    "happy.ogg",
+    "happy.opus",
+    "happy.wav",
+    "happy_f32.wav",
+    "happy_s24.wav",
+    "happy_stereo_44100.wav",
+    "happy_u8_22050.wav",
+];
+const BAD: [&str; 4] = [
+    "empty.wav",
+    "not_audio.m4a",
+    "random_bytes.wav",
+    "truncated.wav",
+];
+
+fn classes() -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default/model.json"),
+        )
+        .expect("bundled model.json"),
+    )
+    .expect("json");
+    json["classes"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .map(|c| c.as_str().expect("class name").to_string())
+        .collect()
+}
+
+fn parse_json_lines(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[test]
+fn predict_reads_every_good_file_in_formats() {
+    let Some(d) = datasets("predict_reads_every_good_file_in_formats") else {
+        return;
+    };
+    let files: Vec<String> = GOOD
+        .iter()
+        .map(|f| d.join("formats").join(f).display().to_string())
+        .collect();
+    let mut args = vec!["predict", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let o = emovox(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = parse_json_lines(&stdout(&o));
+    assert_eq!(rows.len(), GOOD.len());
+    let classes = classes();
+    let mut by_file = BTreeMap::new();
+    for r in &rows {
+        let label = r["label"].as_str().expect("label");
+        assert!(classes.iter().any(|c| c == label), "{r}");
+        let probs = r["probabilities"].as_object().expect("probabilities");
+        assert_eq!(probs.len(), classes.len());
+        let total: f64 = probs.values().map(|v| v.as_f64().expect("number")).sum();
+        assert!((total - 1.0).abs() < 1e-4, "{r}");
+        assert_eq!(r["confidence"].as_f64(), probs[label].as_f64());
+        let name = Path::new(r["file"].as_str().expect("file"))
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        by_file.insert(name, probs[label].as_f64().expect("p"));
+    }
+    // The same samples in lossless containers give the same answer.
+    let wav = rows.iter().find(|r| {
+        r["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("/happy.wav"))
+    });
+    let wav = wav.expect("happy.wav predicted");
+    for lossless in ["happy.flac", "happy.aiff", "happy_f32.wav", "happy_s24.wav"] {
+        let r = rows
+            .iter()
+            .find(|r| r["file"].as_str().is_some_and(|f| f.ends_with(lossless)))
+            .expect("predicted");
+        assert_eq!(r["label"], wav["label"], "{lossless}");
+        for c in &classes {
+            let (a, b) = (
+                r["probabilities"][c].as_f64().unwrap_or(-1.0),
+                wav["probabilities"][c].as_f64().unwrap_or(-2.0),
+            );
+            assert!((a - b).abs() < 2e-3, "{lossless} {c}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn predict_goes_on_past_bad_files_and_names_them() {
+    let Some(d) = datasets("predict_goes_on_past_bad_files_and_names_them") else {
+        return;
+    };
+    let o = emovox(&["predict", "--csv", &d.join("formats").display().to_string()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a failed file makes the exit code 1"
+    );
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    let header = lines.next().expect("header");
+    assert!(header.starts_with("file,label,confidence,"), "{header}");
+    assert_eq!(lines.count(), GOOD.len(), "{out}");
+    let err = stderr(&o);
+    assert!(err.contains("4 file(s) failed"), "{err}");
+    for bad in BAD {
+        assert!(err.contains(bad), "{bad} is named: {err}");
+    }
+    assert!(err.contains("empty.wav: file is empty"), "{err}");
+    assert!(err.contains("not a recognised audio format"), "{err}");
+    assert!(err.contains("truncated.wav: file is truncated"), "{err}");
+}
+
+#[test]
+fn predict_with_a_missing_or_broken_model_is_a_clear_error() {
+    let dir = temp_dir("broken-model");
+    let wav = dir.join("tone.wav");
+    common::write_tone_wav(&wav, 220.0, 2.0, 16_000);
+    let missing = dir.join("no-such-model");
+    let o = emovox(&[
+        "predict",
+        "--model",
+        &missing.display().to_string(),
+        &wav.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no-such-model/model.json"),
+        "{}",
+        stderr(&o)
+    );
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(&broken).expect("dir");
+    std::fs::write(
+        broken.join("model.json"),
+        r#"{"format":"emovox-model","version":7}"#,
+    )
+    .expect("write");
+    let o = emovox(&[
+        "predict",
+        "--model",
+        &broken.display().to_string(),
+        &wav.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("version 7 is not supported"),
+        "{}",
+        stderr(&o)
+    );
+    // With the bundled model the same file works, and a missing input is reported.
+    let o = emovox(&[
+        "predict",
+        &wav.display().to_string(),
+        &dir.join("nope.wav").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o).lines().count(),
+        2,
+        "header and one row: {}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("nope.wav"), "{}", stderr(&o));
+}
+
+/// Reads "(N of M clips)" from the model card.
+fn card_counts() -> (usize, usize) {
+    let card =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/README.md"))
+            .expect("models/README.md");
+    let line = card
+        .lines()
+        .find(|l| l.contains("Held-out-speaker accuracy"))
+        .expect("the card states its held-out-speaker accuracy");
+    let inner = line.split('(').nth(1).expect("(N of M clips)");
+    let nums: Vec<usize> = inner
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .take(2)
+        .map(|s| s.parse().expect("number"))
+        .collect();
+    (nums[0], nums[1])
+}
+
+#[test]
+fn bundled_model_card_accuracy_is_recomputed_from_the_shipped_weights() {
+    let Some(d) = datasets("bundled_model_card_accuracy_is_recomputed_from_the_shipped_weights")
+    else {
+        return;
+    };
+    let dir = temp_dir("card");
+    let manifest = dir.join("seed4.csv");
+    let o = emovox(&[
+        "index",
+        &d.join("ravdess").display().to_string(),
+        &d.join("tess").display().to_string(),
+        "--scheme",
+        "seed4",
+        "--split",
+        "speaker:Actor_21+Actor_22+Actor_23+Actor_24+YAF",
+        "--out",
+        &manifest.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&manifest);
+    let col = |n: &str| header.iter().position(|h| h == n).expect("column");
+    let (path, label, split) = (col("path"), col("label"), col("split"));
+    // Keyed by file name (unique across RAVDESS and TESS), as the manifest's paths and the
+    // walked paths may spell the datasets folder differently.
+    let name = |p: &str| {
+        Path::new(p)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let test: BTreeMap<String, String> = rows
+        .iter()
+        .filter(|r| r[split] == "test" && !r[label].is_empty())
+        .map(|r| (name(&r[path]), r[label].clone()))
+        .collect();
+    // Give the folders, not 981 arguments: predict walks them; keep the held-out files only.
+    let o = emovox(&[
+        "predict",
+        "--csv",
+        "--no-progress",
+        &d.join("ravdess").display().to_string(),
+        &d.join("tess").display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let (mut correct, mut total) = (0, 0);
+    for line in out.lines().skip(1) {
+        let mut cells = line.split(',');
+        let (Some(file), Some(pred)) = (cells.next(), cells.next()) else {
+            panic!("bad line {line}");
+        };
+        if let Some(truth) = test.get(&name(file)) {
+            total += 1;
+            correct += usize::from(truth == pred);
+        }
+    }
+    let (card_correct, card_total) = card_counts();
+    assert_eq!(total, card_total, "held-out clips");
+    assert_eq!(
+        correct, card_correct,
+        "correct predictions on held-out speakers"
+    );
+    // And the card agrees with the evaluation report shipped beside the weights.
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default/report.json"),
+        )
+        .expect("report.json"),
+    )
+    .expect("json");
+    let acc = report["overall"]["accuracy"].as_f64().expect("accuracy");
+    assert!((acc - correct as f64 / total as f64).abs() < 1e-9, "{acc}");
+}
+
+#[test]
+fn timeline_finds_the_silences_and_labels_most_segments() {
+    let Some(d) = datasets("timeline_finds_the_silences_and_labels_most_segments") else {
+        return;
+    };
+    // Clips of held-out speakers (never trained on), 1.5 s of silence between them.
+    let clips = [
+        ("tess/YAF_neutral/YAF_back_neutral.flac", "neutral"),
+        ("tess/YAF_happy/YAF_back_happy.flac", "happy"),
+        ("tess/YAF_pleasant_surprise/YAF_back_ps.flac", "surprise"),
+        ("tess/YAF_angry/YAF_back_angry.flac", "unpleasant"),
+        ("ravdess/Actor_24/03-01-01-01-01-01-24.flac", "neutral"),
+        ("ravdess/Actor_24/03-01-08-02-02-01-24.flac", "surprise"),
+        ("ravdess/Actor_24/03-01-05-02-01-01-24.flac", "unpleasant"),
+        ("tess/YAF_neutral/YAF_chair_neutral.flac", "neutral"),
+        ("tess/YAF_pleasant_surprise/YAF_chair_ps.flac", "surprise"),
+        ("tess/YAF_disgust/YAF_chair_disgust.flac", "unpleasant"),
+    ];
+    let rate = 16_000;
+    let gap = vec![0.0f32; (1.5 * rate as f64) as usize];
+    let mut long = gap.clone();
+    let mut truth = Vec::new();
+    for (rel, label) in clips {
+        let c = emovox::audio::decode_file(&d.join(rel), &emovox::audio::DecodeOptions::new())
+            .expect("decode");
+        let mut y = Vec::new();
+        emovox::audio::Resampler::new(c.sample_rate, rate)
+            .expect("plan")
+            .process(&c.samples, &mut y)
+            .expect("resample");
+        let start = long.len() as f64 / rate as f64;
+        long.extend_from_slice(&y);
+        truth.push((start, long.len() as f64 / rate as f64, label));
+        long.extend_from_slice(&gap);
+    }
+    let dir = temp_dir("timeline");
+    let wav = dir.join("long.wav");
+    write_wav(&wav, &long, rate);
+    let png = dir.join("timeline.png");
+    let o = emovox(&[
+        "timeline",
+        &wav.display().to_string(),
+        "--format",
+        "json",
+        "--plot",
+        &png.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let speech = t["speech"].as_array().expect("speech");
+    assert_eq!(
+        speech.len(),
+        clips.len(),
+        "one speech region per clip: {speech:?}"
+    );
+    // Every gap's middle is silence.
+    let segs = t["segments"].as_array().expect("segments");
+    let label_at = |x: f64| {
+        segs.iter()
+            .find(|s| s["start"].as_f64() <= Some(x) && s["end"].as_f64() >= Some(x))
+            .map(|s| s["label"].clone())
+    };
+    for w in truth.windows(2) {
+        let mid = (w[0].1 + w[1].0) / 2.0;
+        assert_eq!(
+            label_at(mid),
+            Some(serde_json::Value::Null),
+            "silence at {mid:.2} s"
+        );
+    }
+    // Each clip's speech gets a label; most are right (majority by duration).
+    let mut right = 0;
+    for &(a, b, label) in &truth {
+        let mut by: BTreeMap<String, f64> = BTreeMap::new();
+        for s in segs {
+            let (Some(l), Some(s0), Some(s1)) =
+                (s["label"].as_str(), s["start"].as_f64(), s["end"].as_f64())
+            else {
+                continue;
+            };
+            let overlap = s1.min(b) - s0.max(a);
+            if overlap > 0.0 {
+                *by.entry(l.to_string()).or_default() += overlap;
+            }
+        }
+        let best = by
+            .iter()
+            .max_by(|x, y| x.1.total_cmp(y.1))
+            .map(|(l, _)| l.clone());
+        assert!(best.is_some(), "clip at {a:.2}-{b:.2} s got no label");
+        right += usize::from(best.as_deref() == Some(label));
+    }
+    assert!(
+        right * 2 > clips.len(),
+        "{right} of {} clips labelled right",
+        clips.len()
+    );
+    let png_bytes = std::fs::read(&png).expect("plot written");
+    assert!(png_bytes.starts_with(b"\x89PNG") && png_bytes.len() > 10_000);
+    // The table form lists the same segments.
+    let o = emovox(&["timeline", &wav.display().to_string()]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).lines().count(), segs.len() + 1);
+}
+
+#[test]
+fn timeline_rejects_bad_options_and_bad_files() {
+    let dir = temp_dir("timeline-bad");
+    let wav = dir.join("tone.wav");
+    common::write_tone_wav(&wav, 220.0, 3.0, 16_000);
+    let o = emovox(&["timeline", &wav.display().to_string(), "--hop", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("hop must be"), "{}", stderr(&o));
+    let bad = dir.join("bad.wav");
+    std::fs::write(&bad, b"RIFF not really").expect("write");
+    let o = emovox(&["timeline", &bad.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bad.wav"), "{}", stderr(&o));
+}
