@@ -10,6 +10,7 @@ use emovox_audio::augment::parse_copies;
 use emovox_audio::{decode_file, DecodeOptions};
 use emovox_corpora::{Corpus, Indexer, Manifest, Scheme, Split};
 use emovox_features::PipelineConfig;
+use emovox_report::PlotKind;
 
 use crate::batch::{self, BatchOptions, Failure};
 use crate::table::{self, Format};
@@ -43,6 +44,13 @@ pub enum Command {
     /// Index corpora (RAVDESS, TESS, SAVEE, CREMA-D, EmoDB, or one folder per label) into a
     /// manifest CSV with labels under a scheme and a train/test split.
     Index(IndexArgs),
+    /// Analyse corpora: per-clip measures (duration, amplitudes, RMS, mel statistics) as
+    /// per-corpus CSVs and one Parquet table, charts (SVG and PNG) and a self-contained
+    /// index.html with findings.
+    Analyze(AnalyzeArgs),
+    /// Plot one recording: waveform, spectrogram (dB, log frequency), mel spectrogram or MFCC,
+    /// as PNG or SVG.
+    Plot(PlotArgs),
     /// List the named feature pipelines and their parameters.
     Pipelines,
     /// Predict the emotion of audio files (any format) or every file under folders, with the
@@ -116,6 +124,47 @@ pub struct TimelineArgs {
     /// Also draw the timeline above the waveform (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+}
+
+/// `emovox analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Corpus folders (or audio files) as released, or manifest CSVs from `emovox index`.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder: <CORPUS>_analysis.csv, analysis.parquet, charts (.svg, .png), index.html.
+    #[arg(short, long, default_value = "report")]
+    pub out: PathBuf,
+    /// Label scheme for the class counts: seed4, full, or a FILE.toml.
+    #[arg(long, default_value = "seed4")]
+    pub scheme: String,
+    /// Seed for the scheme's random drops.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Read every file of the folders as this corpus instead of detecting it.
+    #[arg(long)]
+    pub corpus: Option<Corpus>,
+    /// Worker threads. Default: one per core.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `emovox plot`.
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// What to draw: waveform, spectrogram, mel or mfcc.
+    pub kind: PlotKind,
+    /// The recording (any format `emovox info` reads).
+    pub file: PathBuf,
+    /// Output image: .png or .svg.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Title above the plot. Default: the kind and the file's name.
+    #[arg(long)]
+    pub title: Option<String>,
 }
 
 /// `emovox info`.
@@ -315,6 +364,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Index(a) => index(a),
         Command::Train(a) => train(a),
         Command::Evaluate(a) => evaluate(a),
+        Command::Analyze(a) => analyze(a),
+        Command::Plot(a) => {
+            crate::analyze::plot(a.kind, &a.file, &a.out, a.title.as_deref())?;
+            eprintln!("{} -> {}", a.file.display(), a.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Pipelines => {
             pipelines();
             Ok(ExitCode::SUCCESS)
@@ -645,6 +700,43 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
     let report = crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref())?;
     print!("{}", crate::evaluate::text_report(&report));
     Ok(ExitCode::SUCCESS)
+}
+
+fn analyze(a: AnalyzeArgs) -> Result<ExitCode> {
+    let opts = crate::analyze::AnalyzeOptions {
+        scheme: a.scheme,
+        seed: a.seed,
+        corpus: a.corpus,
+        batch: BatchOptions {
+            jobs: a.jobs,
+            progress: !a.no_progress,
+        },
+    };
+    let r = crate::analyze::analyze(&a.inputs, &a.out, &opts)?;
+    let corpora: Vec<String> = r
+        .per_corpus
+        .iter()
+        .map(|(c, n)| format!("{n} {c}"))
+        .collect();
+    eprintln!(
+        "{} clip(s) analysed ({}) in {:.2} s -> {}: {} CSV, analysis.parquet, {} charts (.svg + .png), index.html; {} failed",
+        r.clips,
+        corpora.join(", "),
+        r.elapsed.as_secs_f64(),
+        a.out.display(),
+        r.written.csv.len(),
+        r.written.charts.len(),
+        r.failures.len()
+    );
+    for f in &r.written.findings {
+        eprintln!("  - {f}");
+    }
+    report_failures(&r.failures);
+    Ok(if r.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn predict(a: PredictArgs) -> Result<ExitCode> {

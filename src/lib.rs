@@ -8,7 +8,8 @@
 //! a folder per label, label schemes, speaker-honest splits, manifests, Parquet/CSV/NumPy
 //! feature tables) -> models ([`emovox_model`]: training, evaluation, the saved-model format) ->
 //! predictions ([`Recognizer`], [`timeline`]). This crate ties them into batch jobs ([`batch`],
-//! [`predict`]) and the `emovox` command line ([`cli`]).
+//! [`predict`]), corpus analysis reports and single-recording plots ([`analyze`], drawn by
+//! [`emovox_report`]) and the `emovox` command line ([`cli`]).
 //!
 //! # Recognising emotions
 //!
@@ -44,6 +45,7 @@
 //! default is `../shared/datasets`. See [`datasets_dir`].
 #![deny(missing_docs)]
 
+pub mod analyze;
 pub mod batch;
 pub mod cli;
 mod error;

@@ -27,6 +27,8 @@ fn every_subcommand_has_help() {
         &["features", "--help"],
         &["pipelines", "--help"],
         &["index", "--help"],
+        &["analyze", "--help"],
+        &["plot", "--help"],
     ] {
         let o = emovox(sub);
         assert!(o.status.success(), "{sub:?}: {}", stderr(&o));

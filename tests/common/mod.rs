@@ -35,6 +35,7 @@ pub fn emovox(args: &[&str]) -> Output {
         .expect("the emovox binary runs")
 }
 
+#[allow(dead_code)]
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

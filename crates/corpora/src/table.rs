@@ -4,6 +4,7 @@
 //! |---|---|
 //! | Parquet | `path` (string), for tables built from a manifest `corpus`, `speaker`, `emotion`, `label`, `split`, `augment` (strings), then `pipeline` (string), `shape` (list<int32>: frames, columns), `values` (list<float>, row-major); the pipeline config and emovox version in the file's key-value metadata. Readable by pyarrow/pandas, Polars, DuckDB, R arrow. |
 //! | CSV | `path`, the manifest columns if any, `pipeline,frames,columns`, then one column per value (`t{frame}_c{column}`, or the feature names of `handcrafted`); rows shorter than the widest leave trailing cells empty. |
+//! | flat Parquet | [`write_columns`]: one scalar column per measure (strings, doubles, integers; empty strings and NaN as nulls), for analysis tables. |
 //! | NPY | one float32 array `(clips, frames, columns)`, plus `NAME.paths.txt` with one path per row (and `NAME.rows.csv` with the manifest columns, if any). All clips must share one shape (use a pipeline with `frames=N`). |
 
 use std::fs::File;
@@ -199,6 +200,139 @@ fn write_parquet(out: &Path, pipeline: &PipelineConfig, rows: &[Row]) -> Result<
             idx += 1;
         }
         rg.close()?;
+    }
+    writer.close()?;
+    Ok(())
+}
+
+/// One column of a flat table ([`write_columns`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// UTF-8 strings; empty strings are written as nulls.
+    Str(String, Vec<String>),
+    /// 64-bit floats; NaN is written as null.
+    F64(String, Vec<f64>),
+    /// 64-bit integers.
+    I64(String, Vec<i64>),
+}
+
+impl Column {
+    /// The column's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Column::Str(n, _) | Column::F64(n, _) | Column::I64(n, _) => n,
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Str(_, v) => v.len(),
+            Column::F64(_, v) => v.len(),
+            Column::I64(_, v) => v.len(),
+        }
+    }
+
+    /// Whether the column has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Writes a flat Parquet table (one scalar per cell: the analysis tables Power BI, R and pandas
+/// read directly), with `metadata` as the file's key-value metadata. All columns must have the
+/// same length; names must be plain identifiers.
+pub fn write_columns(out: &Path, columns: &[Column], metadata: &[(String, String)]) -> Result<()> {
+    write_columns_inner(out, columns, metadata).map_err(|e| Error::in_file(out, e))
+}
+
+fn write_columns_inner(
+    out: &Path,
+    columns: &[Column],
+    metadata: &[(String, String)],
+) -> Result<()> {
+    use parquet::data_type::{DoubleType, Int64Type};
+    let n = columns.first().map_or(0, Column::len);
+    if let Some(c) = columns.iter().find(|c| c.len() != n) {
+        bail!(
+            "column {} has {} values, the first has {n}",
+            c.name(),
+            c.len()
+        );
+    }
+    let mut fields = String::new();
+    for c in columns {
+        let name = c.name();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        {
+            bail!("column name {name:?} is not a plain identifier");
+        }
+        fields.push_str(&match c {
+            Column::Str(..) => format!("OPTIONAL BYTE_ARRAY {name} (STRING);\n"),
+            Column::F64(..) => format!("OPTIONAL DOUBLE {name};\n"),
+            Column::I64(..) => format!("REQUIRED INT64 {name};\n"),
+        });
+    }
+    let schema = Arc::new(parse_message_type(&format!(
+        "message emovox_table {{\n{fields}}}"
+    ))?);
+    let mut kv = vec![KeyValue::new(
+        "emovox.version".to_string(),
+        env!("CARGO_PKG_VERSION").to_string(),
+    )];
+    kv.extend(
+        metadata
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+    );
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_key_value_metadata(Some(kv))
+        .build();
+    let mut writer = SerializedFileWriter::new(File::create(out)?, schema, Arc::new(props))?;
+    const CHUNK: usize = 65_536;
+    let mut start = 0;
+    // At least one row group, so an empty table still has its schema.
+    loop {
+        let end = (start + CHUNK).min(n);
+        let mut rg = writer.next_row_group()?;
+        let mut idx = 0;
+        while let Some(mut col) = rg.next_column()? {
+            match &columns[idx] {
+                Column::Str(_, v) => {
+                    let part = &v[start..end];
+                    let vals: Vec<ByteArray> = part
+                        .iter()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| ByteArray::from(s.as_str()))
+                        .collect();
+                    let def: Vec<i16> = part.iter().map(|s| i16::from(!s.is_empty())).collect();
+                    col.typed::<ByteArrayType>()
+                        .write_batch(&vals, Some(&def), None)?;
+                }
+                Column::F64(_, v) => {
+                    let part = &v[start..end];
+                    let vals: Vec<f64> = part.iter().copied().filter(|x| !x.is_nan()).collect();
+                    let def: Vec<i16> = part.iter().map(|x| i16::from(!x.is_nan())).collect();
+                    col.typed::<DoubleType>()
+                        .write_batch(&vals, Some(&def), None)?;
+                }
+                Column::I64(_, v) => {
+                    col.typed::<Int64Type>()
+                        .write_batch(&v[start..end], None, None)?;
+                }
+            }
+            col.close()?;
+            idx += 1;
+        }
+        rg.close()?;
+        if end >= n {
+            break;
+        }
+        start = end;
     }
     writer.close()?;
     Ok(())
@@ -499,6 +633,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("missing.parquet"), "{e}");
+    }
+
+    #[test]
+    fn flat_tables_round_trip_with_nulls() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::RowAccessor;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.parquet");
+        let cols = [
+            Column::Str("name".into(), vec!["a".into(), String::new()]),
+            Column::F64("x".into(), vec![1.5, f64::NAN]),
+            Column::I64("n".into(), vec![3, 4]),
+        ];
+        write_columns(&out, &cols, &[("k".into(), "v".into())]).unwrap();
+        let r = SerializedFileReader::new(File::open(&out).unwrap()).unwrap();
+        assert_eq!(r.metadata().file_metadata().num_rows(), 2);
+        let rows: Vec<_> = r.get_row_iter(None).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(rows[0].get_string(0).unwrap(), "a");
+        assert_eq!(rows[0].get_double(1).unwrap(), 1.5);
+        assert!(rows[1].get_string(0).is_err(), "empty string is null");
+        assert_eq!(rows[1].get_long(2).unwrap(), 4);
+        let bad = [
+            Column::I64("a".into(), vec![1]),
+            Column::I64("b".into(), vec![]),
+        ];
+        let e = write_columns(&out, &bad, &[]).unwrap_err().to_string();
+        assert!(e.contains("t.parquet") && e.contains("column b"), "{e}");
     }
 
     #[test]

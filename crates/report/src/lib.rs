@@ -1,12 +1,30 @@
-//! Charts for emovox: training curves, confusion matrices, histograms and bar charts, drawn with
-//! plotters as PNG or SVG (chosen by the output's extension), with an embedded font so they
-//! render the same on a machine without any fonts installed.
+//! Charts and reports for emovox: training curves, confusion matrices, bars, pies, box plots,
+//! histograms, waveforms and spectrograms, drawn with plotters as PNG or SVG (chosen by the
+//! output's extension), with an embedded font so they render the same on a machine without any
+//! fonts installed; and the corpus analysis report.
 //!
 //! # Overview
 //!
 //! Each chart is a small struct describing what to draw; [`LineChart::save`] and friends write
 //! it. One module draws every chart the CLI, the evaluation report, the analysis report and the
 //! web page show.
+//!
+//! | chart | for | size |
+//! |---|---|---|
+//! | [`LineChart`] | training curves | 800 x 500 |
+//! | [`Heatmap`] | confusion matrices | square, by cells |
+//! | [`Histogram`], [`BinnedHistogram`] | values kept / counted elsewhere | 800 x 500, 900 x 500 |
+//! | [`BarChart`] | grouped or sorted bars, negative values, value labels | 900 x 500 |
+//! | [`PieChart`] | shares, with a legend of counts and percentages | 820 x 500 |
+//! | [`BoxPlot`] | distributions per category | 900 x 500 |
+//! | [`audio::Waveform`], [`audio::Spectrogram`] | one recording: waveform, dB spectrogram (log Hz), mel, MFCC, with a colour bar | 1000 x 460 |
+//!
+//! # Modules
+//!
+//! | module | what |
+//! |---|---|
+//! | [`audio`] | plots of one recording, computed from its samples ([`AudioPlot::from_samples`]) |
+//! | [`analysis`] | per-clip measures and the corpus report: CSVs, Parquet, charts, `index.html` |
 //!
 //! # Example
 //!
@@ -33,7 +51,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+pub mod analysis;
+pub mod audio;
+mod charts;
 mod timeline;
+
+pub use audio::{AudioPlot, PlotKind};
+pub use charts::{quantile, BinnedHistogram, BoxPlot, BoxStats, PieChart};
 pub use timeline::{envelope, TimelineChart};
 
 /// DejaVu Sans, subset to basic Latin (see `assets/fonts/LICENSE-DejaVu.txt`).
@@ -48,6 +72,17 @@ pub enum Error {
     /// There is nothing to draw.
     #[error("nothing to draw: {0}")]
     Empty(String),
+    /// A clip could not be analysed (too short, bad sample rate...).
+    #[error("{0}")]
+    Analysis(String),
+    /// Writing a report file failed.
+    #[error("{}: {message}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// plotters failed (usually writing the file).
     #[error("{}: {message}", path.display())]
     Draw {
@@ -91,9 +126,16 @@ fn save_drawable(chart: &impl Drawable, path: &Path, size: (u32, u32)) -> Result
             root.present().map_err(|e| err(e.to_string()))
         }
         Some("svg") => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            chart.draw_on(&root).map_err(err)?;
-            root.present().map_err(|e| err(e.to_string()))
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                chart.draw_on(&root).map_err(err)?;
+                root.present().map_err(|e| err(e.to_string()))?;
+            }
+            // plotters-svg labels embedded images `data:png`, which browsers refuse: the MIME
+            // type is image/png.
+            let svg = svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,");
+            std::fs::write(path, svg).map_err(|e| err(e.to_string()))
         }
         _ => Err(Error::Format(path.to_path_buf())),
     }
@@ -105,7 +147,7 @@ fn s<E: std::fmt::Debug>(e: E) -> String {
 
 /// The colour of series `i` (a colour-blind-friendly palette).
 pub fn palette(i: usize) -> RGBColor {
-    const P: [(u8, u8, u8); 8] = [
+    const P: [(u8, u8, u8); 10] = [
         (0, 114, 178),
         (230, 159, 0),
         (0, 158, 115),
@@ -114,6 +156,8 @@ pub fn palette(i: usize) -> RGBColor {
         (213, 94, 0),
         (240, 228, 66),
         (0, 0, 0),
+        (140, 140, 140),
+        (140, 86, 75),
     ];
     let (r, g, b) = P[i % P.len()];
     RGBColor(r, g, b)
@@ -404,7 +448,8 @@ impl Drawable for Histogram {
     }
 }
 
-/// Bars for named categories, optionally grouped (counts per emotion, per corpus...).
+/// Bars for named categories, optionally grouped (counts per emotion, per corpus...). Values may
+/// be negative (bars then hang below a zero line).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarChart {
     /// Title above the chart.
@@ -415,10 +460,34 @@ pub struct BarChart {
     pub categories: Vec<String>,
     /// One group of bars per series: `(name, values per category)`.
     pub groups: Vec<(String, Vec<f64>)>,
+    /// Write each bar's value at its end with this many decimals; `None`: no value labels.
+    pub value_labels: Option<usize>,
 }
 
 impl BarChart {
-    /// Writes the chart to `path` (`.png` or `.svg`), 900 x 500.
+    /// Size of the image [`save`](Self::save) writes.
+    pub const SIZE: (u32, u32) = (900, 500);
+
+    /// A one-series bar chart of `(category, value)` pairs, sorted by value, largest first
+    /// (ties by name), with value labels of `decimals` decimals.
+    pub fn sorted(
+        title: &str,
+        y_label: &str,
+        pairs: impl IntoIterator<Item = (String, f64)>,
+        decimals: usize,
+    ) -> Self {
+        let mut pairs: Vec<(String, f64)> = pairs.into_iter().collect();
+        pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        BarChart {
+            title: title.into(),
+            y_label: y_label.into(),
+            categories: pairs.iter().map(|p| p.0.clone()).collect(),
+            groups: vec![(y_label.into(), pairs.iter().map(|p| p.1).collect())],
+            value_labels: Some(decimals),
+        }
+    }
+
+    /// Writes the chart to `path` (`.png` or `.svg`), [`BarChart::SIZE`].
     pub fn save(&self, path: &Path) -> Result<()> {
         if self.categories.is_empty() || self.groups.is_empty() {
             return Err(Error::Empty(format!(
@@ -426,7 +495,112 @@ impl BarChart {
                 self.title
             )));
         }
-        save_drawable(self, path, (900, 500))
+        save_drawable(self, path, Self::SIZE)
+    }
+}
+
+/// A row of colour swatches and names, centred at the top of `area` (legends that never cover
+/// the data).
+fn legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[(String, RGBAColor)],
+) -> Result<(), String> {
+    let style = TextStyle::from(("sans-serif", 14)).color(&BLACK);
+    let widths: Vec<u32> = items
+        .iter()
+        .map(|(n, _)| {
+            area.estimate_text_size(n, &style)
+                .map_or(8 * n.len() as u32, |s| s.0)
+        })
+        .collect();
+    let total: u32 = widths
+        .iter()
+        .map(|w| w + 16 + 24)
+        .sum::<u32>()
+        .saturating_sub(24);
+    let (w, h) = area.dim_in_pixel();
+    let mut x = (w.saturating_sub(total) / 2) as i32;
+    let y = (h / 2) as i32;
+    for ((name, c), tw) in items.iter().zip(widths) {
+        area.draw(&Rectangle::new([(x, y - 6), (x + 12, y + 6)], c.filled()))
+            .map_err(s)?;
+        let st = style.pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(name.clone(), (x + 16, y), st))
+            .map_err(s)?;
+        x += (tw + 16 + 24) as i32;
+    }
+    Ok(())
+}
+
+/// Draws `text` centred at `(x, y)` (backend pixels) on `root`, in the largest size from `size`
+/// down to 9 that fits in `max_width` pixels (cut with `…` if even 9 does not).
+fn fitted_text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    (x, y): (i32, i32),
+    size: u32,
+    max_width: u32,
+    pos: Pos,
+) -> Result<(), String> {
+    let mut text = text.to_string();
+    let mut sz = size;
+    loop {
+        let style = TextStyle::from(("sans-serif", sz)).color(&BLACK).pos(pos);
+        let w = root.estimate_text_size(&text, &style).map_or(0, |s| s.0);
+        if w <= max_width || (sz <= 9 && text.chars().count() <= 2) {
+            return root.draw(&Text::new(text, (x, y), style)).map_err(s);
+        }
+        if sz > 9 {
+            sz -= 1;
+        } else {
+            let n = text.chars().count();
+            text = text.chars().take(n.saturating_sub(2)).collect::<String>() + "…";
+        }
+    }
+}
+
+/// Value range of bars: always includes 0, with room above (and below) for value labels.
+fn bar_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if hi - lo < 1e-12 {
+        return (0.0, 1.0);
+    }
+    let pad = (hi - lo) * 0.1;
+    // A little room above 0 even when every value is negative, so the top tick label is clear
+    // of the title.
+    (
+        if lo < 0.0 { lo - pad } else { 0.0 },
+        if hi > 0.0 { hi + pad } else { pad * 0.2 },
+    )
+}
+
+/// Decimals for tick labels of an axis over `lo..hi` (about ten ticks): none for counts, one for
+/// a range of a few units, more for small ranges.
+pub(crate) fn axis_decimals(lo: f64, hi: f64) -> usize {
+    let step = ((hi - lo).abs() / 10.0).max(1e-12);
+    (-step.log10().floor()).clamp(0.0, 6.0) as usize
+}
+
+/// A tick label: `v` with `decimals` decimals, never `-0`.
+pub(crate) fn tick(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// Formats a number for a value label or table: `decimals` decimals, `-` for non-finite.
+pub fn fmt_value(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "-".into()
     }
 }
 
@@ -435,59 +609,89 @@ impl Drawable for BarChart {
         root.fill(&WHITE).map_err(s)?;
         let n = self.categories.len();
         let g = self.groups.len().max(1);
-        let top = self
-            .groups
-            .iter()
-            .flat_map(|(_, v)| v.iter().copied())
-            .fold(0.0f64, f64::max)
-            .max(1e-9)
-            * 1.1;
-        let cats = self.categories.clone();
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 22))
+        let (lo, hi) = bar_range(self.groups.iter().flat_map(|(_, v)| v.iter().copied()));
+        let titled = root.titled(&self.title, ("sans-serif", 22)).map_err(s)?;
+        let area = if self.groups.len() > 1 {
+            let (legend, rest) = titled.split_vertically(28);
+            let items: Vec<(String, RGBAColor)> = self
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, (name, _))| (name.clone(), palette(i).to_rgba()))
+                .collect();
+            legend_row(&legend, &items)?;
+            rest
+        } else {
+            titled
+        };
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0.0..n as f64, 0.0..top)
+            .margin_right(20)
+            .x_label_area_size(36)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..n as f64, lo..hi)
             .map_err(s)?;
+        let dec = axis_decimals(lo, hi);
         chart
             .configure_mesh()
             .disable_x_mesh()
             .y_desc(&self.y_label)
-            .x_labels(n * 2 + 1)
+            .x_labels(0)
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|v| tick(*v, dec))
             .label_style(("sans-serif", 13))
-            .x_label_formatter(&move |x| {
-                let f = x.fract();
-                if (f - 0.5).abs() < 1e-6 {
-                    cats.get(*x as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .axis_desc_style(("sans-serif", 15))
             .draw()
             .map_err(s)?;
+        // Category names at slot centres.
+        for (i, name) in self.categories.iter().enumerate() {
+            let (x0, y0) = chart.backend_coord(&(i as f64, lo));
+            let (x1, _) = chart.backend_coord(&(i as f64 + 1.0, lo));
+            let pos = Pos::new(HPos::Center, VPos::Top);
+            fitted_text(
+                root,
+                name,
+                ((x0 + x1) / 2, y0 + 8),
+                14,
+                (x1 - x0 - 4).max(8) as u32,
+                pos,
+            )?;
+        }
+        if lo < 0.0 {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, 0.0), (n as f64, 0.0)],
+                    BLACK.stroke_width(1),
+                )))
+                .map_err(s)?;
+        }
         let w = 0.8 / g as f64;
-        for (gi, (name, values)) in self.groups.iter().enumerate() {
+        for (gi, (_, values)) in self.groups.iter().enumerate() {
             let c = palette(gi);
             let bars = values.iter().take(n).enumerate().map(move |(i, &v)| {
                 let x = i as f64 + 0.1 + w * gi as f64;
                 Rectangle::new([(x, 0.0), (x + w, v)], c.filled())
             });
-            let drawn = chart.draw_series(bars).map_err(s)?;
-            if self.groups.len() > 1 {
-                drawn.label(name).legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled())
-                });
+            chart.draw_series(bars).map_err(s)?;
+            if let Some(d) = self.value_labels {
+                for (i, &v) in values.iter().take(n).enumerate() {
+                    if !v.is_finite() {
+                        continue;
+                    }
+                    let x = i as f64 + 0.1 + w * (gi as f64 + 0.5);
+                    let (px, py) = chart.backend_coord(&(x, v));
+                    let (slot0, _) = chart.backend_coord(&(i as f64 + 0.1 + w * gi as f64, v));
+                    let (slot1, _) =
+                        chart.backend_coord(&(i as f64 + 0.1 + w * (gi as f64 + 1.0), v));
+                    let (pos, dy) = if v >= 0.0 {
+                        (Pos::new(HPos::Center, VPos::Bottom), -3)
+                    } else {
+                        (Pos::new(HPos::Center, VPos::Top), 3)
+                    };
+                    let width = ((slot1 - slot0) as u32 + 16).max(20);
+                    fitted_text(root, &fmt_value(v, d), (px, py + dy), 13, width, pos)?;
+                }
             }
-        }
-        if self.groups.len() > 1 {
-            chart
-                .configure_series_labels()
-                .label_font(("sans-serif", 13))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(s)?;
         }
         Ok(())
     }
@@ -543,8 +747,9 @@ mod tests {
             categories: vec!["happy".into(), "sad".into()],
             groups: vec![
                 ("ravdess".into(), vec![192.0, 192.0]),
-                ("tess".into(), vec![400.0, 400.0]),
+                ("tess".into(), vec![400.0, -400.0]),
             ],
+            value_labels: Some(0),
         };
         for ext in ["png", "svg"] {
             lines.save(&d.join(format!("l.{ext}"))).unwrap();
@@ -559,6 +764,30 @@ mod tests {
         }
         let svg = std::fs::read_to_string(d.join("h.svg")).unwrap();
         assert!(svg.contains("\n9\n"), "cell counts are written");
+    }
+
+    /// Every character the charts, findings and axis labels draw, with ones people may put in
+    /// titles; all must be in the embedded subset (else plotters draws an empty box).
+    #[test]
+    fn embedded_font_covers_every_glyph_drawn() {
+        use ab_glyph::{Font, FontRef};
+        let font = FontRef::try_from_slice(FONT).unwrap();
+        let text: String = (' '..='~').collect::<String>() + "·±–—×µ°²…−→≤≥";
+        let missing: Vec<char> = text
+            .chars()
+            .filter(|&c| font.glyph_id(c).0 == 0 && c != ' ')
+            .collect();
+        assert!(missing.is_empty(), "missing glyphs: {missing:?}");
+    }
+
+    #[test]
+    fn tick_labels_have_the_decimals_the_range_needs() {
+        assert_eq!(axis_decimals(0.0, 500.0), 0);
+        assert_eq!(axis_decimals(-0.5, 0.5), 1);
+        assert_eq!(axis_decimals(-0.43, 0.42), 2);
+        assert_eq!(axis_decimals(0.0, 18.0), 0);
+        assert_eq!(tick(-0.0001, 2), "0.00");
+        assert_eq!(tick(-0.5, 1), "-0.5");
     }
 
     #[test]
