@@ -117,6 +117,10 @@ pub struct TrainOpts {
     /// resampled by a random factor in [1-W, 1+W] (vocal-tract length perturbation). 0: off.
     #[arg(long, default_value_t = 0.0)]
     pub freq_warp: f64,
+    /// Train-time random gain: each training example's frames (log-mel dB) are shifted by one
+    /// random offset in [-DB, DB] (padding frames excluded). 0: off.
+    #[arg(long, default_value_t = 0.0)]
+    pub gain_db: f64,
     /// SpecAugment: feature masks per training example, each up to --freq-mask-width columns.
     #[arg(long, default_value_t = 0)]
     pub freq_masks: usize,
@@ -139,6 +143,7 @@ impl TrainOpts {
     pub fn config(&self) -> Result<emovox_model::TrainConfig> {
         let augment = emovox_model::BatchAugment {
             freq_warp: self.freq_warp,
+            gain_db: self.gain_db,
             freq_masks: self.freq_masks,
             freq_mask_width: self.freq_mask_width,
             time_masks: self.time_masks,

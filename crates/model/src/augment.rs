@@ -20,6 +20,12 @@ pub struct BatchAugment {
     /// to the raw features, before standardisation. Meant for log-mel pipelines (on MFCCs it only
     /// scrambles the cepstrum). 0 disables. Default 0.
     pub freq_warp: f64,
+    /// Random gain: each training example gets one offset drawn uniformly from `[-g, g]` added
+    /// to every value of its frames (raw features, before standardisation), as a louder or
+    /// quieter recording shifts every log-mel band by the same number of dB. All-zero frames
+    /// (the padding of `frames=N` pipelines) are left alone. Meant for log-mel pipelines (on
+    /// MFCCs a gain moves only the first coefficient). 0 disables. Default 0.
+    pub gain_db: f64,
     /// SpecAugment: number of feature masks per example (each sets a band of adjacent feature
     /// columns, up to [`BatchAugment::freq_mask_width`] wide, to the standardised mean 0).
     /// Default 0.
@@ -49,13 +55,20 @@ pub struct Mixed {
 impl BatchAugment {
     /// Whether any option is on.
     pub fn is_active(&self) -> bool {
-        self.freq_warp > 0.0 || self.freq_masks > 0 || self.time_masks > 0 || self.mixup > 0.0
+        self.freq_warp > 0.0
+            || self.gain_db > 0.0
+            || self.freq_masks > 0
+            || self.time_masks > 0
+            || self.mixup > 0.0
     }
 
     /// Checks the settings; errors say which is out of range.
     pub fn validate(&self) -> Result<(), String> {
         if !(0.0..0.5).contains(&self.freq_warp) {
             return Err(format!("freq warp {} must be in [0, 0.5)", self.freq_warp));
+        }
+        if !(self.gain_db >= 0.0 && self.gain_db.is_finite()) {
+            return Err(format!("gain {} dB must be >= 0", self.gain_db));
         }
         if !(self.mixup >= 0.0 && self.mixup.is_finite()) {
             return Err(format!("mixup {} must be >= 0", self.mixup));
@@ -85,6 +98,22 @@ impl BatchAugment {
                 src.copy_from_slice(frame);
                 for (v, &(i, t)) in frame.iter_mut().zip(&pos) {
                     *v = src[i] * (1.0 - t) + src[i + 1] * t;
+                }
+            }
+        }
+    }
+
+    /// Adds one random offset in `[-gain_db, gain_db]` per example to every value of its
+    /// non-padding (not all-zero) frames of the raw examples in `x`. No-op when `gain_db` is 0.
+    pub fn gain(&self, x: &mut [f32], frames: usize, columns: usize, rng: &mut ChaCha8Rng) {
+        if self.gain_db <= 0.0 || frames == 0 || columns == 0 {
+            return;
+        }
+        for example in x.chunks_exact_mut(frames * columns) {
+            let g = (self.gain_db * (2.0 * uniform(rng) - 1.0)) as f32;
+            for frame in example.chunks_exact_mut(columns) {
+                if frame.iter().any(|&v| v != 0.0) {
+                    frame.iter_mut().for_each(|v| *v += g);
                 }
             }
         }
@@ -221,11 +250,18 @@ mod tests {
         assert_eq!(a, b);
         let mut x = vec![1.0, 2.0, 3.0, 4.0];
         a.warp(&mut x, 1, 4, &mut rng());
+        a.gain(&mut x, 1, 4, &mut rng());
         a.mask(&mut x, 1, 4, &mut rng());
         assert!(a.mix(&mut x, &[0], 4, &mut rng()).is_none());
         assert_eq!(x, [1.0, 2.0, 3.0, 4.0]);
         assert!(BatchAugment {
             freq_warp: 0.7,
+            ..Default::default()
+        }
+        .validate()
+        .is_err());
+        assert!(BatchAugment {
+            gain_db: -1.0,
             ..Default::default()
         }
         .validate()
@@ -260,6 +296,29 @@ mod tests {
         let mut c = vec![3.0f32; 2 * 16];
         a.warp(&mut c, 2, 16, &mut rng());
         assert!(c.iter().all(|&v| (v - 3.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn gain_shifts_every_real_frame_of_an_example_alike_and_skips_padding() {
+        let a = BatchAugment {
+            gain_db: 6.0,
+            ..Default::default()
+        };
+        assert!(a.is_active());
+        // Two examples of 3 frames x 2 columns; the last frame of each is padding.
+        let orig = vec![
+            -10.0f32, -20.0, -11.0, -21.0, 0.0, 0.0, -30.0, -40.0, -31.0, -41.0, 0.0, 0.0,
+        ];
+        let mut x = orig.clone();
+        a.gain(&mut x, 3, 2, &mut rng());
+        let d: Vec<f32> = x.iter().zip(&orig).map(|(a, b)| a - b).collect();
+        for e in d.chunks(6) {
+            let g = e[0];
+            assert!(g != 0.0 && g.abs() <= 6.0, "{g}");
+            assert!(e[..4].iter().all(|&v| (v - g).abs() < 1e-5), "{e:?}");
+            assert_eq!(e[4..], [0.0, 0.0], "padding untouched");
+        }
+        assert_ne!(d[0], d[6], "one draw per example");
     }
 
     #[test]

@@ -307,6 +307,7 @@ impl Trainer {
                     let a = &cfg.augment;
                     let mut xs = data.values(idx);
                     a.warp(&mut xs, data.frames, data.columns, &mut aug_rng);
+                    a.gain(&mut xs, data.frames, data.columns, &mut aug_rng);
                     if let Some(s) = &standardizer {
                         s.apply(&mut xs);
                     }
