@@ -3,14 +3,16 @@
 
     pip install 'tensorflow-cpu>=2.18' pyarrow numpy
     cargo build --release
-    python3 bench/train_lstm.py [--epochs 20] [--table seed.parquet]
+    python3 bench/train_lstm.py [--epochs 20] [--table seed.parquet] [--jobs N]
 
 Builds (unless --table is given) the seed protocol's table: RAVDESS + TESS, seed4 classes,
 speakers Actor_21..24 and YAF held out, the original's two augmented copies of every training
 clip (`emovox index` + `emovox features --manifest --augment seed`). Then trains
   * Keras: LSTM(128, seq) -> LSTM(64) -> Dense(64, relu) -> Dropout(0.3) -> Dense(4, softmax),
-    Adam 1e-3, sparse categorical cross-entropy, batch 32 (TensorFlow CPU, all cores);
-  * emovox: the same network, optimiser, batch and the same training rows (all cores);
+    Adam 1e-3, sparse categorical cross-entropy, batch 32 (TensorFlow CPU, all cores, or N
+    intra-op and inter-op threads with --jobs N);
+  * emovox: the same network, optimiser, batch and the same training rows (all cores, or
+    `-j N` with --jobs N);
 on the training split with 10 % of the clips held out for validation in both, and reports the
 median seconds per epoch and the accuracy/UAR on the held-out speakers' original clips.
 """
@@ -54,9 +56,12 @@ def uar(y, p, k):
     return float(np.mean([np.mean(p[y == c] == c) for c in range(k) if np.any(y == c)]))
 
 
-def keras_run(t, x, y, classes, epochs, seed):
+def keras_run(t, x, y, classes, epochs, seed, jobs):
     import tensorflow as tf
 
+    if jobs:
+        tf.config.threading.set_intra_op_parallelism_threads(jobs)
+        tf.config.threading.set_inter_op_parallelism_threads(jobs)
     tf.keras.utils.set_random_seed(seed)
     train = (t["split"] == "train").to_numpy()
     test = ((t["split"] == "test") & (t["augment"] == "")).to_numpy()
@@ -91,12 +96,13 @@ def keras_run(t, x, y, classes, epochs, seed):
     return times, float(np.mean(p == y[test])), uar(y[test], p, len(classes)), int(fit.sum())
 
 
-def emovox_run(table, epochs, seed, tmp):
+def emovox_run(table, epochs, seed, tmp, jobs):
     out = os.path.join(tmp, "run")
+    j = ["-j", str(jobs)] if jobs else []
     r = subprocess.run([str(EMOVOX), "train", "--features", table, "--model", "lstm-seed", "--epochs", str(epochs),
-                        "--seed", str(seed), "--out", out, "--no-progress"], check=True, capture_output=True, text=True)
+                        "--seed", str(seed), "--out", out, "--no-progress"] + j, check=True, capture_output=True, text=True)
     times = [float(m) for m in re.findall(r"val_acc \S+\s+lr \S+\s+([0-9.]+) s", r.stderr)]
-    e = subprocess.run([str(EMOVOX), "evaluate", out, "--features", table], check=True, capture_output=True, text=True)
+    e = subprocess.run([str(EMOVOX), "evaluate", out, "--features", table] + j, check=True, capture_output=True, text=True)
     acc = float(re.search(r"accuracy ([0-9.]+)", e.stdout).group(1))
     u = float(re.search(r"UAR\) ([0-9.]+)", e.stdout).group(1))
     return times, acc, u
@@ -107,22 +113,25 @@ def main():
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--table", help="an existing seed-protocol table (skips building it)")
+    ap.add_argument("--jobs", type=int, default=0, help="threads for both (default: all cores)")
     a = ap.parse_args()
     if not EMOVOX.exists():
         sys.exit(f"build first: cargo build --release ({EMOVOX} missing)")
     with tempfile.TemporaryDirectory() as tmp:
         table = a.table or make_table(tmp)
         t, x, y, classes = load(table)
-        kt, kacc, kuar, n_fit = keras_run(t, x, y, classes, a.epochs, a.seed)
-        et, eacc, euar = emovox_run(table, a.epochs, a.seed, tmp)
+        kt, kacc, kuar, n_fit = keras_run(t, x, y, classes, a.epochs, a.seed, a.jobs)
+        et, eacc, euar = emovox_run(table, a.epochs, a.seed, tmp, a.jobs)
     k_med, e_med = statistics.median(kt), statistics.median(et)
     steps = -(-n_fit // 32)
-    print(f"seed protocol: {n_fit} training rows ({steps} steps of 32), {a.epochs} epochs, {os.cpu_count()} cores; "
+    print(f"seed protocol: {n_fit} training rows ({steps} steps of 32), {a.epochs} epochs, {a.jobs or os.cpu_count()} thread(s); "
           f"test = held-out speakers {HELD_OUT[8:]}, original clips")
     print(f"{'':10}{'s/epoch':>9}{'ms/step':>9}{'test acc':>10}{'test UAR':>10}")
     print(f"{'Keras':10}{k_med:9.2f}{1000 * k_med / steps:9.1f}{kacc:10.3f}{kuar:10.3f}")
     print(f"{'emovox':10}{e_med:9.2f}{1000 * e_med / steps:9.1f}{eacc:10.3f}{euar:10.3f}")
     print(f"emovox epoch = {e_med / k_med:.2f} x Keras's ({k_med / e_med:.1f}x faster)")
+    print("per-epoch seconds, Keras:", " ".join(f"{v:.2f}" for v in kt))
+    print("per-epoch seconds, emovox:", " ".join(f"{v:.2f}" for v in et))
 
 
 if __name__ == "__main__":

@@ -194,6 +194,24 @@ pub struct TrainArgs {
     /// Rows of these splits train (comma-separated; e.g. fold1,fold2,... for k-fold).
     #[arg(long, default_value = "train", value_delimiter = ',')]
     pub train_splits: Vec<String>,
+    /// Training settings.
+    #[command(flatten)]
+    pub opts: TrainOpts,
+    /// Continue an interrupted run from its last checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// Worker threads. Default: one per core.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Training settings shared by `emovox train` and `emovox evaluate --kfold` (they become the
+/// [`emovox_model::TrainConfig`] saved with the model).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainOpts {
     /// Passes over the training data.
     #[arg(long, default_value_t = 20)]
     pub epochs: usize,
@@ -218,15 +236,56 @@ pub struct TrainArgs {
     /// Seed for initialisation, shuffling, dropout and the validation hold-out.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Continue an interrupted run from its last checkpoint in --out.
-    #[arg(long)]
-    pub resume: bool,
-    /// Worker threads. Default: one per core.
-    #[arg(short, long)]
-    pub jobs: Option<usize>,
-    /// Hide the progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
+    /// Train-time feature-axis warp: each training example's features (log-mel bands) are
+    /// resampled by a random factor in [1-W, 1+W] (vocal-tract length perturbation). 0: off.
+    #[arg(long, default_value_t = 0.0)]
+    pub freq_warp: f64,
+    /// Train-time random gain: each training example's frames (log-mel dB) are shifted by one
+    /// random offset in [-DB, DB] (padding frames excluded). 0: off.
+    #[arg(long, default_value_t = 0.0)]
+    pub gain_db: f64,
+    /// SpecAugment: feature masks per training example, each up to --freq-mask-width columns.
+    #[arg(long, default_value_t = 0)]
+    pub freq_masks: usize,
+    /// Largest feature-mask width (columns).
+    #[arg(long, default_value_t = 8)]
+    pub freq_mask_width: usize,
+    /// SpecAugment: time masks per training example, each up to --time-mask-width frames.
+    #[arg(long, default_value_t = 0)]
+    pub time_masks: usize,
+    /// Largest time-mask width (frames).
+    #[arg(long, default_value_t = 10)]
+    pub time_mask_width: usize,
+    /// Mixup with Beta(A, A) weights between examples of a batch (e.g. 0.2). 0: off.
+    #[arg(long, default_value_t = 0.0)]
+    pub mixup: f64,
+}
+
+impl TrainOpts {
+    /// The training config these options describe.
+    pub fn config(&self) -> Result<emovox_model::TrainConfig> {
+        let augment = emovox_model::BatchAugment {
+            freq_warp: self.freq_warp,
+            gain_db: self.gain_db,
+            freq_masks: self.freq_masks,
+            freq_mask_width: self.freq_mask_width,
+            time_masks: self.time_masks,
+            time_mask_width: self.time_mask_width,
+            mixup: self.mixup,
+        };
+        augment.validate().map_err(anyhow::Error::msg)?;
+        Ok(emovox_model::TrainConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.lr,
+            schedule: self.schedule,
+            class_weights: self.class_weights,
+            patience: self.patience,
+            val_fraction: self.val_fraction,
+            seed: self.seed,
+            augment,
+        })
+    }
 }
 
 /// `emovox evaluate`.
@@ -243,12 +302,12 @@ pub struct EvaluateArgs {
     /// With --kfold: the model to train.
     #[arg(short, long, default_value = "lstm-seed")]
     pub model: String,
-    /// With --kfold: passes over the training data per fold.
-    #[arg(long, default_value_t = 20)]
-    pub epochs: usize,
-    /// With --kfold: seed.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// With --kfold: training settings for every fold.
+    #[command(flatten)]
+    pub opts: TrainOpts,
+    /// Worker threads. Default: one per core.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
     /// Feature table (Parquet) from `emovox features --manifest`, made with the model's pipeline.
     #[arg(long)]
     pub features: PathBuf,
@@ -638,20 +697,11 @@ fn with_threads<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> R
 
 fn train(a: TrainArgs) -> Result<ExitCode> {
     let table = crate::evaluate::load_table(&a.features)?;
-    let cfg = emovox_model::TrainConfig {
-        epochs: a.epochs,
-        batch_size: a.batch_size,
-        learning_rate: a.lr,
-        schedule: a.schedule,
-        class_weights: a.class_weights,
-        patience: a.patience,
-        val_fraction: a.val_fraction,
-        seed: a.seed,
-    };
+    let cfg = a.opts.config()?;
     let mut bar = EpochBar {
         show: !a.no_progress,
         bar: None,
-        epochs: a.epochs,
+        epochs: cfg.epochs,
     };
     let history = with_threads(a.jobs, || {
         crate::evaluate::train(
@@ -680,24 +730,24 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
     if a.kfold {
         let table = crate::evaluate::load_table(&a.features)?;
         let out = a.out.clone().unwrap_or_else(|| PathBuf::from("runs/cv"));
-        let cfg = emovox_model::TrainConfig {
-            epochs: a.epochs,
-            seed: a.seed,
-            ..Default::default()
-        };
+        let cfg = a.opts.config()?;
         let mut bar = EpochBar {
             show: false,
             bar: None,
-            epochs: a.epochs,
+            epochs: cfg.epochs,
         };
-        let r = crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar)?;
+        let r = with_threads(a.jobs, || {
+            crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar)
+        })??;
         print!("{}", crate::evaluate::cv_text(&r));
         return Ok(ExitCode::SUCCESS);
     }
     let Some(run) = &a.run else {
         bail!("give a model folder, or --kfold")
     };
-    let report = crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref())?;
+    let report = with_threads(a.jobs, || {
+        crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref())
+    })??;
     print!("{}", crate::evaluate::text_report(&report));
     Ok(ExitCode::SUCCESS)
 }

@@ -109,21 +109,37 @@ impl Dataset {
         norm: Option<&Standardizer>,
         device: &Device,
     ) -> (Tensor<3>, Tensor<1, Int>) {
+        let mut xs = self.values(idx);
+        if let Some(n) = norm {
+            n.apply(&mut xs);
+        }
+        let ys: Vec<usize> = idx.iter().map(|&i| self.y[i]).collect();
+        self.tensors(xs, &ys, device)
+    }
+
+    /// The raw (unstandardised) values of the examples at `idx`, row-major
+    /// `[idx.len(), frames, columns]`.
+    pub fn values(&self, idx: &[usize]) -> Vec<f32> {
         let stride = self.frames * self.columns;
         let mut xs = Vec::with_capacity(idx.len() * stride);
         for &i in idx {
             xs.extend_from_slice(&self.x[i * stride..(i + 1) * stride]);
         }
-        if let Some(n) = norm {
-            n.apply(&mut xs);
-        }
-        let ys: Vec<i64> = idx.iter().map(|&i| self.y[i] as i64).collect();
+        xs
+    }
+
+    /// `xs` (`[ys.len(), frames, columns]` values) and the classes `ys` as tensors.
+    pub fn tensors(
+        &self,
+        xs: Vec<f32>,
+        ys: &[usize],
+        device: &Device,
+    ) -> (Tensor<3>, Tensor<1, Int>) {
+        let n = ys.len();
+        let ys: Vec<i64> = ys.iter().map(|&y| y as i64).collect();
         (
-            Tensor::from_data(
-                TensorData::new(xs, [idx.len(), self.frames, self.columns]),
-                device,
-            ),
-            Tensor::from_data(TensorData::new(ys, [idx.len()]), device),
+            Tensor::from_data(TensorData::new(xs, [n, self.frames, self.columns]), device),
+            Tensor::from_data(TensorData::new(ys, [n]), device),
         )
     }
 

@@ -23,6 +23,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod augment;
 pub mod cnn_attn;
 pub mod data;
 pub mod kernel;
@@ -36,6 +37,7 @@ pub mod train;
 
 use std::path::{Path, PathBuf};
 
+pub use augment::BatchAugment;
 pub use data::{Dataset, Standardizer};
 pub use metrics::Metrics;
 pub use models::{Model, ModelConfig};

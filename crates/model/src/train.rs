@@ -9,12 +9,13 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use emovox_features::PipelineConfig;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::augment::{BatchAugment, Mixed};
 use crate::data::{Dataset, Standardizer};
 use crate::models::{Model, ModelConfig};
 use crate::saved::SavedModel;
@@ -68,6 +69,10 @@ pub struct TrainConfig {
     pub val_fraction: f64,
     /// Seed for initialisation, shuffling, dropout and the validation hold-out. Default 42.
     pub seed: u64,
+    /// Train-time augmentation of the input frames (feature-axis warp, SpecAugment masks,
+    /// mixup). Default: all off. Absent in models saved before it existed (read as off).
+    #[serde(default)]
+    pub augment: BatchAugment,
 }
 
 impl Default for TrainConfig {
@@ -81,6 +86,7 @@ impl Default for TrainConfig {
             patience: 0,
             val_fraction: 0.1,
             seed: 42,
+            augment: BatchAugment::default(),
         }
     }
 }
@@ -212,6 +218,7 @@ impl Trainer {
                 "epochs and batch size must be at least 1".into(),
             ));
         }
+        cfg.augment.validate().map_err(Error::Config)?;
         let ckpt = self.dir.join("checkpoint");
         std::fs::create_dir_all(&ckpt).map_err(|e| Error::in_file(&ckpt, e.into()))?;
         let device = Device::flex().autodiff();
@@ -273,8 +280,10 @@ impl Trainer {
                 .collect::<Vec<f32>>()
         });
         let loss_fn = CrossEntropyLossConfig::new()
-            .with_weights(weights)
+            .with_weights(weights.clone())
             .init(&device);
+        let n_classes = self.classes.len();
+        let stride = data.frames * data.columns;
         let plain = Device::flex();
         let eval_loss = CrossEntropyLossConfig::new().init(&plain);
         for epoch in state.epoch + 1..=cfg.epochs {
@@ -285,13 +294,41 @@ impl Trainer {
             shuffle(&mut order, &mut ChaCha8Rng::seed_from_u64(seed));
             let steps = order.len().div_ceil(cfg.batch_size);
             progress.epoch_start(epoch, steps);
+            let mut aug_rng = ChaCha8Rng::seed_from_u64(
+                cfg.seed
+                    .wrapping_mul(0x9e37_79b9)
+                    .wrapping_add(epoch as u64)
+                    ^ 0xa4_6e,
+            );
             let t0 = Instant::now();
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
             for idx in order.chunks(cfg.batch_size) {
-                let (x, y) = data.batch(idx, standardizer.as_ref(), &device);
+                let (x, y, mixed) = if cfg.augment.is_active() {
+                    let a = &cfg.augment;
+                    let mut xs = data.values(idx);
+                    a.warp(&mut xs, data.frames, data.columns, &mut aug_rng);
+                    a.gain(&mut xs, data.frames, data.columns, &mut aug_rng);
+                    if let Some(s) = &standardizer {
+                        s.apply(&mut xs);
+                    }
+                    a.mask(&mut xs, data.frames, data.columns, &mut aug_rng);
+                    let ys: Vec<usize> = idx.iter().map(|&i| data.y[i]).collect();
+                    let mixed = a.mix(&mut xs, &ys, stride, &mut aug_rng);
+                    let (x, y) = data.tensors(xs, &ys, &device);
+                    (x, y, mixed)
+                } else {
+                    let (x, y) = data.batch(idx, standardizer.as_ref(), &device);
+                    (x, y, None)
+                };
                 let logits = model.forward(x);
                 correct += accuracy(&logits, &y);
-                let loss = loss_fn.forward(logits, y);
+                let loss = match &mixed {
+                    None => loss_fn.forward(logits, y),
+                    Some(m) => {
+                        let ys: Vec<usize> = idx.iter().map(|&i| data.y[i]).collect();
+                        mixed_loss(logits, &ys, m, weights.as_deref(), n_classes, &device)
+                    }
+                };
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
                 let l = loss.into_scalar::<f32>() as f64;
                 if !l.is_finite() {
@@ -379,6 +416,34 @@ impl Trainer {
     }
 }
 
+/// Cross-entropy against blended targets: example `i` has weight `lambda[i]` on its class and
+/// `1 - lambda[i]` on its partner's, each scaled by the class weight (if any); normalised by the
+/// summed target weights, as burn's weighted cross-entropy is.
+fn mixed_loss(
+    logits: Tensor<2>,
+    y: &[usize],
+    m: &Mixed,
+    weights: Option<&[f32]>,
+    n_classes: usize,
+    device: &Device,
+) -> Tensor<1> {
+    let n = y.len();
+    let mut target = vec![0f32; n * n_classes];
+    for i in 0..n {
+        let w = |c: usize| weights.and_then(|w| w.get(c).copied()).unwrap_or(1.0);
+        if y[i] < n_classes {
+            target[i * n_classes + y[i]] += m.lambda[i] * w(y[i]);
+        }
+        if m.partner[i] < n_classes {
+            target[i * n_classes + m.partner[i]] += (1.0 - m.lambda[i]) * w(m.partner[i]);
+        }
+    }
+    let total: f32 = target.iter().sum::<f32>().max(1e-12);
+    let target = Tensor::<2>::from_data(TensorData::new(target, [n, n_classes]), device);
+    let logp = burn::tensor::activation::log_softmax(logits, 1);
+    (logp * target).sum().neg() / total
+}
+
 /// Writes the history as CSV (`epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds`).
 pub fn write_history(path: &Path, history: &[EpochStats]) -> Result<()> {
     let mut out = Vec::new();
@@ -419,4 +484,63 @@ pub fn read_history(path: &Path) -> Result<Vec<EpochStats>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixed_loss_is_cross_entropy_when_unmixed_and_blends_otherwise() {
+        let device = Device::flex();
+        let v = vec![0.3f32, -1.0, 2.0, 0.5, 0.1, -0.2];
+        let logits = || Tensor::<2>::from_data(TensorData::new(v.clone(), [2, 3]), &device);
+        let y = [2usize, 0];
+        let yt = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
+        let ce = CrossEntropyLossConfig::new()
+            .init(&device)
+            .forward(logits(), yt.clone())
+            .into_scalar::<f32>();
+        let unmixed = Mixed {
+            partner: vec![1, 1],
+            lambda: vec![1.0, 1.0],
+        };
+        let l = mixed_loss(logits(), &y, &unmixed, None, 3, &device).into_scalar::<f32>();
+        assert!((l - ce).abs() < 1e-5, "{l} vs {ce}");
+        // Class weights: the same as burn's weighted cross-entropy.
+        let w = [0.5f32, 1.0, 2.0];
+        let wce = CrossEntropyLossConfig::new()
+            .with_weights(Some(w.to_vec()))
+            .init(&device)
+            .forward(logits(), yt)
+            .into_scalar::<f32>();
+        let l = mixed_loss(logits(), &y, &unmixed, Some(&w), 3, &device).into_scalar::<f32>();
+        assert!((l - wce).abs() < 1e-5, "{l} vs {wce}");
+        // Half and half: the mean of both labels' losses, by hand.
+        let half = Mixed {
+            partner: vec![0, 1],
+            lambda: vec![0.5, 0.5],
+        };
+        let logp = |row: &[f32], c: usize| {
+            let m = row.iter().cloned().fold(f32::MIN, f32::max);
+            let z: f32 = row.iter().map(|x| (x - m).exp()).sum();
+            row[c] - m - z.ln()
+        };
+        let want = -(0.5 * logp(&v[..3], 2)
+            + 0.5 * logp(&v[..3], 0)
+            + 0.5 * logp(&v[3..], 0)
+            + 0.5 * logp(&v[3..], 1))
+            / 2.0;
+        let l = mixed_loss(logits(), &y, &half, None, 3, &device).into_scalar::<f32>();
+        assert!((l - want).abs() < 1e-5, "{l} vs {want}");
+    }
+
+    #[test]
+    fn train_configs_saved_before_augment_existed_still_load() {
+        let mut v = serde_json::to_value(TrainConfig::default()).unwrap();
+        v.as_object_mut().unwrap().remove("augment");
+        let back: TrainConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(back, TrainConfig::default());
+        assert!(!back.augment.is_active());
+    }
 }
