@@ -135,14 +135,20 @@ impl<'a> Model<'a> {
     /// Runs the front end on `signal` (at the model's sample rate, already cropped) and then
     /// the network. `arena` must hold at least [`arena_bytes`](Self::arena_bytes) bytes.
     pub fn run<S: Signal + ?Sized>(&self, signal: &S, arena: &mut [u8]) -> Result<Output> {
+        self.front_end(signal, arena)?;
+        self.run_input(arena)
+    }
+
+    /// The front end alone: writes the int8 model input of `signal` into the start of `arena`
+    /// (then [`run_input`](Self::run_input) runs the network on it).
+    pub fn front_end<S: Signal + ?Sized>(&self, signal: &S, arena: &mut [u8]) -> Result<()> {
         let (input, scratch) = self.split(arena)?;
         // SAFETY: any bit pattern is a valid f32; `align_to_mut` only returns aligned middles.
         let (_, floats, _) = unsafe { scratch.align_to_mut::<f32>() };
         let n = self.net.frames * self.net.features;
         // SAFETY: u8 → i8 reinterpretation.
         let inp = unsafe { &mut *(&mut input[..n] as *mut [u8] as *mut [i8]) };
-        self.front.run(signal, inp, floats)?;
-        self.run_input(arena)
+        self.front.run(signal, inp, floats)
     }
 
     /// Runs the network alone on an int8 input already in `arena[..frames * features]`
