@@ -659,7 +659,7 @@ mod tests {
     use burn::tensor::Device;
 
     fn tiny_model() -> (SavedModel, Model) {
-        let pipeline: PipelineConfig = "logmel:n_mels=8,n_fft=64,hop=32,frames=12,crop=0.0+0.02".parse().unwrap();
+        let pipeline: PipelineConfig = "logmel:n_mels=8,n_mfcc=8,n_fft=64,hop=32,frames=12,crop=0.0+0.02".parse().unwrap();
         let cfg = ModelConfig::named("cnn-attn:channels=4+6,kernels=3+3,dense=5", 8, 3).unwrap();
         let device = Device::flex();
         device.seed(5);
@@ -676,7 +676,7 @@ mod tests {
     }
 
     fn inputs(n: usize) -> Vec<f32> {
-        (0..n * 96).map(|i| ((i as f32 * 0.37).sin() * 1.5 + (i % 7) as f32 * 0.1)).collect()
+        (0..n * 96).map(|i| (i as f32 * 0.37).sin() * 1.5 + (i % 7) as f32 * 0.1).collect()
     }
 
     #[test]
