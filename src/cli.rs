@@ -58,6 +58,47 @@ pub enum Command {
     Predict(PredictArgs),
     /// Emotion over time in a long recording: find speech, slide a window, label segments.
     Timeline(TimelineArgs),
+    /// Quantise a trained cnn-attn model to full-integer int8 for microcontrollers
+    /// (`model.emt` for emovox-tiny), calibrated on a feature table's training rows, and compare
+    /// float and int8 accuracy on its test split.
+    Quantize(QuantizeArgs),
+    /// Write a quantised model (`emovox quantize`) for devices: model.emt, a Rust module
+    /// embedding it, a C array (model_data.cc/.h); with --clips, the clips' samples and the
+    /// host's results for the firmware check.
+    Export(ExportArgs),
+}
+
+/// `emovox export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The model folder (from `emovox train`, quantised with `emovox quantize`).
+    pub run: PathBuf,
+    /// The quantised model's folder. Default: RUN/int8.
+    #[arg(long)]
+    pub int8: Option<PathBuf>,
+    /// Output folder.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Audio clips to embed for the firmware check (clips.bin, expected.json).
+    #[arg(long, num_args = 1..)]
+    pub clips: Vec<PathBuf>,
+}
+
+/// `emovox quantize`.
+#[derive(Debug, clap::Args)]
+pub struct QuantizeArgs {
+    /// The model folder (from `emovox train`).
+    pub run: PathBuf,
+    /// Feature table (Parquet) made with the model's pipeline: its training rows calibrate the
+    /// activation ranges, its test split is scored.
+    #[arg(long)]
+    pub calibrate: PathBuf,
+    /// Training rows to calibrate on.
+    #[arg(long, default_value_t = 1000)]
+    pub calibration_rows: usize,
+    /// Output folder for model.emt and report.json. Default: RUN/int8.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Output format of `predict` and `timeline`.
@@ -435,7 +476,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Predict(a) => predict(a),
         Command::Timeline(a) => timeline(a),
+        Command::Quantize(a) => quantize(a),
+        Command::Export(a) => {
+            let int8 = a.int8.unwrap_or_else(|| a.run.join("int8"));
+            let r = crate::tinyml::export(&a.run, &int8, &a.out, &a.clips)?;
+            for c in &r {
+                println!("{}\t{}\t{:?}", c.file, c.label, c.logits);
+            }
+            println!("wrote {}", a.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn quantize(a: QuantizeArgs) -> Result<ExitCode> {
+    let out = a.out.unwrap_or_else(|| a.run.join("int8"));
+    let opts = crate::tinyml::QuantizeOptions { calibration_rows: a.calibration_rows, ..Default::default() };
+    let (_, report) = crate::tinyml::quantize(&a.run, &a.calibrate, &out, &opts)?;
+    print!("{}", crate::tinyml::text_report(&report));
+    println!("wrote {}", out.join("model.emt").display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn report_failures(failures: &[Failure]) {

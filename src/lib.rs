@@ -53,6 +53,7 @@ pub mod evaluate;
 pub mod predict;
 mod recognizer;
 pub mod timeline;
+pub mod tinyml;
 
 pub use error::{Error, Result};
 pub use recognizer::{ClassScore, Prediction, Recognizer};

@@ -31,6 +31,7 @@ pub mod lstm_seed;
 pub mod metrics;
 pub mod models;
 pub mod op;
+pub mod quant;
 pub mod reference;
 pub mod saved;
 pub mod train;

@@ -1,0 +1,105 @@
+//! The deployed int8 model (`models/tiny`): budgets, emovox-tiny on the host, and the
+//! firmware under QEMU agreeing with the host on real clips.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn emt() -> Vec<u8> {
+    std::fs::read(root().join("models/tiny/int8/model.emt")).expect("models/tiny/int8/model.emt is shipped")
+}
+
+#[test]
+fn shipped_int8_model_fits_the_microcontroller_budgets() {
+    let bytes = emt();
+    let m = emovox_tiny::Model::parse(&bytes).unwrap();
+    assert!(m.net.weights() <= 64 * 1024, "{} weights", m.net.weights());
+    assert!(m.arena_bytes() <= 32 * 1024, "{} arena bytes", m.arena_bytes());
+    assert_eq!((m.classes, m.net.frames, m.net.features), (4, 100, 64));
+    // A tone runs end to end, deterministically, and a small arena is refused.
+    let tone: Vec<i16> = (0..m.front.n_samples).map(|i| ((i as f32 * 0.05).sin() * 8000.0) as i16).collect();
+    let mut arena = vec![0u8; m.arena_bytes()];
+    let a = m.run(&tone[..], &mut arena).unwrap();
+    assert_eq!(m.run(&tone[..], &mut arena).unwrap(), a);
+    assert_eq!(m.run(&tone[..], &mut arena[..100]), Err(emovox_tiny::Error::ArenaTooSmall));
+}
+
+#[test]
+fn device_front_end_matches_emovox_features() {
+    // The device front end (radix-2 FFT, libm) against emovox-features (realfft, librosa's
+    // definitions) on the same samples: the int8 inputs may differ by one step where a value
+    // sits on a rounding boundary, and rarely.
+    let bytes = emt();
+    let m = emovox_tiny::Model::parse(&bytes).unwrap();
+    let (saved, _) = emovox::model::SavedModel::load(&root().join("models/tiny")).unwrap();
+    let mut ex = emovox::features::Extractor::new(saved.pipeline.clone()).unwrap();
+    let y: Vec<f32> = (0..m.front.n_samples)
+        .map(|i| {
+            let t = i as f32 / 16000.0;
+            0.3 * (2.0 * std::f32::consts::PI * 220.0 * t).sin() * (1.0 + (7.0 * t).sin()) + 0.01 * ((i * 7919 % 1000) as f32 / 500.0 - 1.0)
+        })
+        .collect();
+    let mut f = emovox::features::Features::default();
+    ex.process_prepared(&y, &mut f).unwrap();
+    let mut arena = vec![0u8; m.arena_bytes()];
+    m.front_end(&y[..], &mut arena).unwrap();
+    let device = m.input_mut(&mut arena).unwrap().to_vec();
+    let host: Vec<i8> = f.values.iter().enumerate().map(|(i, &v)| m.front.quantize(v, i % 64)).collect();
+    let off = device.iter().zip(&host).filter(|(a, b)| a != b).count();
+    let worst = device.iter().zip(&host).map(|(&a, &b)| (a as i32 - b as i32).abs()).max().unwrap();
+    assert!(worst <= 1 && off * 100 <= host.len(), "{off} of {} differ, by up to {worst}", host.len());
+}
+
+fn tool(name: &str, args: &[&str]) -> bool {
+    Command::new(name).args(args).output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn firmware_under_qemu_agrees_with_the_host_on_real_clips() {
+    let Some(ds) = common::datasets("firmware_under_qemu_agrees_with_the_host_on_real_clips") else {
+        return;
+    };
+    let have_target = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("thumbv7em-none-eabihf"));
+    if !tool("qemu-system-arm", &["--version"]) || !have_target {
+        if std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1") {
+            panic!("qemu-system-arm and the thumbv7em-none-eabihf target are required (EMOVOX_REQUIRE_PYTHON=1; scripts/setup-system installs them)");
+        }
+        eprintln!("SKIPPED firmware_under_qemu_agrees_with_the_host_on_real_clips: no qemu-system-arm or thumbv7em-none-eabihf target");
+        return;
+    }
+    let clips: Vec<PathBuf> = [
+        "ravdess/Actor_21/03-01-03-02-01-01-21.flac",
+        "ravdess/Actor_22/03-01-01-01-02-02-22.flac",
+        "ravdess/Actor_23/03-01-08-02-01-01-23.flac",
+        "tess/YAF_angry/YAF_back_angry.flac",
+        "tess/YAF_happy/YAF_bath_happy.flac",
+        "tess/YAF_pleasant_surprise/YAF_bar_ps.flac",
+    ]
+    .iter()
+    .map(|p| ds.join(p))
+    .collect();
+    let data = tempfile::tempdir().unwrap();
+    let run = root().join("models/tiny");
+    let expected = emovox::tinyml::export(&run, &run.join("int8"), data.path(), &clips).unwrap();
+    let out = Command::new(root().join("scripts/firmware"))
+        .arg(data.path())
+        .output()
+        .expect("scripts/firmware runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("clip ")).collect();
+    assert_eq!(lines.len(), expected.len(), "{text}");
+    for (line, e) in lines.iter().zip(&expected) {
+        let want = format!("class {} {} logits {:?} ", e.class, e.label, e.logits);
+        assert!(line.contains(&want), "device: {line}\nhost: {want} ({})", e.file);
+    }
+    let _ = Path::new("");
+}
