@@ -1,4 +1,6 @@
 //! Shared helpers for the end-to-end tests: find the corpora, run the `emovox` binary.
+// Each test crate uses a different subset of these helpers.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
