@@ -43,7 +43,7 @@ use emovox_features::mel::MelFilterbank;
 use emovox_features::{Extractor, Features, Kind, PipelineConfig};
 use numpy::{
     AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyArrayMethods,
-    PyReadonlyArray1, PyUntypedArrayMethods,
+    PyReadonlyArray1,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
@@ -221,37 +221,38 @@ fn load<'py>(
 ) -> PyResult<(Bound<'py, PyArray1<f32>>, u32)> {
     let held = read_input(path_or_bytes, false)?;
     let input = held.input();
-    let (y, rate) = py.detach(|| -> Result<(Vec<f32>, u32), String> {
-        if !(offset >= 0.0 && offset.is_finite()) {
-            return Err(format!("offset must be a finite number >= 0, got {offset}"));
-        }
-        if let Some(d) = duration {
-            if !(d > 0.0 && d.is_finite()) {
-                return Err(format!("duration must be a finite number > 0, got {d}"));
+    let (y, rate) = py
+        .detach(|| -> Result<(Vec<f32>, u32), String> {
+            if !(offset >= 0.0 && offset.is_finite()) {
+                return Err(format!("offset must be a finite number >= 0, got {offset}"));
             }
-        }
-        let opts = DecodeOptions::new()
-            .start_seconds((offset > 0.0).then_some(offset))
-            .max_seconds(duration.map(|d| offset + d));
-        let clip = decode(&input, &opts).map_err(|e| e.to_string())?;
-        let native = clip.sample_rate;
-        let mut y = clip.samples;
-        if let Some(d) = duration {
-            // librosa keeps int(duration * sr) samples from int(offset * sr).
-            y.truncate((d * native as f64) as usize);
-        }
-        match sr {
-            Some(to) if to != native => {
-                let mut out = Vec::new();
-                Resampler::new(native, to)
-                    .and_then(|mut r| r.process(&y, &mut out))
-                    .map_err(|e| e.to_string())?;
-                Ok((out, to))
+            if let Some(d) = duration {
+                if !(d > 0.0 && d.is_finite()) {
+                    return Err(format!("duration must be a finite number > 0, got {d}"));
+                }
             }
-            _ => Ok((y, native)),
-        }
-    })
-    .map_err(err)?;
+            let opts = DecodeOptions::new()
+                .start_seconds((offset > 0.0).then_some(offset))
+                .max_seconds(duration.map(|d| offset + d));
+            let clip = decode(&input, &opts).map_err(|e| e.to_string())?;
+            let native = clip.sample_rate;
+            let mut y = clip.samples;
+            if let Some(d) = duration {
+                // librosa keeps int(duration * sr) samples from int(offset * sr).
+                y.truncate((d * native as f64) as usize);
+            }
+            match sr {
+                Some(to) if to != native => {
+                    let mut out = Vec::new();
+                    Resampler::new(native, to)
+                        .and_then(|mut r| r.process(&y, &mut out))
+                        .map_err(|e| e.to_string())?;
+                    Ok((out, to))
+                }
+                _ => Ok((y, native)),
+            }
+        })
+        .map_err(err)?;
     Ok((y.into_pyarray(py), rate))
 }
 
@@ -295,7 +296,10 @@ fn samples_of<'py>(y: &Bound<'py, PyAny>) -> PyResult<PyArrayLike1<'py, f32, All
     })
 }
 
-fn slice_or_copy<'a>(a: &'a PyArrayLike1<'_, f32, AllowTypeChange>, buf: &'a mut Vec<f32>) -> &'a [f32] {
+fn slice_or_copy<'a>(
+    a: &'a PyArrayLike1<'_, f32, AllowTypeChange>,
+    buf: &'a mut Vec<f32>,
+) -> &'a [f32] {
     match a.as_slice() {
         Ok(s) => s,
         Err(_) => {
@@ -363,7 +367,17 @@ fn melspectrogram<'py>(
     if power != 2.0 && power != 1.0 {
         return Err(err(format!("power must be 1.0 or 2.0, got {power}")));
     }
-    analysis_config(Kind::LogMel, sr, 1, n_fft, hop_length, n_mels, fmin, fmax, None)?;
+    analysis_config(
+        Kind::LogMel,
+        sr,
+        1,
+        n_fft,
+        hop_length,
+        n_mels,
+        fmin,
+        fmax,
+        None,
+    )?;
     let a = samples_of(y)?;
     let mut buf = Vec::new();
     let s = slice_or_copy(&a, &mut buf);
@@ -469,7 +483,11 @@ fn check_offsets(offsets: &[i64]) -> PyResult<usize> {
 }
 
 /// Runs `f` over `0..n` on `jobs` threads (1: this thread), keeping order.
-fn run_rows<T: Send>(n: usize, jobs: usize, f: impl Fn(usize) -> T + Sync + Send) -> Result<Vec<T>, String> {
+fn run_rows<T: Send>(
+    n: usize,
+    jobs: usize,
+    f: impl Fn(usize) -> T + Sync + Send,
+) -> Result<Vec<T>, String> {
     if jobs <= 1 || n <= 1 {
         return Ok((0..n).map(f).collect());
     }
@@ -703,7 +721,9 @@ impl Recognizer {
         let rec = &self.inner;
         let p = py
             .detach(|| match (&input, sr) {
-                (Input::Samples(s), Some(sr)) => rec.predict_samples(s, sr).map_err(|e| e.to_string()),
+                (Input::Samples(s), Some(sr)) => {
+                    rec.predict_samples(s, sr).map_err(|e| e.to_string())
+                }
                 (Input::Samples(_), None) => {
                     Err("sr is required when y is an array of samples".to_string())
                 }

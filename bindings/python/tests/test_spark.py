@@ -132,7 +132,7 @@ def test_standalone_cluster_runs_the_job(datasets, spark_ready, tmp_path):
         # The four bad files fail in their rows (exit status 1), the job does not.
         assert o.returncode == 1, o.stdout + o.stderr[-5000:]
         df = pd.read_parquet(out)
-        assert len(df) == 14, df
+        assert len(df) == 15, df  # 11 good files, 4 bad
         bad = df[df["error"].notna()]
         assert sorted(Path(local(p)).name for p in bad["path"]) == [
             "empty.wav", "not_audio.m4a", "random_bytes.wav", "truncated.wav"]
