@@ -7,7 +7,7 @@ under the corpus indexers (``corpus``, ``speaker``, ``sex``, ``emotion``, ``labe
 features (``pipeline``, ``shape`` [frames, columns], ``values`` frame-major, the layout of
 ``emovox features``'s Parquet) or the prediction (``prediction``, ``confidence``,
 ``probabilities`` one field per class), and ``error``: null, or why that file failed. One bad
-file never fails the job.
+file never fails the job. (Spark's file source lists no 0-byte files: they get no row.)
 
 Command line::
 
@@ -310,7 +310,9 @@ def predict(
     ``emovox train``, readable on every executor; ``None``: the bundled model), as a DataFrame
     (``path``, labels when ``labels``, ``prediction``, ``confidence``, ``probabilities``,
     ``error``); also written as Parquet to ``output`` when given."""
-    classes = _recognizer(model).classes
+    from emovox import _emovox
+
+    classes = _emovox.Recognizer(model).classes  # on the driver: the output schema
     df = read_audio(spark, input).mapInArrow(
         predict_batches(model, labels, _label_opts(corpus, root, scheme), jobs),
         predict_schema(classes, labels),
@@ -388,7 +390,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          F.count("error").alias("failed")).collect()[0]
         secs = time.time() - start
         print(f"{counts['rows']} file(s) -> {args.output} in {secs:.1f} s "
-              f"({counts['rows'] / max(secs, 1e-9):.0f} files/s); {counts['failed']} failed",
+              f"({counts['rows'] / max(secs, 1e-9):.1f} files/s); {counts['failed']} failed",
               file=sys.stderr)
         if counts["failed"]:
             for r in out.where(F.col("error").isNotNull()).select("path", "error").limit(20).collect():
@@ -399,4 +401,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script (spark-submit .../emovox/spark.py): use the installed module's functions, so
+    # Spark pickles references to `emovox.spark` for the executors instead of copies of this
+    # file's functions and their globals.
+    from emovox.spark import main as _main
+
+    sys.exit(_main())
