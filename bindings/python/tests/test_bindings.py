@@ -212,3 +212,27 @@ def test_seed_pipeline_matches_the_originals_librosa_code(datasets):
     want[: min(100, len(m))] = m[:100]
     got = emovox.features(p, "seed")
     assert np.max(np.abs(got - want)) / np.ptp(want) <= 5e-3  # the Rust parity test's bound
+
+
+def test_the_gil_is_released_while_the_core_works(datasets):
+    # While one thread is inside a long Rust call, this thread keeps running Python: with the GIL
+    # held it could not take a single step until the call returned.
+    clip = ravdess_clip(datasets).read_bytes()
+    data = np.frombuffer(clip * 200, dtype=np.uint8)
+    offsets = np.arange(201, dtype=np.int64) * len(clip)
+    steps_during = []
+    inside = threading.Event()
+
+    def work():
+        inside.set()
+        emovox.features_batch(data, offsets, "seed")
+
+    t = threading.Thread(target=work)
+    t.start()
+    inside.wait()
+    n = 0
+    while t.is_alive():
+        n += 1
+    t.join()
+    steps_during.append(n)
+    assert steps_during[0] > 1000, steps_during
