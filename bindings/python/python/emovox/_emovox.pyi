@@ -1,0 +1,113 @@
+"""Type stubs of emovox's Rust extension module (re-exported by ``emovox``)."""
+
+import os
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+PathLike = Union[str, "os.PathLike[str]"]
+AudioSource = Union[PathLike, bytes, bytearray, memoryview]
+AudioOrSamples = Union[AudioSource, npt.ArrayLike]
+
+class EmovoxError(ValueError):
+    """An error from emovox's Rust core, with the message the ``emovox`` command prints."""
+
+def load(
+    path_or_bytes: AudioSource,
+    sr: Optional[int] = 16000,
+    offset: float = 0.0,
+    duration: Optional[float] = None,
+) -> Tuple[npt.NDArray[np.float32], int]:
+    """Decode any format emovox reads to mono float32, resampled to ``sr`` (None: native rate),
+    ``duration`` seconds from ``offset`` as ``librosa.load`` reads them. Returns ``(y, sr)``."""
+
+def mfcc(
+    y: npt.ArrayLike,
+    sr: int = 16000,
+    n_mfcc: int = 13,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    n_mels: int = 128,
+    fmin: float = 0.0,
+    fmax: Optional[float] = None,
+    top_db: Optional[float] = 80.0,
+) -> npt.NDArray[np.float32]:
+    """MFCC, shape ``(n_mfcc, frames)``, as ``librosa.feature.mfcc``."""
+
+def melspectrogram(
+    y: npt.ArrayLike,
+    sr: int = 16000,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    n_mels: int = 128,
+    fmin: float = 0.0,
+    fmax: Optional[float] = None,
+    power: float = 2.0,
+) -> npt.NDArray[np.float32]:
+    """Mel spectrogram, shape ``(n_mels, frames)``, as ``librosa.feature.melspectrogram``."""
+
+def features(
+    y_or_bytes: AudioOrSamples, pipeline: str = "seed", sr: Optional[int] = None
+) -> npt.NDArray[np.float32]:
+    """Features of a named pipeline, shape ``(frames, columns)``, as ``emovox features`` writes
+    them. Samples need ``sr``."""
+
+def pipelines() -> List[str]:
+    """The named presets: seed, mfcc, mfcc-deltas, logmel, handcrafted."""
+
+def pipeline_info(spec: str) -> Tuple[str, Optional[int], int]:
+    """``(canonical spec, frames or None when it varies, columns)`` of a pipeline spec."""
+
+def features_batch(
+    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    pipeline: str = "seed",
+    jobs: int = 1,
+) -> Tuple[
+    npt.NDArray[np.float32],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.int32],
+    List[Optional[str]],
+]:
+    """Features of every file of an Arrow-style binary column (value bytes + n+1 offsets):
+    ``(values, value_offsets, frames, columns, errors)``. Never raises for a bad file."""
+
+def labels(
+    paths: List[str],
+    corpus: Optional[str] = None,
+    root: Optional[PathLike] = None,
+    scheme: str = "full",
+) -> Dict[str, List[Optional[str]]]:
+    """Labels read from file names by the corpus indexers: columns ``corpus``, ``speaker``,
+    ``sex``, ``emotion``, ``label`` and ``error``."""
+
+class Recognizer:
+    """A trained model with its feature pipeline (``model=None``: the bundled model)."""
+
+    def __init__(self, model: Optional[PathLike] = None) -> None: ...
+    @property
+    def classes(self) -> List[str]: ...
+    @property
+    def pipeline(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    def predict(
+        self, y_or_bytes: AudioOrSamples, sr: Optional[int] = None
+    ) -> Dict[str, Union[str, float, Dict[str, float]]]:
+        """``{"label": str, "confidence": float, "probabilities": {class: float}}``."""
+    def predict_batch(
+        self,
+        data: npt.NDArray[np.uint8],
+        offsets: npt.NDArray[np.int64],
+        jobs: int = 1,
+    ) -> Tuple[
+        List[Optional[str]],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+        List[Optional[str]],
+    ]:
+        """``(labels, confidence, probabilities (n, classes), errors)``; never raises for a bad file."""

@@ -1,0 +1,431 @@
+"""emovox on Apache Spark: features or predicted emotions for every recording under a glob.
+
+Files are read with Spark's ``binaryFile`` source; each executor decodes and featurises them in
+emovox's Rust core, one call per Arrow record batch (``mapInArrow``: Arrow batches in and out, no
+per-row Python loop). Output rows carry the file's ``path``, optionally the labels its name gives
+under the corpus indexers (``corpus``, ``speaker``, ``sex``, ``emotion``, ``label``), the
+features (``pipeline``, ``shape`` [frames, columns], ``values`` frame-major, the layout of
+``emovox features``'s Parquet) or the prediction (``prediction``, ``confidence``,
+``probabilities`` one field per class), and ``error``: null, or why that file failed. One bad
+file never fails the job. (Spark's file source lists no 0-byte files: they get no row.)
+
+Command line::
+
+    python -m emovox.spark extract --input '/data/ravdess/**/*.flac' --output feats.parquet --labels
+    python -m emovox.spark predict --input 'hdfs:///calls/2026-*/*.wav' --output emotions.parquet
+
+In a notebook::
+
+    from emovox.spark import extract, predict
+    df = extract(spark, "/data/ravdess/**", pipeline="seed", labels=True)   # a DataFrame
+    predict(spark, "/data/calls/*.wav", output="emotions.parquet")
+
+Executors need the ``emovox`` wheel and ``pyarrow`` in the Python that ``PYSPARK_PYTHON`` names
+(the command line sets it to its own interpreter when unset); see the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+AUDIO_EXTENSIONS: Tuple[str, ...] = (
+    "wav", "wave", "flac", "mp3", "m4a", "mp4", "aac", "ogg", "oga", "opus", "aif", "aiff", "aifc",
+)
+
+LABEL_COLUMNS: Tuple[str, ...] = ("corpus", "speaker", "sex", "emotion", "label")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading files
+# ---------------------------------------------------------------------------------------------
+
+def _audio_glob() -> str:
+    exts = sorted({e for x in AUDIO_EXTENSIONS for e in (x, x.upper())})
+    return "*.{" + ",".join(exts) + "}"
+
+
+def split_glob(pattern: str) -> Tuple[str, Optional[str], bool]:
+    """``(path, file name filter, recursive)`` for Spark's reader. Spark globs match one folder
+    level per ``*``; a ``**`` becomes a recursive listing of the folder before it, filtered by the
+    last component (``dir/**/*.flac``), or by the audio extensions (``dir/**``)."""
+    if "**" not in pattern:
+        return pattern, None, False
+    base, rest = pattern.split("**", 1)
+    base = base.rstrip("/") or "/"
+    last = rest.rsplit("/", 1)[-1]
+    return base, (last if last else _audio_glob()), True
+
+
+def read_audio(spark: Any, input: str) -> Any:
+    """A ``binaryFile`` DataFrame (``path``, ``content``) of the files matching ``input``: a file,
+    a folder (recursive, audio extensions only), a Spark glob, or a glob with ``**``."""
+    path, name_filter, recursive = split_glob(input)
+    if not recursive and not any(c in path for c in "*?[{"):
+        # A folder: everything under it with an audio extension.
+        jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+        fs = jvm_path.getFileSystem(spark._jsc.hadoopConfiguration())
+        if fs.exists(jvm_path) and fs.getFileStatus(jvm_path).isDirectory():
+            name_filter, recursive = _audio_glob(), True
+    reader = spark.read.format("binaryFile")
+    if name_filter:
+        reader = reader.option("pathGlobFilter", name_filter)
+    if recursive:
+        reader = reader.option("recursiveFileLookup", "true")
+    return reader.load(path).select("path", "content")
+
+
+#: Session settings :func:`tune_for_small_files` applies (unless already set in the SparkConf).
+SMALL_FILE_CONF = {
+    # Spark charges every file 4 MB ("open cost") when packing files into partitions, which puts
+    # ~30 speech clips in each task; at 64 KB a task gets ~100-200 clips and pays its fixed
+    # overhead (scheduling, Python worker hand-off) far less often.
+    "spark.sql.files.openCostInBytes": str(64 << 10),
+    "spark.sql.files.maxPartitionBytes": str(16 << 20),
+    # Arrow batches of at most 256 files bound an executor's memory (a few MB per file at most).
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
+}
+
+
+def tune_for_small_files(spark: Any) -> None:
+    """Applies :data:`SMALL_FILE_CONF` to the session, except settings the user gave
+    (``--conf`` / SparkConf). ``python -m emovox.spark`` calls it."""
+    conf = spark.sparkContext.getConf()
+    for k, v in SMALL_FILE_CONF.items():
+        if not conf.contains(k):
+            spark.conf.set(k, v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrow batches
+# ---------------------------------------------------------------------------------------------
+
+def _binary_buffers(arr: Any) -> Tuple[Any, Any]:
+    """Zero-copy views of an Arrow binary column: ``(value bytes as uint8, n + 1 int64 offsets)``."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    wide = pa.types.is_large_binary(arr.type)
+    if not (wide or pa.types.is_binary(arr.type)):
+        arr = arr.cast(pa.large_binary())
+        wide = True
+    _, off_buf, data_buf = arr.buffers()
+    n = len(arr)
+    offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[arr.offset : arr.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    if arr.null_count:
+        # A null has an empty slot: it fails as an empty file, in its error cell.
+        valid = np.asarray(arr.is_valid())
+        ends = np.where(valid, offsets[1:], offsets[:-1])
+        offsets = np.concatenate([offsets[:1], ends])
+    return data, offsets
+
+
+def _strings(values: Sequence[Optional[str]]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string())
+
+
+def _label_arrays(paths: Any, opts: dict) -> Tuple[List[Any], Optional[List[Optional[str]]]]:
+    from emovox import _emovox
+
+    cols = _emovox.labels(
+        paths.to_pylist(), corpus=opts.get("corpus"), root=opts.get("root"),
+        scheme=opts.get("scheme", "full"),
+    )
+    return [_strings(cols[c]) for c in LABEL_COLUMNS], cols["error"]
+
+
+def _errors(core: List[Optional[str]], labels: Optional[List[Optional[str]]]) -> Tuple[Any, Any]:
+    """The ``error`` column (the core's reason, else a label error prefixed ``labels: ``) and
+    the rows whose features or prediction worked, as a NumPy bool array."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    errs = _strings(core)
+    valid = np.asarray(errs.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if labels is not None:
+        prefixed = pc.binary_join_element_wise(pa.scalar("labels: "), _strings(labels), "")
+        errs = pc.coalesce(errs, prefixed)
+    return errs, valid
+
+
+def _list_array(offsets: Any, values: Any, valid: Any) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    mask = pa.array(~valid)
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, mask=mask)
+
+
+def extract_batches(
+    pipeline: str = "seed", labels: bool = False, label_opts: Optional[dict] = None, jobs: int = 1
+) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The ``mapInArrow`` function of :func:`extract`: record batches of ``path``, ``content`` in,
+    record batches of :func:`extract_schema` out, one Rust call per batch."""
+    label_opts = dict(label_opts or {})
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import numpy as np
+        import pyarrow as pa
+        from emovox import _emovox
+
+        spec = _emovox.pipeline_info(pipeline)[0]
+        for batch in batches:
+            paths = batch.column(batch.schema.get_field_index("path"))
+            data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index("content")))
+            values, voff, frames, cols, errors = _emovox.features_batch(data, offsets, pipeline, jobs)
+            n = len(frames)
+            arrays = [paths.cast(pa.string())]
+            names = ["path"]
+            label_errors = None
+            if labels:
+                label_arrays, label_errors = _label_arrays(paths, label_opts)
+                arrays += label_arrays
+                names += list(LABEL_COLUMNS)
+            error, valid = _errors(errors, label_errors)
+            shape_values = pa.array(np.stack([frames, cols], axis=1).reshape(-1), type=pa.int32())
+            arrays += [
+                pa.repeat(pa.scalar(spec, type=pa.string()), n),
+                _list_array(np.arange(0, 2 * n + 1, 2), shape_values, valid),
+                _list_array(voff, pa.array(values, type=pa.float32()), valid),
+                error,
+            ]
+            names += ["pipeline", "shape", "values", "error"]
+            yield pa.RecordBatch.from_arrays(arrays, names=names)
+
+    return run
+
+
+def extract_schema(labels: bool = False) -> str:
+    """The Spark schema (DDL) of :func:`extract`'s output."""
+    label_ddl = "".join(f"{c} string, " for c in LABEL_COLUMNS) if labels else ""
+    return (
+        f"path string, {label_ddl}pipeline string, shape array<int>, values array<float>, "
+        "error string"
+    )
+
+
+_RECOGNIZERS: dict = {}
+
+
+def _recognizer(model: Optional[str]) -> Any:
+    # One per Python worker (Spark reuses workers between tasks): loaded once.
+    from emovox import _emovox
+
+    if model not in _RECOGNIZERS:
+        _RECOGNIZERS[model] = _emovox.Recognizer(model)
+    return _RECOGNIZERS[model]
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def predict_schema(classes: Sequence[str], labels: bool = False) -> str:
+    """The Spark schema (DDL) of :func:`predict`'s output for a model with ``classes``."""
+    label_ddl = "".join(f"{c} string, " for c in LABEL_COLUMNS) if labels else ""
+    probs = ", ".join(f"{_quote(c)}: float" for c in classes)
+    return (
+        f"path string, {label_ddl}prediction string, confidence float, "
+        f"probabilities struct<{probs}>, error string"
+    )
+
+
+def predict_batches(
+    model: Optional[str] = None, labels: bool = False, label_opts: Optional[dict] = None,
+    jobs: int = 1,
+) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The ``mapInArrow`` function of :func:`predict`."""
+    label_opts = dict(label_opts or {})
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import numpy as np
+        import pyarrow as pa
+
+        rec = _recognizer(model)
+        classes = rec.classes
+        for batch in batches:
+            paths = batch.column(batch.schema.get_field_index("path"))
+            data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index("content")))
+            predicted, conf, probs, errors = rec.predict_batch(data, offsets, jobs)
+            arrays = [paths.cast(pa.string())]
+            names = ["path"]
+            label_errors = None
+            if labels:
+                label_arrays, label_errors = _label_arrays(paths, label_opts)
+                arrays += label_arrays
+                names += list(LABEL_COLUMNS)
+            error, valid = _errors(errors, label_errors)
+            mask = pa.array(~valid)
+            fields = [pa.array(probs[:, k], type=pa.float32(), mask=~valid) for k in range(len(classes))]
+            arrays += [
+                _strings(predicted),
+                pa.array(conf, type=pa.float32(), mask=~valid),
+                pa.StructArray.from_arrays(fields, names=list(classes), mask=mask),
+                error,
+            ]
+            names += ["prediction", "confidence", "probabilities", "error"]
+            yield pa.RecordBatch.from_arrays(arrays, names=names)
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs
+# ---------------------------------------------------------------------------------------------
+
+def _label_opts(corpus: Optional[str], root: Optional[str], scheme: str) -> dict:
+    return {"corpus": corpus, "root": root, "scheme": scheme}
+
+
+def extract(
+    spark: Any,
+    input: str,
+    output: Optional[str] = None,
+    pipeline: str = "seed",
+    labels: bool = False,
+    corpus: Optional[str] = None,
+    root: Optional[str] = None,
+    scheme: str = "full",
+    jobs: int = 1,
+    mode: str = "overwrite",
+) -> Any:
+    """Features of every audio file matching ``input`` (see :func:`read_audio`) with ``pipeline``,
+    as a DataFrame (``path``, labels when ``labels``, ``pipeline``, ``shape``, ``values``,
+    ``error``); also written as Parquet to ``output`` when given. ``jobs``: threads per Spark
+    task (1 suits one task per core)."""
+    from emovox import _emovox
+
+    _emovox.pipeline_info(pipeline)  # a bad spec fails here, on the driver, with its message
+    df = read_audio(spark, input).mapInArrow(
+        extract_batches(pipeline, labels, _label_opts(corpus, root, scheme), jobs),
+        extract_schema(labels),
+    )
+    if output:
+        df.write.mode(mode).parquet(output)
+    return df
+
+
+def predict(
+    spark: Any,
+    input: str,
+    output: Optional[str] = None,
+    model: Optional[str] = None,
+    labels: bool = False,
+    corpus: Optional[str] = None,
+    root: Optional[str] = None,
+    scheme: str = "full",
+    jobs: int = 1,
+    mode: str = "overwrite",
+) -> Any:
+    """The emotion predicted for every audio file matching ``input`` by ``model`` (a folder from
+    ``emovox train``, readable on every executor; ``None``: the bundled model), as a DataFrame
+    (``path``, labels when ``labels``, ``prediction``, ``confidence``, ``probabilities``,
+    ``error``); also written as Parquet to ``output`` when given."""
+    from emovox import _emovox
+
+    classes = _emovox.Recognizer(model).classes  # on the driver: the output schema
+    df = read_audio(spark, input).mapInArrow(
+        predict_batches(model, labels, _label_opts(corpus, root, scheme), jobs),
+        predict_schema(classes, labels),
+    )
+    if output:
+        df.write.mode(mode).parquet(output)
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m emovox.spark",
+        description="Features or predicted emotions for audio files, on Apache Spark.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, help_ in [
+        ("extract", "features of a pipeline for every file"),
+        ("predict", "the emotion predicted for every file"),
+    ]:
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("--input", "-i", required=True,
+                       help="file, folder, Spark glob, or glob with ** (quote it): "
+                            "'/data/ravdess/**/*.flac', 'hdfs:///calls/*/*.wav'")
+        s.add_argument("--output", "-o", required=True, help="Parquet output (a Spark dataset folder)")
+        if name == "extract":
+            s.add_argument("--pipeline", "-p", default="seed",
+                           help="pipeline spec, as for `emovox features` (default: seed)")
+        else:
+            s.add_argument("--model", "-m", default=None,
+                           help="model folder from `emovox train` (default: the bundled model)")
+        s.add_argument("--labels", action="store_true",
+                       help="add corpus, speaker, sex, emotion and label read from file names")
+        s.add_argument("--corpus", default=None, help="with --labels: read names as this corpus")
+        s.add_argument("--root", default=None,
+                       help="with --labels: read unclaimed names as ROOT/LABEL/file")
+        s.add_argument("--scheme", default="full", help="with --labels: label scheme (full, seed4, FILE.toml)")
+        s.add_argument("--master", default=None,
+                       help="Spark master (default: spark-submit's, else local[*])")
+        s.add_argument("--jobs", type=int, default=1, help="threads per Spark task (default 1)")
+        s.add_argument("--partitions", type=int, default=None,
+                       help="write this many Parquet files (default: one per Spark partition)")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m emovox.spark``: exit status 0 when every file worked, 1 when any failed (its
+    row then says why), 2 on usage errors."""
+    args = _parser().parse_args(argv)
+    # Executors run the Python that has emovox and pyarrow: this one, unless told otherwise.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    builder = SparkSession.builder.appName(f"emovox {args.command}")
+    if args.master:
+        builder = builder.master(args.master)
+    spark = builder.getOrCreate()
+    tune_for_small_files(spark)
+    start = time.time()
+    common = dict(labels=args.labels, corpus=args.corpus, root=args.root, scheme=args.scheme,
+                  jobs=args.jobs)
+    try:
+        if args.command == "extract":
+            df = extract(spark, args.input, None, pipeline=args.pipeline, **common)
+        else:
+            df = predict(spark, args.input, None, model=args.model, **common)
+        if args.partitions:
+            df = df.coalesce(args.partitions)
+        df.write.mode("overwrite").parquet(args.output)
+        out = spark.read.parquet(args.output)
+        counts = out.agg(F.count("*").alias("rows"),
+                         F.count("error").alias("failed")).collect()[0]
+        secs = time.time() - start
+        print(f"{counts['rows']} file(s) -> {args.output} in {secs:.1f} s "
+              f"({counts['rows'] / max(secs, 1e-9):.1f} files/s); {counts['failed']} failed",
+              file=sys.stderr)
+        if counts["failed"]:
+            for r in out.where(F.col("error").isNotNull()).select("path", "error").limit(20).collect():
+                print(f"  {r['path']}: {r['error']}", file=sys.stderr)
+        return 1 if counts["failed"] else 0
+    finally:
+        spark.stop()
+
+
+if __name__ == "__main__":
+    # Run as a script (spark-submit .../emovox/spark.py): use the installed module's functions, so
+    # Spark pickles references to `emovox.spark` for the executors instead of copies of this
+    # file's functions and their globals.
+    from emovox.spark import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,825 @@
+//! `emovox._emovox`: the Rust core of the `emovox` Python package (PyO3 + rust-numpy).
+//!
+//! # Overview
+//!
+//! The Python package `emovox` (`bindings/python/python/emovox`) re-exports this module: audio
+//! loading, librosa-named feature functions, the named pipelines, the [`Recognizer`] with the
+//! bundled model, and batch calls over Arrow-style buffers that `emovox.spark` runs once per
+//! Arrow record batch inside Spark executors.
+//!
+//! | Python | Rust |
+//! |---|---|
+//! | `load(path_or_bytes, sr=16000, offset=0.0, duration=None)` | [`emovox_audio::decode_file`] / [`emovox_audio::decode_bytes`], [`emovox_audio::Resampler`] |
+//! | `mfcc(y, sr, n_mfcc=13, n_fft=2048, hop_length=512, ...)` | an [`emovox_features::Extractor`] for `mfcc` with these parameters |
+//! | `melspectrogram(y, sr, n_fft=2048, hop_length=512, n_mels=128, ...)` | [`emovox_audio::stft::Stft`] + [`emovox_features::mel::MelFilterbank`] |
+//! | `features(y_or_bytes, pipeline="seed", sr=None)` | the named pipeline, as `emovox features` runs it |
+//! | `Recognizer(model=None).predict(y_or_bytes, sr=None)` | [`emovox::Recognizer`] |
+//! | `features_batch(data, offsets, ...)`, `Recognizer.predict_batch(...)`, `labels(paths)` | the per-batch calls of `emovox.spark` |
+//!
+//! # Threads and the GIL
+//!
+//! Every call releases the GIL while it decodes, resamples, computes features or runs the model
+//! ([`Python::detach`]); other Python threads run meanwhile. Planned extractors are cached per
+//! thread, so repeated calls with the same parameters do not re-plan FFTs and filterbanks.
+//!
+//! # Errors
+//!
+//! Every failure of the Rust core is raised as `emovox.EmovoxError` (a subclass of `ValueError`)
+//! with the core's message unchanged (`file is empty`, `not a recognised audio format (...)`,
+//! `invalid pipeline: ...`). The batch calls never raise for one bad input: they return its
+//! message in the row's error slot instead.
+#![deny(missing_docs)]
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use emovox_audio::stft::Stft;
+use emovox_audio::{decode_bytes, decode_file, DecodeOptions, Decoded, Resampler};
+use emovox_corpora::{Claim, Clip, Corpus, Scheme};
+use emovox_features::mel::MelFilterbank;
+use emovox_features::{Extractor, Features, Kind, PipelineConfig};
+use numpy::{
+    AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyArrayMethods,
+    PyReadonlyArray1,
+};
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
+use rayon::prelude::*;
+
+create_exception!(
+    _emovox,
+    EmovoxError,
+    PyValueError,
+    "An error from emovox's Rust core (bad audio, a bad pipeline spec, a model that cannot load), \
+     with the same message the `emovox` command prints."
+);
+
+fn err(e: impl Display) -> PyErr {
+    EmovoxError::new_err(e.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------------------------
+
+/// Audio given by the caller, as the Rust core reads it: a file path, the bytes of a file, or
+/// samples. Borrows from a [`Held`].
+enum Input<'a> {
+    Path(&'a Path),
+    Bytes(&'a [u8]),
+    Samples(Cow<'a, [f32]>),
+}
+
+/// A Python argument read as audio, holding what [`Input`] borrows (bytes objects, arrays).
+enum Held<'py> {
+    Path(PathBuf),
+    Bytes(Bound<'py, PyBytes>),
+    Owned(Vec<u8>),
+    Array(PyArrayLike1<'py, f32, AllowTypeChange>),
+}
+
+impl Held<'_> {
+    fn input(&self) -> Input<'_> {
+        match self {
+            Held::Path(p) => Input::Path(p),
+            Held::Bytes(b) => Input::Bytes(b.as_bytes()),
+            Held::Owned(b) => Input::Bytes(b),
+            Held::Array(a) => Input::Samples(match a.as_slice() {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(a.as_array().iter().copied().collect()),
+            }),
+        }
+    }
+}
+
+/// Reads `obj` as a path (`str`, `os.PathLike`), bytes (`bytes`, `bytearray`, `memoryview`), or
+/// (when `samples_ok`) a 1-D array of samples.
+fn read_input<'py>(obj: &Bound<'py, PyAny>, samples_ok: bool) -> PyResult<Held<'py>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Held::Bytes(b.clone()));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Held::Owned(b.to_vec()));
+    }
+    if obj.is_instance_of::<PyString>() || obj.hasattr("__fspath__")? {
+        return Ok(Held::Path(obj.extract()?));
+    }
+    let type_name = obj.get_type().name()?.to_string();
+    if type_name == "memoryview" {
+        let b = obj.call_method0("tobytes")?;
+        return Ok(Held::Bytes(b.cast_into::<PyBytes>()?));
+    }
+    if samples_ok {
+        if let Ok(a) = obj.extract::<PyArrayLike1<'py, f32, AllowTypeChange>>() {
+            return Ok(Held::Array(a));
+        }
+        return Err(err(format!(
+            "expected a path, the bytes of an audio file, or a 1-D array of samples; got {type_name}"
+        )));
+    }
+    Err(err(format!(
+        "expected a path or the bytes of an audio file; got {type_name}"
+    )))
+}
+
+fn decode(input: &Input<'_>, opts: &DecodeOptions) -> Result<Decoded, emovox_audio::Error> {
+    match input {
+        Input::Path(p) => decode_file(p, opts),
+        Input::Bytes(b) => decode_bytes(b, None, opts),
+        Input::Samples(_) => Err(emovox_audio::Error::InvalidParameter(
+            "samples given where a file was expected".into(),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planned extractors, cached per thread
+// ---------------------------------------------------------------------------------------------
+
+thread_local! {
+    static EXTRACTORS: RefCell<Vec<Extractor>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with a planned extractor for `config`, planned once per thread (the last four
+/// configurations are kept).
+fn with_extractor<T>(
+    config: &PipelineConfig,
+    f: impl FnOnce(&mut Extractor) -> Result<T, String>,
+) -> Result<T, String> {
+    EXTRACTORS.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        let idx = match cache.iter().position(|e| e.config() == config) {
+            Some(i) => i,
+            None => {
+                let ex = Extractor::new(config.clone()).map_err(|e| e.to_string())?;
+                if cache.len() >= 4 {
+                    cache.remove(0);
+                }
+                cache.push(ex);
+                cache.len() - 1
+            }
+        };
+        f(&mut cache[idx])
+    })
+}
+
+fn parse_pipeline(spec: &str) -> PyResult<PipelineConfig> {
+    let p: PipelineConfig = spec.parse().map_err(err)?;
+    p.validate().map_err(err)?;
+    Ok(p)
+}
+
+/// Features of one file or bytes, exactly as `emovox features` computes them: decode only the
+/// part the pipeline reads, then the planned pipeline. Errors are the reasons `emovox features`
+/// reports.
+fn features_of_input(ex: &mut Extractor, input: &Input<'_>) -> Result<Features, String> {
+    match input {
+        Input::Samples(_) => Err("samples need a sample rate (sr=...)".into()),
+        _ => {
+            let clip = decode(input, &ex.decode_options()).map_err(|e| e.reason().to_string())?;
+            ex.process_decoded(&clip).map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn to_2d<'py>(py: Python<'py>, f: Features) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let (rows, cols) = (f.frames, f.columns);
+    f.values.into_pyarray(py).reshape([rows, cols])
+}
+
+/// Frame-major `frames x n` into librosa's `n x frames`.
+fn transpose(v: &[f32], frames: usize, n: usize) -> Vec<f32> {
+    let mut out = vec![0.0; v.len()];
+    for t in 0..frames {
+        for c in 0..n {
+            out[c * frames + t] = v[t * n + c];
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// load, mfcc, melspectrogram, features
+// ---------------------------------------------------------------------------------------------
+
+/// Decodes audio (any format emovox reads, sniffed from the content) to mono float32 samples,
+/// resampled to `sr` (`None`: the native rate), reading `duration` seconds from `offset` as
+/// `librosa.load` does. Returns `(y, sr)`.
+#[pyfunction]
+#[pyo3(signature = (path_or_bytes, sr=Some(16000), offset=0.0, duration=None))]
+fn load<'py>(
+    py: Python<'py>,
+    path_or_bytes: &Bound<'py, PyAny>,
+    sr: Option<u32>,
+    offset: f64,
+    duration: Option<f64>,
+) -> PyResult<(Bound<'py, PyArray1<f32>>, u32)> {
+    let held = read_input(path_or_bytes, false)?;
+    let input = held.input();
+    let (y, rate) = py
+        .detach(|| -> Result<(Vec<f32>, u32), String> {
+            if !(offset >= 0.0 && offset.is_finite()) {
+                return Err(format!("offset must be a finite number >= 0, got {offset}"));
+            }
+            if let Some(d) = duration {
+                if !(d > 0.0 && d.is_finite()) {
+                    return Err(format!("duration must be a finite number > 0, got {d}"));
+                }
+            }
+            let opts = DecodeOptions::new()
+                .start_seconds((offset > 0.0).then_some(offset))
+                .max_seconds(duration.map(|d| offset + d));
+            let clip = decode(&input, &opts).map_err(|e| e.to_string())?;
+            let native = clip.sample_rate;
+            let mut y = clip.samples;
+            if let Some(d) = duration {
+                // librosa keeps int(duration * sr) samples from int(offset * sr).
+                y.truncate((d * native as f64) as usize);
+            }
+            match sr {
+                Some(to) if to != native => {
+                    let mut out = Vec::new();
+                    Resampler::new(native, to)
+                        .and_then(|mut r| r.process(&y, &mut out))
+                        .map_err(|e| e.to_string())?;
+                    Ok((out, to))
+                }
+                _ => Ok((y, native)),
+            }
+        })
+        .map_err(err)?;
+    Ok((y.into_pyarray(py), rate))
+}
+
+/// The parameters shared by `mfcc` and `melspectrogram`, as an `mfcc` pipeline over the whole
+/// clip at its own rate.
+#[allow(clippy::too_many_arguments)]
+fn analysis_config(
+    kind: Kind,
+    sr: u32,
+    n_mfcc: usize,
+    n_fft: usize,
+    hop_length: usize,
+    n_mels: usize,
+    fmin: f32,
+    fmax: Option<f32>,
+    top_db: Option<f32>,
+) -> PyResult<PipelineConfig> {
+    let mut c = PipelineConfig::preset("mfcc").ok_or_else(|| err("no mfcc preset"))?;
+    c.kind = kind;
+    c.sample_rate = sr;
+    c.n_mfcc = n_mfcc;
+    c.n_fft = n_fft;
+    c.hop = hop_length;
+    c.n_mels = n_mels;
+    c.fmin = fmin;
+    c.fmax = fmax;
+    c.top_db = top_db;
+    c.validate().map_err(err)?;
+    Ok(c)
+}
+
+fn samples_of<'py>(y: &Bound<'py, PyAny>) -> PyResult<PyArrayLike1<'py, f32, AllowTypeChange>> {
+    y.extract().map_err(|_| {
+        err(format!(
+            "y must be a 1-D array of samples (float32), got {}",
+            y.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })
+}
+
+fn slice_or_copy<'a>(
+    a: &'a PyArrayLike1<'_, f32, AllowTypeChange>,
+    buf: &'a mut Vec<f32>,
+) -> &'a [f32] {
+    match a.as_slice() {
+        Ok(s) => s,
+        Err(_) => {
+            *buf = a.as_array().iter().copied().collect();
+            buf
+        }
+    }
+}
+
+/// MFCC of `y` at `sr` Hz, shape `(n_mfcc, frames)`, as `librosa.feature.mfcc` computes it
+/// (centred STFT, Slaney mel, `power_to_db(top_db=80)`, orthonormal DCT-II). No resampling.
+#[pyfunction]
+#[pyo3(signature = (y, sr=16000, n_mfcc=13, n_fft=2048, hop_length=512, n_mels=128, fmin=0.0, fmax=None, top_db=Some(80.0)))]
+#[allow(clippy::too_many_arguments)]
+fn mfcc<'py>(
+    py: Python<'py>,
+    y: &Bound<'py, PyAny>,
+    sr: u32,
+    n_mfcc: usize,
+    n_fft: usize,
+    hop_length: usize,
+    n_mels: usize,
+    fmin: f32,
+    fmax: Option<f32>,
+    top_db: Option<f32>,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let config = analysis_config(
+        Kind::Mfcc,
+        sr,
+        n_mfcc,
+        n_fft,
+        hop_length,
+        n_mels,
+        fmin,
+        fmax,
+        top_db,
+    )?;
+    let a = samples_of(y)?;
+    let mut buf = Vec::new();
+    let s = slice_or_copy(&a, &mut buf);
+    let f = py
+        .detach(|| with_extractor(&config, |ex| ex.process(s, sr).map_err(|e| e.to_string())))
+        .map_err(err)?;
+    let t = transpose(&f.values, f.frames, f.columns);
+    t.into_pyarray(py).reshape([f.columns, f.frames])
+}
+
+/// Mel spectrogram of `y` at `sr` Hz, shape `(n_mels, frames)`, as
+/// `librosa.feature.melspectrogram` computes it (centred STFT with zero padding, periodic Hann
+/// window, Slaney mel filterbank). `power` is 2.0 (power) or 1.0 (magnitude).
+#[pyfunction]
+#[pyo3(signature = (y, sr=16000, n_fft=2048, hop_length=512, n_mels=128, fmin=0.0, fmax=None, power=2.0))]
+#[allow(clippy::too_many_arguments)]
+fn melspectrogram<'py>(
+    py: Python<'py>,
+    y: &Bound<'py, PyAny>,
+    sr: u32,
+    n_fft: usize,
+    hop_length: usize,
+    n_mels: usize,
+    fmin: f32,
+    fmax: Option<f32>,
+    power: f32,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    if power != 2.0 && power != 1.0 {
+        return Err(err(format!("power must be 1.0 or 2.0, got {power}")));
+    }
+    analysis_config(
+        Kind::LogMel,
+        sr,
+        1,
+        n_fft,
+        hop_length,
+        n_mels,
+        fmin,
+        fmax,
+        None,
+    )?;
+    let a = samples_of(y)?;
+    let mut buf = Vec::new();
+    let s = slice_or_copy(&a, &mut buf);
+    let (mel, frames) = py
+        .detach(|| -> Result<(Vec<f32>, usize), String> {
+            if s.iter().any(|v| !v.is_finite()) {
+                return Err("invalid input: audio buffer is not finite everywhere".into());
+            }
+            let stft = Stft::new(n_fft, hop_length).map_err(|e| e.to_string())?;
+            let mut scratch = stft.scratch();
+            let mut spec = Vec::new();
+            stft.power(s, &mut scratch, &mut spec);
+            if power == 1.0 {
+                spec.iter_mut().for_each(|v| *v = v.sqrt());
+            }
+            let fb = MelFilterbank::new(
+                sr as f64,
+                n_fft,
+                n_mels,
+                fmin as f64,
+                fmax.unwrap_or(sr as f32 / 2.0) as f64,
+            );
+            let mut mel = Vec::new();
+            fb.apply(&spec, &mut mel);
+            let frames = stft.n_frames(s.len());
+            Ok((transpose(&mel, frames, n_mels), frames))
+        })
+        .map_err(err)?;
+    mel.into_pyarray(py).reshape([n_mels, frames])
+}
+
+/// Features of a named pipeline (`seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`, with
+/// overrides such as `mfcc:n_mfcc=20`), shape `(frames, columns)` as `emovox features` writes
+/// them. `y_or_bytes`: a path or the bytes of a file (decoded as `emovox features` decodes it),
+/// or samples with their rate `sr`.
+#[pyfunction]
+#[pyo3(signature = (y_or_bytes, pipeline="seed", sr=None))]
+fn features<'py>(
+    py: Python<'py>,
+    y_or_bytes: &Bound<'py, PyAny>,
+    pipeline: &str,
+    sr: Option<u32>,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let config = parse_pipeline(pipeline)?;
+    let held = read_input(y_or_bytes, true)?;
+    let input = held.input();
+    let f = py
+        .detach(|| {
+            with_extractor(&config, |ex| match (&input, sr) {
+                (Input::Samples(s), Some(sr)) => ex.process(s, sr).map_err(|e| e.to_string()),
+                (Input::Samples(_), None) => {
+                    Err("sr is required when y is an array of samples".into())
+                }
+                (i, _) => {
+                    let r = features_of_input(ex, i);
+                    match (i, r) {
+                        (Input::Path(p), Err(e)) => Err(format!("{}: {e}", p.display())),
+                        (_, r) => r,
+                    }
+                }
+            })
+        })
+        .map_err(err)?;
+    to_2d(py, f)
+}
+
+/// The named presets, and the canonical spec of a pipeline (`pipeline("mfcc:n_mfcc=13")` is
+/// `"mfcc"`).
+#[pyfunction]
+fn pipelines() -> Vec<&'static str> {
+    PipelineConfig::PRESETS.to_vec()
+}
+
+/// The canonical spec of `spec` and its output shape `(frames or None, columns)`.
+#[pyfunction]
+fn pipeline_info(spec: &str) -> PyResult<(String, Option<usize>, usize)> {
+    let p = parse_pipeline(spec)?;
+    let frames = match p.kind {
+        Kind::Handcrafted => Some(1),
+        _ => p.frames,
+    };
+    Ok((p.to_string(), frames, p.n_columns()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches (emovox.spark): Arrow binary buffers in, flat arrays out
+// ---------------------------------------------------------------------------------------------
+
+/// The `i`-th item of an Arrow-style binary column: `data[offsets[i]..offsets[i + 1]]`.
+fn item<'a>(data: &'a [u8], offsets: &[i64], i: usize) -> Result<&'a [u8], String> {
+    let (a, b) = (offsets[i], offsets[i + 1]);
+    if a < 0 || b < a || b as usize > data.len() {
+        return Err(format!("bad offsets {a}..{b} for {} bytes", data.len()));
+    }
+    Ok(&data[a as usize..b as usize])
+}
+
+fn check_offsets(offsets: &[i64]) -> PyResult<usize> {
+    if offsets.is_empty() {
+        return Err(err("offsets must have n + 1 entries (got 0)"));
+    }
+    Ok(offsets.len() - 1)
+}
+
+/// Runs `f` over `0..n` on `jobs` threads (1: this thread), keeping order.
+fn run_rows<T: Send>(
+    n: usize,
+    jobs: usize,
+    f: impl Fn(usize) -> T + Sync + Send,
+) -> Result<Vec<T>, String> {
+    if jobs <= 1 || n <= 1 {
+        return Ok((0..n).map(f).collect());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(pool.install(|| (0..n).into_par_iter().map(f).collect()))
+}
+
+/// Features of every file in an Arrow-style binary column (`data`: the value bytes, `offsets`:
+/// n + 1 positions), computed as `emovox features` computes them. Returns
+/// `(values, value_offsets, frames, columns, errors)`: the features of row `i` are
+/// `values[value_offsets[i]:value_offsets[i+1]]` (frame-major, `frames[i] x columns[i]`), and
+/// `errors[i]` is `None` or why row `i` failed (its values are then empty). Never raises for a
+/// bad file.
+#[pyfunction]
+#[pyo3(signature = (data, offsets, pipeline="seed", jobs=1))]
+#[allow(clippy::type_complexity)]
+fn features_batch<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray1<'py, u8>,
+    offsets: PyReadonlyArray1<'py, i64>,
+    pipeline: &str,
+    jobs: usize,
+) -> PyResult<(
+    Bound<'py, PyArray1<f32>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i32>>,
+    Bound<'py, PyArray1<i32>>,
+    Bound<'py, PyList>,
+)> {
+    let config = parse_pipeline(pipeline)?;
+    let data = data.as_slice().map_err(err)?;
+    let offsets = offsets.as_slice().map_err(err)?;
+    let n = check_offsets(offsets)?;
+    let results = py
+        .detach(|| {
+            run_rows(n, jobs, |i| {
+                let bytes = item(data, offsets, i)?;
+                with_extractor(&config, |ex| features_of_input(ex, &Input::Bytes(bytes)))
+            })
+        })
+        .map_err(err)?;
+    let total: usize = results
+        .iter()
+        .map(|r| r.as_ref().map_or(0, |f| f.values.len()))
+        .sum();
+    let mut values = Vec::with_capacity(total);
+    let mut value_offsets = Vec::with_capacity(n + 1);
+    let (mut frames, mut columns) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut errors: Vec<Option<String>> = Vec::with_capacity(n);
+    value_offsets.push(0i64);
+    for r in results {
+        match r {
+            Ok(f) => {
+                values.extend_from_slice(&f.values);
+                frames.push(f.frames as i32);
+                columns.push(f.columns as i32);
+                errors.push(None);
+            }
+            Err(e) => {
+                frames.push(0);
+                columns.push(0);
+                errors.push(Some(e));
+            }
+        }
+        value_offsets.push(values.len() as i64);
+    }
+    Ok((
+        values.into_pyarray(py),
+        value_offsets.into_pyarray(py),
+        frames.into_pyarray(py),
+        columns.into_pyarray(py),
+        PyList::new(py, errors)?,
+    ))
+}
+
+/// The local path of a Spark/Hadoop URI (`file:/a/b.wav`, `file:///a/b.wav`, `hdfs://nn/a/b.wav`)
+/// or of a plain path.
+fn local_path(uri: &str) -> PathBuf {
+    let rest = match uri.split_once("://") {
+        Some((_, r)) => r.find('/').map_or("", |i| &r[i..]),
+        None => uri.strip_prefix("file:").unwrap_or(uri),
+    };
+    PathBuf::from(rest)
+}
+
+/// Reads one path's labels: the first named corpus whose naming it follows, else (with `root`)
+/// the folder layout under `root`.
+fn claim(path: &Path, corpus: Option<Corpus>, root: Option<&Path>) -> Result<Option<Clip>, String> {
+    let tried: Vec<Corpus> = match corpus {
+        Some(c) => vec![c],
+        None => Corpus::ALL[..Corpus::ALL.len() - 1].to_vec(),
+    };
+    for c in tried {
+        let base = root.unwrap_or(Path::new(""));
+        match c.claim(path, base) {
+            Claim::Clip(clip) => return Ok(Some(clip)),
+            Claim::Invalid(why) => return Err(format!("{c} file name: {why}")),
+            Claim::NotMine => {}
+        }
+    }
+    if let (None, Some(root)) = (corpus, root) {
+        if let Claim::Clip(clip) = Corpus::Folder.claim(path, root) {
+            return Ok(Some(clip));
+        }
+    }
+    if let Some(c) = corpus {
+        return Err(format!(
+            "does not follow the {c} naming ({})",
+            c.convention()
+        ));
+    }
+    Ok(None)
+}
+
+/// Labels read from file names by the corpus indexers, for a column of paths (or Spark URIs).
+/// Returns a dict of equal-length lists: `corpus`, `speaker`, `sex`, `emotion` (the corpus's own
+/// word), `label` (the class under `scheme`: `full`, `seed4`, or a TOML file; random drops are
+/// not applied) and `error` (`None`, or why a name that looks like a corpus's is invalid). A
+/// name no corpus claims gets `None` labels and no error. `corpus`: read every name as this
+/// corpus instead of detecting; `root`: read names no corpus claims as the folder layout
+/// (`root/LABEL/file`).
+#[pyfunction]
+#[pyo3(signature = (paths, corpus=None, root=None, scheme="full"))]
+fn labels<'py>(
+    py: Python<'py>,
+    paths: Vec<String>,
+    corpus: Option<&str>,
+    root: Option<PathBuf>,
+    scheme: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let corpus: Option<Corpus> = corpus.map(str::parse).transpose().map_err(err)?;
+    let scheme = Scheme::load(scheme).map_err(err)?;
+    let root = root.map(|r| local_path(&r.to_string_lossy()));
+    type Row = [Option<String>; 6];
+    let rows: Vec<Row> = py.detach(|| {
+        paths
+            .iter()
+            .map(|p| match claim(&local_path(p), corpus, root.as_deref()) {
+                Ok(Some(c)) => [
+                    Some(c.corpus.to_string()),
+                    c.speaker.clone(),
+                    c.sex.map(|s| s.name().to_string()),
+                    Some(c.emotion.clone()),
+                    scheme.class_of(&c),
+                    None,
+                ],
+                Ok(None) => Default::default(),
+                Err(e) => [None, None, None, None, None, Some(e)],
+            })
+            .collect()
+    });
+    let out = PyDict::new(py);
+    for (k, name) in ["corpus", "speaker", "sex", "emotion", "label", "error"]
+        .iter()
+        .enumerate()
+    {
+        let col: Vec<Option<String>> = rows.iter().map(|r| r[k].clone()).collect();
+        out.set_item(*name, PyList::new(py, col)?)?;
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recognizer
+// ---------------------------------------------------------------------------------------------
+
+/// A trained model with its feature pipeline: the bundled model (`model=None`), or a folder
+/// saved by `emovox train`. Thread-safe; releases the GIL while predicting.
+#[pyclass(frozen, module = "emovox")]
+struct Recognizer {
+    inner: Arc<emovox::Recognizer>,
+}
+
+fn prediction_dict<'py>(py: Python<'py>, p: &emovox::Prediction) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("label", &p.label)?;
+    d.set_item("confidence", p.confidence)?;
+    let probs = PyDict::new(py);
+    for s in &p.scores {
+        probs.set_item(&s.label, s.probability)?;
+    }
+    d.set_item("probabilities", probs)?;
+    Ok(d)
+}
+
+#[pymethods]
+impl Recognizer {
+    #[new]
+    #[pyo3(signature = (model=None))]
+    fn new(py: Python<'_>, model: Option<PathBuf>) -> PyResult<Self> {
+        let inner = py
+            .detach(|| emovox::Recognizer::from_option(model.as_deref()))
+            .map_err(err)?;
+        Ok(Recognizer {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Class names, in the order of `probabilities`.
+    #[getter]
+    fn classes(&self) -> Vec<String> {
+        self.inner.classes().to_vec()
+    }
+
+    /// The model's feature pipeline, as a spec string.
+    #[getter]
+    fn pipeline(&self) -> String {
+        self.inner.saved().pipeline.to_string()
+    }
+
+    /// Where the model came from.
+    #[getter]
+    fn source(&self) -> String {
+        self.inner.source().to_string()
+    }
+
+    /// Predicts the emotion in a path, the bytes of a file, or samples (with `sr`). Returns
+    /// `{"label": str, "confidence": float, "probabilities": {class: float}}`.
+    #[pyo3(signature = (y_or_bytes, sr=None))]
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        y_or_bytes: &Bound<'py, PyAny>,
+        sr: Option<u32>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let held = read_input(y_or_bytes, true)?;
+        let input = held.input();
+        let rec = &self.inner;
+        let p = py
+            .detach(|| match (&input, sr) {
+                (Input::Samples(s), Some(sr)) => {
+                    rec.predict_samples(s, sr).map_err(|e| e.to_string())
+                }
+                (Input::Samples(_), None) => {
+                    Err("sr is required when y is an array of samples".to_string())
+                }
+                (Input::Path(p), _) => rec.predict_file(p).map_err(|e| e.to_string()),
+                (Input::Bytes(b), _) => rec.predict_bytes(b, None).map_err(|e| e.to_string()),
+            })
+            .map_err(err)?;
+        prediction_dict(py, &p)
+    }
+
+    /// Predicts every file of an Arrow-style binary column (see `features_batch`). Returns
+    /// `(labels, confidence, probabilities, errors)`: `labels[i]` (`None` on error),
+    /// `confidence` float32 (NaN on error), `probabilities` float32 `(n, classes)` (NaN rows on
+    /// error), `errors[i]` (`None` or why). Never raises for a bad file.
+    #[pyo3(signature = (data, offsets, jobs=1))]
+    #[allow(clippy::type_complexity)]
+    fn predict_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: PyReadonlyArray1<'py, u8>,
+        offsets: PyReadonlyArray1<'py, i64>,
+        jobs: usize,
+    ) -> PyResult<(
+        Bound<'py, PyList>,
+        Bound<'py, PyArray1<f32>>,
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyList>,
+    )> {
+        let data = data.as_slice().map_err(err)?;
+        let offsets = offsets.as_slice().map_err(err)?;
+        let n = check_offsets(offsets)?;
+        let rec = &self.inner;
+        let k = rec.classes().len();
+        let results = py
+            .detach(|| {
+                run_rows(n, jobs, |i| {
+                    let b = item(data, offsets, i)?;
+                    rec.predict_bytes(b, None).map_err(|e| e.to_string())
+                })
+            })
+            .map_err(err)?;
+        let mut labels: Vec<Option<String>> = Vec::with_capacity(n);
+        let mut conf = Vec::with_capacity(n);
+        let mut probs = Vec::with_capacity(n * k);
+        let mut errors: Vec<Option<String>> = Vec::with_capacity(n);
+        for r in results {
+            match r {
+                Ok(p) => {
+                    labels.push(Some(p.label.clone()));
+                    conf.push(p.confidence);
+                    probs.extend(p.probabilities());
+                    errors.push(None);
+                }
+                Err(e) => {
+                    labels.push(None);
+                    conf.push(f32::NAN);
+                    probs.extend(std::iter::repeat_n(f32::NAN, k));
+                    errors.push(Some(e));
+                }
+            }
+        }
+        Ok((
+            PyList::new(py, labels)?,
+            conf.into_pyarray(py),
+            probs.into_pyarray(py).reshape([n, k])?,
+            PyList::new(py, errors)?,
+        ))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Recognizer(source={:?}, classes={:?}, pipeline={:?})",
+            self.inner.source(),
+            self.inner.classes(),
+            self.inner.saved().pipeline.to_string()
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The module
+// ---------------------------------------------------------------------------------------------
+
+/// The extension module `emovox._emovox`.
+#[pymodule]
+fn _emovox(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("EmovoxError", m.py().get_type::<EmovoxError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(mfcc, m)?)?;
+    m.add_function(wrap_pyfunction!(melspectrogram, m)?)?;
+    m.add_function(wrap_pyfunction!(features, m)?)?;
+    m.add_function(wrap_pyfunction!(pipelines, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline_info, m)?)?;
+    m.add_function(wrap_pyfunction!(features_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(labels, m)?)?;
+    m.add_class::<Recognizer>()?;
+    Ok(())
+}

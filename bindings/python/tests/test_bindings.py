@@ -1,0 +1,238 @@
+"""The `emovox` Python package: the Rust core on NumPy arrays and bytes, its errors, and parity with
+librosa on real clips (those tests skip when librosa is not installed)."""
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import emovox
+from conftest import importable
+
+HAVE_LIBROSA = importable("librosa")
+needs_librosa = pytest.mark.skipif(not HAVE_LIBROSA, reason="SKIPPED: librosa not installed")
+
+
+def tone(sr=16000, secs=2.5, hz=220.0):
+    t = np.arange(int(sr * secs)) / sr
+    return (0.3 * np.sin(2 * np.pi * hz * t) + 0.1 * np.sin(2 * np.pi * 3 * hz * t)).astype(np.float32)
+
+
+def ravdess_clip(datasets: Path) -> Path:
+    return datasets / "ravdess" / "Actor_03" / "03-01-03-01-01-01-03.flac"
+
+
+def tess_clip(datasets: Path) -> Path:
+    return sorted((datasets / "tess").glob("YAF_*/*.flac"))[0]
+
+
+# --- load ----------------------------------------------------------------------------------------
+
+def test_load_path_and_bytes_agree(datasets):
+    p = ravdess_clip(datasets)
+    y, sr = emovox.load(p)
+    y2, sr2 = emovox.load(p.read_bytes())
+    assert sr == sr2 == 16000
+    assert y.dtype == np.float32 and y.ndim == 1
+    np.testing.assert_array_equal(y, y2)
+    y3, _ = emovox.load(memoryview(p.read_bytes()))
+    np.testing.assert_array_equal(y, y3)
+    native, rate = emovox.load(str(p), sr=None)
+    assert rate == 48000
+    assert abs(len(native) / rate - len(y) / sr) < 1e-3
+
+
+def test_load_offset_and_duration(datasets):
+    p = ravdess_clip(datasets)
+    whole, sr = emovox.load(p, sr=None)
+    part, _ = emovox.load(p, sr=None, offset=0.4, duration=1.5)
+    a = int(0.4 * sr)
+    np.testing.assert_array_equal(part, whole[a : a + int(1.5 * sr)])
+
+
+def test_bad_files_raise_emovox_error_with_the_cores_message(datasets):
+    assert issubclass(emovox.EmovoxError, ValueError)
+    with pytest.raises(emovox.EmovoxError, match="file is empty"):
+        emovox.load(b"")
+    with pytest.raises(emovox.EmovoxError, match="file is empty"):
+        emovox.load(datasets / "formats" / "empty.wav")
+    with pytest.raises(emovox.EmovoxError, match="not a recognised audio format"):
+        emovox.load(datasets / "formats" / "random_bytes.wav")
+    with pytest.raises(emovox.EmovoxError, match="nope.wav"):
+        emovox.load("/definitely/not/here/nope.wav")
+    with pytest.raises(emovox.EmovoxError, match="invalid pipeline"):
+        emovox.features(tone(), "mfcc:n_mfcc=0", sr=16000)
+    with pytest.raises(emovox.EmovoxError, match="sr is required"):
+        emovox.features(tone(), "mfcc")
+    with pytest.raises(ValueError):
+        emovox.Recognizer().predict(np.zeros(100, np.float32), sr=16000)
+
+
+def test_every_good_format_loads(datasets):
+    good = [p for p in sorted((datasets / "formats").iterdir())
+            if p.stem not in {"truncated", "random_bytes", "empty", "not_audio"}]
+    assert len(good) >= 10
+    for p in good:
+        y, sr = emovox.load(p.read_bytes())
+        assert sr == 16000 and len(y) > 16000, p
+
+
+# --- features ------------------------------------------------------------------------------------
+
+def test_features_of_path_bytes_and_samples(datasets):
+    p = ravdess_clip(datasets)
+    f = emovox.features(p)
+    assert f.shape == (100, 13) and f.dtype == np.float32
+    np.testing.assert_array_equal(f, emovox.features(p.read_bytes(), "seed"))
+    y, sr = emovox.load(p, sr=None)
+    np.testing.assert_allclose(emovox.features(y, "seed", sr=sr), f, atol=1e-4 * np.ptp(f))
+    assert emovox.features(p, "handcrafted").shape == (1, 45)
+    assert emovox.features(p, "mfcc-deltas").shape[1] == 39
+    assert set(emovox.pipelines()) == {"seed", "mfcc", "mfcc-deltas", "logmel", "handcrafted"}
+    assert emovox.pipeline_info("mfcc:n_mfcc=20,frames=50")[1:] == (50, 20)
+
+
+def test_features_batch_keeps_going_past_bad_items(datasets):
+    items = [ravdess_clip(datasets).read_bytes(), b"", b"not audio at all", tess_clip(datasets).read_bytes()]
+    data = np.frombuffer(b"".join(items), dtype=np.uint8)
+    offsets = np.cumsum([0] + [len(i) for i in items]).astype(np.int64)
+    values, voff, frames, cols, errors = emovox.features_batch(data, offsets, "seed")
+    assert errors[0] is None and errors[3] is None
+    assert errors[1] == "file is empty"
+    assert "not a recognised audio format" in errors[2]
+    assert list(frames) == [100, 0, 0, 100] and list(cols) == [13, 0, 0, 13]
+    np.testing.assert_array_equal(values[voff[0]:voff[1]].reshape(100, 13), emovox.features(items[0]))
+    np.testing.assert_array_equal(values[voff[3]:voff[4]].reshape(100, 13), emovox.features(items[3]))
+
+
+def test_labels_from_file_names():
+    cols = emovox.labels([
+        "file:/d/ravdess/Actor_05/03-01-06-02-01-01-05.flac",
+        "/d/tess/OAF_fear/OAF_bath_fear.flac",
+        "/d/x/recording.wav",
+        "/d/ravdess/03-01-09-01-01-01-05.wav",
+    ])
+    assert cols["corpus"] == ["ravdess", "tess", None, "ravdess" if cols["error"][3] is None else None]
+    assert cols["emotion"][:2] == ["fearful", "fear"]
+    assert cols["label"][:2] == ["fearful", "fearful"]
+    assert cols["speaker"][:2] == ["Actor_05", "OAF"]
+    assert cols["sex"][0] == "male"
+    assert cols["error"][3] is not None and "emotion" in cols["error"][3]
+
+
+def test_threads_share_the_core_and_agree(datasets):
+    p = ravdess_clip(datasets).read_bytes()
+    want = emovox.features(p)
+    out = []
+
+    def work():
+        for _ in range(5):
+            out.append(np.array_equal(emovox.features(p), want))
+
+    ts = [threading.Thread(target=work) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert out == [True] * 20
+
+
+# --- Recognizer ----------------------------------------------------------------------------------
+
+def test_recognizer_predicts_paths_bytes_and_samples(datasets):
+    rec = emovox.Recognizer()
+    assert rec.classes and rec.pipeline
+    p = ravdess_clip(datasets)
+    a = rec.predict(p)
+    b = rec.predict(p.read_bytes())
+    assert a == b
+    assert a["label"] in rec.classes
+    assert list(a["probabilities"]) == rec.classes
+    assert abs(sum(a["probabilities"].values()) - 1.0) < 1e-4
+    assert a["confidence"] == max(a["probabilities"].values())
+    y, sr = emovox.load(p, sr=None)
+    c = rec.predict(y, sr=sr)
+    assert c["label"] in rec.classes
+    with pytest.raises(emovox.EmovoxError, match="Recognizer|model"):
+        emovox.Recognizer("/definitely/not/a/model")
+
+
+def test_predict_batch(datasets):
+    rec = emovox.Recognizer()
+    items = [ravdess_clip(datasets).read_bytes(), b""]
+    data = np.frombuffer(b"".join(items), dtype=np.uint8)
+    offsets = np.array([0, len(items[0]), len(items[0])], dtype=np.int64)
+    labels, conf, probs, errors = rec.predict_batch(data, offsets)
+    assert labels[0] == rec.predict(items[0])["label"] and labels[1] is None
+    assert probs.shape == (2, len(rec.classes)) and np.isnan(probs[1]).all()
+    assert errors == [None, "file is empty"]
+
+
+# --- parity with librosa -------------------------------------------------------------------------
+
+@needs_librosa
+def test_load_matches_librosa_at_native_rate(datasets):
+    import librosa
+
+    p = tess_clip(datasets)
+    y, sr = emovox.load(p, sr=None)
+    want, wsr = librosa.load(p, sr=None)
+    assert sr == wsr
+    np.testing.assert_allclose(y, want, atol=1e-6)
+
+
+@needs_librosa
+@pytest.mark.parametrize("which", ["ravdess", "tess"])
+def test_mfcc_and_mel_match_librosa(datasets, which):
+    import librosa
+
+    p = ravdess_clip(datasets) if which == "ravdess" else tess_clip(datasets)
+    y, sr = librosa.load(p, sr=16000)
+    got = emovox.mfcc(y, sr=sr, n_mfcc=13)
+    want = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=13, n_fft=2048, hop_length=512)
+    assert got.shape == want.shape
+    assert np.max(np.abs(got - want)) / np.ptp(want) <= 1e-4
+    got = emovox.melspectrogram(y, sr=sr, n_mels=128)
+    want = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=2048, hop_length=512, n_mels=128)
+    assert got.shape == want.shape
+    floor = want.max() * 1e-6  # bins above -60 dB re the peak
+    m = want > floor
+    assert np.max(np.abs(got[m] - want[m]) / want[m]) <= 1e-4
+
+
+@needs_librosa
+def test_seed_pipeline_matches_the_originals_librosa_code(datasets):
+    import librosa
+
+    p = ravdess_clip(datasets)
+    y, sr = librosa.load(p, sr=16000, offset=0.4, duration=1.5)
+    m = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=13).T
+    want = np.zeros((100, 13), np.float32)
+    want[: min(100, len(m))] = m[:100]
+    got = emovox.features(p, "seed")
+    assert np.max(np.abs(got - want)) / np.ptp(want) <= 5e-3  # the Rust parity test's bound
+
+
+def test_the_gil_is_released_while_the_core_works(datasets):
+    # While one thread is inside a long Rust call, this thread keeps running Python: with the GIL
+    # held it could not take a single step until the call returned.
+    clip = ravdess_clip(datasets).read_bytes()
+    data = np.frombuffer(clip * 200, dtype=np.uint8)
+    offsets = np.arange(201, dtype=np.int64) * len(clip)
+    steps_during = []
+    inside = threading.Event()
+
+    def work():
+        inside.set()
+        emovox.features_batch(data, offsets, "seed")
+
+    t = threading.Thread(target=work)
+    t.start()
+    inside.wait()
+    n = 0
+    while t.is_alive():
+        n += 1
+    t.join()
+    steps_during.append(n)
+    assert steps_during[0] > 1000, steps_during

@@ -1,0 +1,160 @@
+"""emovox.spark on real Spark: local[2] over every RAVDESS file (features identical to what
+`emovox features` writes), and a standalone master + worker on 127.0.0.1 started with spark-class.
+Skipped visibly without pyspark/pyarrow/Java, unless EMOVOX_REQUIRE_PYTHON=1 (as in CI)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def spark_env() -> dict:
+    env = dict(os.environ)
+    # Executors must run the Python that has the emovox wheel and pyarrow.
+    env["PYSPARK_PYTHON"] = sys.executable
+    env["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    return env
+
+
+def run_job(args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "emovox.spark", *args], env=spark_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def local(p: str) -> str:
+    return p[len("file:"):] if p.startswith("file:") else p
+
+
+def test_local_mode_features_identical_to_emovox_features(datasets, emovox_bin, spark_ready, tmp_path):
+    import pandas as pd
+
+    rav = datasets / "ravdess"
+    cli_out = tmp_path / "cli.parquet"
+    o = subprocess.run([emovox_bin, "features", str(rav), "--out", str(cli_out), "--no-progress"],
+                       capture_output=True, text=True)
+    assert o.returncode == 0, o.stderr
+    spark_out = tmp_path / "spark.parquet"
+    o = run_job(["extract", "--input", f"{rav}/**", "--output", str(spark_out), "--labels",
+                 "--master", "local[2]"])
+    assert o.returncode == 0, o.stdout + o.stderr[-5000:]
+    assert "1440 file(s)" in o.stderr and "0 failed" in o.stderr, o.stderr[-2000:]
+
+    cli = pd.read_parquet(cli_out)
+    got = pd.read_parquet(spark_out)
+    assert len(cli) == 1440 and len(got) == 1440
+    assert got["error"].isna().all()
+    assert (got["pipeline"] == "seed").all()
+    got.index = got["path"].map(local)
+    cli.index = cli["path"]
+    assert set(got.index) == set(cli.index)
+    for path, row in cli.iterrows():
+        g = got.loc[path]
+        assert list(g["shape"]) == list(row["shape"]) == [100, 13], path
+        a = np.asarray(g["values"], dtype=np.float32)
+        b = np.asarray(row["values"], dtype=np.float32)
+        assert np.array_equal(a, b), f"{path}: features differ from `emovox features`"
+    # Labels from the RAVDESS indexer.
+    assert (got["corpus"] == "ravdess").all()
+    assert got["emotion"].value_counts().to_dict()["neutral"] == 96
+    assert got["speaker"].nunique() == 24
+    assert got["sex"].value_counts().to_dict() == {"female": 720, "male": 720}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).parent
+
+
+def wait_for(pred, secs, what):
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            if pred():
+                return
+        except Exception:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_standalone_cluster_runs_the_job(datasets, spark_ready, tmp_path):
+    import pandas as pd
+
+    home = spark_home()
+    spark_class = home / "bin" / "spark-class"
+    env = spark_env()
+    env["SPARK_HOME"] = str(home)
+    port, ui, wui = free_port(), free_port(), free_port()
+    url = f"spark://127.0.0.1:{port}"
+    procs = []
+    try:
+        with open(tmp_path / "master.log", "w") as log:
+            procs.append(subprocess.Popen(
+                [str(spark_class), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                 "--port", str(port), "--webui-port", str(ui)], env=env, stdout=log, stderr=log))
+        wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=2), 120, "the master")
+        with open(tmp_path / "worker.log", "w") as log:
+            procs.append(subprocess.Popen(
+                [str(spark_class), "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
+                 "--cores", "2", "--memory", "2g", "--webui-port", str(wui),
+                 "--work-dir", str(tmp_path / "work")], env=env, stdout=log, stderr=log))
+
+        def worker_alive():
+            state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=2))
+            return state.get("aliveworkers", 0) >= 1
+
+        wait_for(worker_alive, 120, "the worker to register")
+
+        out = tmp_path / "predictions.parquet"
+        job = Path(__import__("emovox.spark", fromlist=["spark"]).__file__)
+        o = subprocess.run(
+            [str(home / "bin" / "spark-submit"), "--master", url,
+             "--conf", f"spark.pyspark.python={sys.executable}",
+             "--conf", "spark.executor.memory=1g",
+             str(job), "predict", "--input", str(datasets / "formats"), "--output", str(out),
+             "--labels"],
+            env=env, capture_output=True, text=True, timeout=900)
+        # The bad files fail in their rows (exit status 1), the job does not. Spark's file source
+        # lists no 0-byte files, so empty.wav has no row: 14 rows, 3 of them failed.
+        # (spark-submit passes the Python driver's stderr on to its own stdout.)
+        said = o.stdout + o.stderr
+        assert o.returncode == 1 and "14 file(s)" in said and "3 failed" in said, \
+            f"exit status {o.returncode}\n" + o.stdout + o.stderr[-8000:]
+        df = pd.read_parquet(out)
+        assert len(df) == 14, df
+        bad = df[df["error"].notna()]
+        assert sorted(Path(local(p)).name for p in bad["path"]) == [
+            "not_audio.m4a", "random_bytes.wav", "truncated.wav"]
+        assert any("not a recognised audio format" in e for e in bad["error"])
+        assert any("file is truncated" in e for e in bad["error"])
+        good = df[df["error"].isna()]
+        assert good["prediction"].notna().all()
+        probs = pd.DataFrame(list(good["probabilities"]))
+        assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+        assert (good["confidence"] == probs.max(axis=1).values).all()
+        # The job ran on the cluster, not in local mode.
+        apps = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5))
+        assert apps.get("completedapps"), apps
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
