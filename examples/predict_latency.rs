@@ -11,7 +11,10 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let file = PathBuf::from(args.next().ok_or("usage: predict_latency FILE [RUNS] [MODEL_DIR]")?);
+    let file = PathBuf::from(
+        args.next()
+            .ok_or("usage: predict_latency FILE [RUNS] [MODEL_DIR]")?,
+    );
     let runs: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200);
     let model = args.next().map(PathBuf::from);
     let t0 = Instant::now();
@@ -38,7 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (m, p90) = stat(&mut total);
     let (fm, _) = stat(&mut feats);
     let (nm, _) = stat(&mut net);
-    println!("model load {load_ms:.1} ms; {runs} runs of predict_file({})", file.display());
+    println!(
+        "model load {load_ms:.1} ms; {runs} runs of predict_file({})",
+        file.display()
+    );
     println!("median {m:.3} ms  p90 {p90:.3} ms  (decode+features {fm:.3} ms, network {nm:.3} ms)");
     println!("-> {} {:.2}", p.label, p.confidence);
     Ok(())

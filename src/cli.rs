@@ -491,7 +491,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 fn quantize(a: QuantizeArgs) -> Result<ExitCode> {
     let out = a.out.unwrap_or_else(|| a.run.join("int8"));
-    let opts = crate::tinyml::QuantizeOptions { calibration_rows: a.calibration_rows, ..Default::default() };
+    let opts = crate::tinyml::QuantizeOptions {
+        calibration_rows: a.calibration_rows,
+        ..Default::default()
+    };
     let (_, report) = crate::tinyml::quantize(&a.run, &a.calibrate, &out, &opts)?;
     print!("{}", crate::tinyml::text_report(&report));
     println!("wrote {}", out.join("model.emt").display());

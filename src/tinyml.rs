@@ -27,7 +27,10 @@ pub struct QuantizeOptions {
 
 impl Default for QuantizeOptions {
     fn default() -> Self {
-        QuantizeOptions { calibration_rows: 1000, test_split: "test".into() }
+        QuantizeOptions {
+            calibration_rows: 1000,
+            test_split: "test".into(),
+        }
     }
 }
 
@@ -75,26 +78,51 @@ fn split_of(r: &Row) -> &str {
 
 fn scores(classes: &[String], y: &[usize], p: &[usize]) -> Score {
     let m = Metrics::compute(classes, y, p);
-    Score { accuracy: m.accuracy, uar: m.uar }
+    Score {
+        accuracy: m.accuracy,
+        uar: m.uar,
+    }
 }
 
 /// Quantises the model in `run` to int8, calibrating on `table`'s training rows, scores float
 /// and int8 on its test split, and writes `out/model.emt` and `out/report.json`.
-pub fn quantize(run: &Path, table: &Path, out: &Path, opts: &QuantizeOptions) -> Result<(QuantModel, QuantReport)> {
+pub fn quantize(
+    run: &Path,
+    table: &Path,
+    out: &Path,
+    opts: &QuantizeOptions,
+) -> Result<(QuantModel, QuantReport)> {
     let (saved, model) = SavedModel::load(run)?;
     let table_data = load_table(table)?;
     if table_data.pipeline != saved.pipeline {
-        bail!("{} was made with pipeline {} but the model expects {}", table.display(), table_data.pipeline, saved.pipeline);
+        bail!(
+            "{} was made with pipeline {} but the model expects {}",
+            table.display(),
+            table_data.pipeline,
+            saved.pipeline
+        );
     }
     let net = FloatNet::from_model(&saved, &model)?;
-    let train: Vec<Row> = table_data.rows.iter().filter(|r| split_of(r) == "train").cloned().collect();
+    let train: Vec<Row> = table_data
+        .rows
+        .iter()
+        .filter(|r| split_of(r) == "train")
+        .cloned()
+        .collect();
     if train.is_empty() {
         bail!("no training rows in {} to calibrate on", table.display());
     }
     let step = (train.len() / opts.calibration_rows.max(1)).max(1);
-    let calib: Vec<Row> = train.into_iter().step_by(step).take(opts.calibration_rows).collect();
+    let calib: Vec<Row> = train
+        .into_iter()
+        .step_by(step)
+        .take(opts.calibration_rows)
+        .collect();
     let mut cx = Dataset::from_rows(&calib, &saved.classes, |_| true)?.x;
-    let std = saved.standardizer.as_ref().context("the model has no standardiser")?;
+    let std = saved
+        .standardizer
+        .as_ref()
+        .context("the model has no standardiser")?;
     std.apply(&mut cx);
     let ranges = net.calibrate(&cx);
     let q = QuantModel::new(&saved, &net, &ranges)?;
@@ -104,11 +132,17 @@ pub fn quantize(run: &Path, table: &Path, out: &Path, opts: &QuantizeOptions) ->
     let test: Vec<Row> = table_data
         .rows
         .iter()
-        .filter(|r| split_of(r) == opts.test_split && r.meta.as_ref().is_some_and(|m| m.augment.is_empty()))
+        .filter(|r| {
+            split_of(r) == opts.test_split && r.meta.as_ref().is_some_and(|m| m.augment.is_empty())
+        })
         .cloned()
         .collect();
     if test.is_empty() {
-        bail!("no original rows with split {:?} in {}", opts.test_split, table.display());
+        bail!(
+            "no original rows with split {:?} in {}",
+            opts.test_split,
+            table.display()
+        );
     }
     let data = Dataset::from_rows(&test, &saved.classes, |_| true)?;
     let [frames, features] = saved.input_shape;
@@ -120,12 +154,16 @@ pub fn quantize(run: &Path, table: &Path, out: &Path, opts: &QuantizeOptions) ->
         std.apply(&mut x);
         let logits = net.forward(&x, None);
         pf.push(argmax(&logits));
-        let input = tiny.input_mut(&mut arena).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let input = tiny
+            .input_mut(&mut arena)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         for (i, (d, &v)) in input.iter_mut().zip(raw).enumerate() {
             *d = tiny.front.quantize(v, i % features);
         }
         let xq = input.to_vec();
-        let o = tiny.run_input(&mut arena).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let o = tiny
+            .run_input(&mut arena)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if q.forward(&xq) != o.logits[..tiny.classes] {
             mismatches += 1;
         }
@@ -134,7 +172,9 @@ pub fn quantize(run: &Path, table: &Path, out: &Path, opts: &QuantizeOptions) ->
     let mut corpora = data.corpora.clone();
     corpora.sort();
     corpora.dedup();
-    let acc = |idx: &[usize], p: &[usize]| idx.iter().filter(|&&i| p[i] == data.y[i]).count() as f64 / idx.len().max(1) as f64;
+    let acc = |idx: &[usize], p: &[usize]| {
+        idx.iter().filter(|&&i| p[i] == data.y[i]).count() as f64 / idx.len().max(1) as f64
+    };
     let per_corpus = corpora
         .iter()
         .map(|c| {
@@ -148,7 +188,8 @@ pub fn quantize(run: &Path, table: &Path, out: &Path, opts: &QuantizeOptions) ->
         float: scores(&saved.classes, &data.y, &pf),
         int8: scores(&saved.classes, &data.y, &pq),
         per_corpus,
-        label_agreement: pf.iter().zip(&pq).filter(|(a, b)| a == b).count() as f64 / data.len() as f64,
+        label_agreement: pf.iter().zip(&pq).filter(|(a, b)| a == b).count() as f64
+            / data.len() as f64,
         reference_mismatches: mismatches,
         weights: tiny.net.weights(),
         weight_bytes: q.weight_bytes(),
@@ -160,7 +201,8 @@ pub fn quantize(run: &Path, table: &Path, out: &Path, opts: &QuantizeOptions) ->
     let p = out.join("model.emt");
     std::fs::write(&p, &emt).with_context(|| format!("writing {}", p.display()))?;
     let p = out.join("report.json");
-    std::fs::write(&p, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", p.display()))?;
+    std::fs::write(&p, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", p.display()))?;
     Ok((q, report))
 }
 
@@ -214,11 +256,22 @@ pub struct ClipResult {
 /// `ARENA_BYTES`), `model_data.cc` / `model_data.h` (C array of `model.emt`); and, for `clips`,
 /// `clips.bin` (each clip's cropped 16-bit samples at the model's rate) and `expected.json`
 /// ([`ClipResult`]s computed on the host) for the firmware check.
-pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf]) -> Result<Vec<ClipResult>> {
+pub fn export(
+    run: &Path,
+    int8: &Path,
+    out: &Path,
+    clips: &[std::path::PathBuf],
+) -> Result<Vec<ClipResult>> {
     let (saved, _) = SavedModel::load(run)?;
     let emt_path = int8.join("model.emt");
-    let emt = std::fs::read(&emt_path).with_context(|| format!("reading {} (run `emovox quantize` first)", emt_path.display()))?;
-    let tiny = emovox_tiny::Model::parse(&emt).map_err(|e| anyhow::anyhow!("{}: {e}", emt_path.display()))?;
+    let emt = std::fs::read(&emt_path).with_context(|| {
+        format!(
+            "reading {} (run `emovox quantize` first)",
+            emt_path.display()
+        )
+    })?;
+    let tiny = emovox_tiny::Model::parse(&emt)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", emt_path.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let p = out.join(name);
@@ -249,25 +302,37 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
     let mut arena = vec![0u8; tiny.arena_bytes()];
     let mut results = Vec::new();
     for path in clips {
-        let d = emovox_audio::decode_file(path, &emovox_audio::DecodeOptions::new()).with_context(|| format!("decoding {}", path.display()))?;
+        let d = emovox_audio::decode_file(path, &emovox_audio::DecodeOptions::new())
+            .with_context(|| format!("decoding {}", path.display()))?;
         let mut y = Vec::new();
-        ex.prepare(&d.samples, d.sample_rate, &mut y).with_context(|| format!("{}", path.display()))?;
-        let pcm: Vec<i16> = y.iter().take(stride).map(|&v| (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16).collect();
+        ex.prepare(&d.samples, d.sample_rate, &mut y)
+            .with_context(|| format!("{}", path.display()))?;
+        let pcm: Vec<i16> = y
+            .iter()
+            .take(stride)
+            .map(|&v| (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+            .collect();
         bin.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
         for i in 0..stride {
             bin.extend_from_slice(&pcm.get(i).copied().unwrap_or(0).to_le_bytes());
         }
-        let o = tiny.run(&pcm[..], &mut arena).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let o = tiny
+            .run(&pcm[..], &mut arena)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         // The same samples through emovox-features.
         let yf: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
         let mut f = emovox_features::Features::default();
         ex.process_prepared(&yf, &mut f)?;
-        let input = tiny.input_mut(&mut arena).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let input = tiny
+            .input_mut(&mut arena)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let cols = f.columns.max(1);
         for (i, (d, &v)) in input.iter_mut().zip(&f.values).enumerate() {
             *d = tiny.front.quantize(v, i % cols);
         }
-        let of = tiny.run_input(&mut arena).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let of = tiny
+            .run_input(&mut arena)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         results.push(ClipResult {
             file: path.display().to_string(),
             samples: pcm.len(),
@@ -278,7 +343,10 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
         });
     }
     write("clips.bin", &bin)?;
-    write("expected.json", serde_json::to_string_pretty(&results)?.as_bytes())?;
+    write(
+        "expected.json",
+        serde_json::to_string_pretty(&results)?.as_bytes(),
+    )?;
     Ok(results)
 }
 
@@ -291,7 +359,11 @@ pub fn c_array(name: &str, bytes: &[u8]) -> (String, String) {
     let mut cc = format!("// Generated by `emovox export`.\n#include \"model_data.h\"\n\nalignas(16) const unsigned char {name}[] = {{\n");
     for chunk in bytes.chunks(12) {
         cc += "  ";
-        cc += &chunk.iter().map(|b| format!("0x{b:02x},")).collect::<Vec<_>>().join(" ");
+        cc += &chunk
+            .iter()
+            .map(|b| format!("0x{b:02x},"))
+            .collect::<Vec<_>>()
+            .join(" ");
         cc += "\n";
     }
     cc += &format!("}};\nconst unsigned int {name}_len = {};\n", bytes.len());

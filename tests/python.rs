@@ -41,7 +41,15 @@ fn have(test: &str, modules: &str, hint: &str) -> bool {
 fn pytest(test: &str, target: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let o = Command::new(python())
-        .args(["-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", target])
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            target,
+        ])
         .current_dir(root.join("bindings/python/tests"))
         .env("EMOVOX_BIN", env!("CARGO_BIN_EXE_emovox"))
         .output()

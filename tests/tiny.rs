@@ -11,7 +11,8 @@ fn root() -> PathBuf {
 }
 
 fn emt() -> Vec<u8> {
-    std::fs::read(root().join("models/tiny/int8/model.emt")).expect("models/tiny/int8/model.emt is shipped")
+    std::fs::read(root().join("models/tiny/int8/model.emt"))
+        .expect("models/tiny/int8/model.emt is shipped")
 }
 
 #[test]
@@ -19,14 +20,23 @@ fn shipped_int8_model_fits_the_microcontroller_budgets() {
     let bytes = emt();
     let m = emovox_tiny::Model::parse(&bytes).unwrap();
     assert!(m.net.weights() <= 64 * 1024, "{} weights", m.net.weights());
-    assert!(m.arena_bytes() <= 32 * 1024, "{} arena bytes", m.arena_bytes());
+    assert!(
+        m.arena_bytes() <= 32 * 1024,
+        "{} arena bytes",
+        m.arena_bytes()
+    );
     assert_eq!((m.classes, m.net.frames, m.net.features), (4, 100, 64));
     // A tone runs end to end, deterministically, and a small arena is refused.
-    let tone: Vec<i16> = (0..m.front.n_samples).map(|i| ((i as f32 * 0.05).sin() * 8000.0) as i16).collect();
+    let tone: Vec<i16> = (0..m.front.n_samples)
+        .map(|i| ((i as f32 * 0.05).sin() * 8000.0) as i16)
+        .collect();
     let mut arena = vec![0u8; m.arena_bytes()];
     let a = m.run(&tone[..], &mut arena).unwrap();
     assert_eq!(m.run(&tone[..], &mut arena).unwrap(), a);
-    assert_eq!(m.run(&tone[..], &mut arena[..100]), Err(emovox_tiny::Error::ArenaTooSmall));
+    assert_eq!(
+        m.run(&tone[..], &mut arena[..100]),
+        Err(emovox_tiny::Error::ArenaTooSmall)
+    );
 }
 
 #[test]
@@ -41,7 +51,8 @@ fn device_front_end_matches_emovox_features() {
     let y: Vec<f32> = (0..m.front.n_samples)
         .map(|i| {
             let t = i as f32 / 16000.0;
-            0.3 * (2.0 * std::f32::consts::PI * 220.0 * t).sin() * (1.0 + (7.0 * t).sin()) + 0.01 * ((i * 7919 % 1000) as f32 / 500.0 - 1.0)
+            0.3 * (2.0 * std::f32::consts::PI * 220.0 * t).sin() * (1.0 + (7.0 * t).sin())
+                + 0.01 * ((i * 7919 % 1000) as f32 / 500.0 - 1.0)
         })
         .collect();
     let mut f = emovox::features::Features::default();
@@ -49,19 +60,37 @@ fn device_front_end_matches_emovox_features() {
     let mut arena = vec![0u8; m.arena_bytes()];
     m.front_end(&y[..], &mut arena).unwrap();
     let device = m.input_mut(&mut arena).unwrap().to_vec();
-    let host: Vec<i8> = f.values.iter().enumerate().map(|(i, &v)| m.front.quantize(v, i % 64)).collect();
+    let host: Vec<i8> = f
+        .values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| m.front.quantize(v, i % 64))
+        .collect();
     let off = device.iter().zip(&host).filter(|(a, b)| a != b).count();
-    let worst = device.iter().zip(&host).map(|(&a, &b)| (a as i32 - b as i32).abs()).max().unwrap();
-    assert!(worst <= 1 && off * 100 <= host.len(), "{off} of {} differ, by up to {worst}", host.len());
+    let worst = device
+        .iter()
+        .zip(&host)
+        .map(|(&a, &b)| (a as i32 - b as i32).abs())
+        .max()
+        .unwrap();
+    assert!(
+        worst <= 1 && off * 100 <= host.len(),
+        "{off} of {} differ, by up to {worst}",
+        host.len()
+    );
 }
 
 fn tool(name: &str, args: &[&str]) -> bool {
-    Command::new(name).args(args).output().is_ok_and(|o| o.status.success())
+    Command::new(name)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
 fn firmware_under_qemu_agrees_with_the_host_on_real_clips() {
-    let Some(ds) = common::datasets("firmware_under_qemu_agrees_with_the_host_on_real_clips") else {
+    let Some(ds) = common::datasets("firmware_under_qemu_agrees_with_the_host_on_real_clips")
+    else {
         return;
     };
     let have_target = Command::new("rustup")
@@ -94,12 +123,20 @@ fn firmware_under_qemu_agrees_with_the_host_on_real_clips() {
         .output()
         .expect("scripts/firmware runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("clip ")).collect();
     assert_eq!(lines.len(), expected.len(), "{text}");
     for (line, e) in lines.iter().zip(&expected) {
         let want = format!("class {} {} logits {:?} ", e.class, e.label, e.logits);
-        assert!(line.contains(&want), "device: {line}\nhost: {want} ({})", e.file);
+        assert!(
+            line.contains(&want),
+            "device: {line}\nhost: {want} ({})",
+            e.file
+        );
     }
     let _ = Path::new("");
 }

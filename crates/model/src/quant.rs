@@ -13,7 +13,9 @@ use burn::module::Param;
 use burn::tensor::Tensor;
 use emovox_features::mel::MelFilterbank;
 use emovox_features::{Kind, PipelineConfig};
-use emovox_tiny::fixed::{multiply_by_quantized_multiplier as mbqm, quantize_multiplier, softmax_i8, softmax_params};
+use emovox_tiny::fixed::{
+    multiply_by_quantized_multiplier as mbqm, quantize_multiplier, softmax_i8, softmax_params,
+};
 
 use crate::cnn_attn::CnnAttn;
 use crate::models::Model;
@@ -102,7 +104,14 @@ fn widen(r: &mut (f32, f32), v: f32) {
 impl Ranges {
     fn empty(blocks: usize) -> Self {
         let e = (f32::INFINITY, f32::NEG_INFINITY);
-        Ranges { input: e, convs: vec![e; blocks], scores: e, product: e, hidden: e, logits: e }
+        Ranges {
+            input: e,
+            convs: vec![e; blocks],
+            scores: e,
+            product: e,
+            hidden: e,
+            logits: e,
+        }
     }
 }
 
@@ -111,14 +120,19 @@ impl FloatNet {
     /// per-utterance normalisation, are not supported on devices yet.
     pub fn from_model(saved: &SavedModel, model: &Model) -> Result<Self> {
         let Model::CnnAttn(m) = model else {
-            return Err(Error::Config(format!("only cnn-attn models quantise, not {}", saved.model.name())));
+            return Err(Error::Config(format!(
+                "only cnn-attn models quantise, not {}",
+                saved.model.name()
+            )));
         };
         Self::from_cnn_attn(m, saved.input_shape)
     }
 
     fn from_cnn_attn(m: &CnnAttn, [frames, features]: [usize; 2]) -> Result<Self> {
         if m.utterance_norm != 0 {
-            return Err(Error::Config("utterance_norm is not supported by the int8 export".into()));
+            return Err(Error::Config(
+                "utterance_norm is not supported by the int8 export".into(),
+            ));
         }
         let mut convs = Vec::new();
         for b in &m.blocks {
@@ -130,8 +144,20 @@ impl FloatNet {
             };
             let gamma = values(&b.norm.gamma)?;
             let beta = values(&b.norm.beta)?;
-            let mean = b.norm.running_mean.value().into_data().try_to_vec::<f32>().map_err(|e| Error::Record(format!("{e:?}")))?;
-            let var = b.norm.running_var.value().into_data().try_to_vec::<f32>().map_err(|e| Error::Record(format!("{e:?}")))?;
+            let mean = b
+                .norm
+                .running_mean
+                .value()
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| Error::Record(format!("{e:?}")))?;
+            let var = b
+                .norm
+                .running_var
+                .value()
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| Error::Record(format!("{e:?}")))?;
             let mut fw = vec![0.0; c_out * k * c_in];
             let mut fb = vec![0.0; c_out];
             for o in 0..c_out {
@@ -143,7 +169,14 @@ impl FloatNet {
                 }
                 fb[o] = ((bias[o] as f64 - mean[o] as f64) * s + beta[o] as f64) as f32;
             }
-            convs.push(FloatConv { c_in, c_out, k, pool: b.pool.is_some(), w: fw, b: fb });
+            convs.push(FloatConv {
+                c_in,
+                c_out,
+                k,
+                pool: b.pool.is_some(),
+                w: fw,
+                b: fb,
+            });
         }
         let att_w = values(&m.attention.weight)?;
         let att_b = match &m.attention.bias {
@@ -163,9 +196,22 @@ impl FloatNet {
                 Some(p) => values(p)?,
                 None => vec![0.0; n_out],
             };
-            Ok(FloatDense { n_in, n_out, w: t, b })
+            Ok(FloatDense {
+                n_in,
+                n_out,
+                w: t,
+                b,
+            })
         };
-        Ok(FloatNet { frames, features, convs, att_w, att_b, dense: dense(&m.dense)?, output: dense(&m.output)? })
+        Ok(FloatNet {
+            frames,
+            features,
+            convs,
+            att_w,
+            att_b,
+            dense: dense(&m.dense)?,
+            output: dense(&m.output)?,
+        })
     }
 
     /// Logits for one standardised input `[frames][features]`; widens `ranges` if given.
@@ -201,7 +247,8 @@ impl FloatNet {
                 let mut p = vec![0f32; t2 * c.c_out];
                 for ti in 0..t2 {
                     for o in 0..c.c_out {
-                        p[ti * c.c_out + o] = y[2 * ti * c.c_out + o].max(y[(2 * ti + 1) * c.c_out + o]);
+                        p[ti * c.c_out + o] =
+                            y[2 * ti * c.c_out + o].max(y[(2 * ti + 1) * c.c_out + o]);
                     }
                 }
                 y = p;
@@ -237,8 +284,17 @@ impl FloatNet {
         let lin = |d: &FloatDense, x: &[f32], relu: bool| -> Vec<f32> {
             (0..d.n_out)
                 .map(|o| {
-                    let v = d.b[o] + d.w[o * d.n_in..][..d.n_in].iter().zip(x).map(|(a, b)| a * b).sum::<f32>();
-                    if relu { v.max(0.0) } else { v }
+                    let v = d.b[o]
+                        + d.w[o * d.n_in..][..d.n_in]
+                            .iter()
+                            .zip(x)
+                            .map(|(a, b)| a * b)
+                            .sum::<f32>();
+                    if relu {
+                        v.max(0.0)
+                    } else {
+                        v
+                    }
                 })
                 .collect()
         };
@@ -275,9 +331,16 @@ impl QParams {
     /// TFLite's asymmetric int8 parameters for a calibrated `[min, max]` (widened to hold 0).
     pub fn from_range((min, max): (f32, f32)) -> Self {
         let (min, max) = (min.min(0.0) as f64, max.max(0.0) as f64);
-        let scale = if max > min { (max - min) / 255.0 } else { 1.0 / 255.0 };
+        let scale = if max > min {
+            (max - min) / 255.0
+        } else {
+            1.0 / 255.0
+        };
         let zp = (-128.0 - min / scale).round().clamp(-128.0, 127.0) as i32;
-        QParams { scale: scale as f32, zero_point: zp }
+        QParams {
+            scale: scale as f32,
+            zero_point: zp,
+        }
     }
 
     /// `q` for a real value.
@@ -299,9 +362,17 @@ fn quantize_weights(w: &[f32], rows: usize, per_channel: bool) -> QWeights {
     let n = w.len() / rows.max(1);
     let scale_of = |v: &[f32]| {
         let m = v.iter().fold(0f32, |a, b| a.max(b.abs()));
-        if m > 0.0 { m / 127.0 } else { 1.0 }
+        if m > 0.0 {
+            m / 127.0
+        } else {
+            1.0
+        }
     };
-    let scales: Vec<f32> = if per_channel { w.chunks(n).map(scale_of).collect() } else { vec![scale_of(w)] };
+    let scales: Vec<f32> = if per_channel {
+        w.chunks(n).map(scale_of).collect()
+    } else {
+        vec![scale_of(w)]
+    };
     let q = w
         .iter()
         .enumerate()
@@ -318,13 +389,18 @@ fn bias_q(b: &[f32], s_in: f32, scales: &[f32]) -> Vec<i32> {
         .enumerate()
         .map(|(o, &v)| {
             let s = s_in as f64 * scales[o.min(scales.len() - 1)] as f64;
-            (v as f64 / s).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
+            (v as f64 / s)
+                .round()
+                .clamp(i32::MIN as f64, i32::MAX as f64) as i32
         })
         .collect()
 }
 
 fn multipliers(s_in: f32, scales: &[f32], s_out: f32) -> (Vec<i32>, Vec<i32>) {
-    scales.iter().map(|&s| quantize_multiplier(s_in as f64 * s as f64 / s_out as f64)).unzip()
+    scales
+        .iter()
+        .map(|&s| quantize_multiplier(s_in as f64 * s as f64 / s_out as f64))
+        .unzip()
 }
 
 /// An int8 convolution block.
@@ -377,7 +453,11 @@ pub struct QDense {
 
 impl QDense {
     fn act_min(&self) -> i32 {
-        if self.relu { self.output.zero_point.max(-128) } else { -128 }
+        if self.relu {
+            self.output.zero_point.max(-128)
+        } else {
+            -128
+        }
     }
 }
 
@@ -430,9 +510,15 @@ impl QuantModel {
             )));
         }
         if !p.n_fft.is_power_of_two() {
-            return Err(Error::Config(format!("n_fft {} is not a power of two", p.n_fft)));
+            return Err(Error::Config(format!(
+                "n_fft {} is not a power of two",
+                p.n_fft
+            )));
         }
-        let std = saved.standardizer.as_ref().ok_or_else(|| Error::Config("the model has no standardiser".into()))?;
+        let std = saved
+            .standardizer
+            .as_ref()
+            .ok_or_else(|| Error::Config("the model has no standardiser".into()))?;
         let input = QParams::from_range(ranges.input);
         let mut convs = Vec::new();
         let mut cur = input;
@@ -440,7 +526,18 @@ impl QuantModel {
             let w = quantize_weights(&c.w, c.c_out, true);
             let output = QParams::from_range((0.0, r.1));
             let (mult, shift) = multipliers(cur.scale, &w.scales, output.scale);
-            convs.push(QConv { c_in: c.c_in, c_out: c.c_out, k: c.k, pool: c.pool, bias: bias_q(&c.b, cur.scale, &w.scales), w, input: cur, output, mult, shift });
+            convs.push(QConv {
+                c_in: c.c_in,
+                c_out: c.c_out,
+                k: c.k,
+                pool: c.pool,
+                bias: bias_q(&c.b, cur.scale, &w.scales),
+                w,
+                input: cur,
+                output,
+                mult,
+                shift,
+            });
             cur = output;
         }
         let h = cur;
@@ -448,15 +545,30 @@ impl QuantModel {
         let scores = QParams::from_range(ranges.scores);
         let att_bias = bias_q(&[net.att_b], h.scale, &att_w.scales)[0];
         let (am, ash) = multipliers(h.scale, &att_w.scales, scores.scale);
-        let weights = QParams { scale: 1.0 / 256.0, zero_point: -128 };
+        let weights = QParams {
+            scale: 1.0 / 256.0,
+            zero_point: -128,
+        };
         let product = QParams::from_range(ranges.product);
-        let prod_mult = quantize_multiplier(h.scale as f64 * weights.scale as f64 / product.scale as f64);
+        let prod_mult =
+            quantize_multiplier(h.scale as f64 * weights.scale as f64 / product.scale as f64);
         let sum_mult = quantize_multiplier(product.scale as f64 / h.scale as f64);
         let dense = |d: &FloatDense, input: QParams, range: (f32, f32), relu: bool| -> QDense {
             let w = quantize_weights(&d.w, d.n_out, false);
             let output = QParams::from_range(if relu { (0.0, range.1) } else { range });
-            let (m, s) = quantize_multiplier(input.scale as f64 * w.scales[0] as f64 / output.scale as f64);
-            QDense { n_in: d.n_in, n_out: d.n_out, bias: bias_q(&d.b, input.scale, &w.scales), w, input, output, relu, mult: m, shift: s }
+            let (m, s) =
+                quantize_multiplier(input.scale as f64 * w.scales[0] as f64 / output.scale as f64);
+            QDense {
+                n_in: d.n_in,
+                n_out: d.n_out,
+                bias: bias_q(&d.b, input.scale, &w.scales),
+                w,
+                input,
+                output,
+                relu,
+                mult: m,
+                shift: s,
+            }
         };
         let d1 = dense(&net.dense, h, ranges.hidden, true);
         let d2 = dense(&net.output, d1.output, ranges.logits, false);
@@ -488,8 +600,17 @@ impl QuantModel {
 
     /// Bytes of int8 weights plus int32 biases (what the network stores).
     pub fn weight_bytes(&self) -> usize {
-        let w: usize = self.convs.iter().map(|c| c.w.q.len() + 4 * c.bias.len()).sum();
-        w + self.att_w.q.len() + 4 + self.dense.w.q.len() + 4 * self.dense.bias.len() + self.output.w.q.len() + 4 * self.output.bias.len()
+        let w: usize = self
+            .convs
+            .iter()
+            .map(|c| c.w.q.len() + 4 * c.bias.len())
+            .sum();
+        w + self.att_w.q.len()
+            + 4
+            + self.dense.w.q.len()
+            + 4 * self.dense.bias.len()
+            + self.output.w.q.len()
+            + 4 * self.output.bias.len()
     }
 
     /// Quantises one feature value of column `c` (standardise, then the input quantisation) as
@@ -521,7 +642,8 @@ impl QuantModel {
                         }
                     }
                     let v = mbqm(acc as i32, c.mult[o], c.shift[o]) + c.output.zero_point;
-                    y[ti as usize * c.c_out + o] = v.clamp(c.output.zero_point.max(-128), 127) as i8;
+                    y[ti as usize * c.c_out + o] =
+                        v.clamp(c.output.zero_point.max(-128), 127) as i8;
                 }
             }
             if c.pool {
@@ -541,8 +663,14 @@ impl QuantModel {
         let scores: Vec<i8> = h
             .chunks_exact(ch)
             .map(|row| {
-                let acc: i32 = self.att_bias + row.iter().zip(&self.att_w.q).map(|(&v, &w)| (v as i32 - hp.zero_point) * w as i32).sum::<i32>();
-                (mbqm(acc, self.att_mult.0, self.att_mult.1) + self.scores.zero_point).clamp(-128, 127) as i8
+                let acc: i32 = self.att_bias
+                    + row
+                        .iter()
+                        .zip(&self.att_w.q)
+                        .map(|(&v, &w)| (v as i32 - hp.zero_point) * w as i32)
+                        .sum::<i32>();
+                (mbqm(acc, self.att_mult.0, self.att_mult.1) + self.scores.zero_point)
+                    .clamp(-128, 127) as i8
             })
             .collect();
         let (m, s, d) = softmax_params(self.scores.scale);
@@ -550,20 +678,30 @@ impl QuantModel {
         softmax_i8(&scores, &mut a, m, s, d);
         let prod: Vec<i8> = (0..t * ch)
             .map(|i| {
-                let p = (h[i] as i32 - hp.zero_point) * (a[i / ch] as i32 - self.weights.zero_point);
-                (mbqm(p, self.prod_mult.0, self.prod_mult.1) + self.product.zero_point).clamp(-128, 127) as i8
+                let p =
+                    (h[i] as i32 - hp.zero_point) * (a[i / ch] as i32 - self.weights.zero_point);
+                (mbqm(p, self.prod_mult.0, self.prod_mult.1) + self.product.zero_point)
+                    .clamp(-128, 127) as i8
             })
             .collect();
         let mut pooled = vec![0i8; 2 * ch];
         for c in 0..ch {
-            let s: i32 = (0..t).map(|ti| prod[ti * ch + c] as i32 - self.product.zero_point).sum();
-            pooled[c] = (mbqm(s, self.sum_mult.0, self.sum_mult.1) + hp.zero_point).clamp(-128, 127) as i8;
+            let s: i32 = (0..t)
+                .map(|ti| prod[ti * ch + c] as i32 - self.product.zero_point)
+                .sum();
+            pooled[c] =
+                (mbqm(s, self.sum_mult.0, self.sum_mult.1) + hp.zero_point).clamp(-128, 127) as i8;
             pooled[ch + c] = (0..t).map(|ti| h[ti * ch + c]).max().unwrap_or(-128);
         }
         let lin = |d: &QDense, x: &[i8]| -> Vec<i8> {
             (0..d.n_out)
                 .map(|o| {
-                    let acc = d.bias[o] + (0..d.n_in).map(|i| d.w.q[o * d.n_in + i] as i32 * (x[i] as i32 - d.input.zero_point)).sum::<i32>();
+                    let acc = d.bias[o]
+                        + (0..d.n_in)
+                            .map(|i| {
+                                d.w.q[o * d.n_in + i] as i32 * (x[i] as i32 - d.input.zero_point)
+                            })
+                            .sum::<i32>();
                     (mbqm(acc, d.mult, d.shift) + d.output.zero_point).clamp(d.act_min(), 127) as i8
                 })
                 .collect()
@@ -595,7 +733,10 @@ impl QuantModel {
         u(&mut b, p.sample_rate as usize);
         u(&mut b, p.n_fft);
         u(&mut b, p.hop);
-        let n_samples = p.crop.map_or(0, |c| { let (a, e) = c.range(p.sample_rate, usize::MAX / 2); e - a });
+        let n_samples = p.crop.map_or(0, |c| {
+            let (a, e) = c.range(p.sample_rate, usize::MAX / 2);
+            e - a
+        });
         u(&mut b, n_samples);
         f(&mut b, p.top_db.unwrap_or(f32::NAN));
         f(&mut b, 1e-10);
@@ -603,7 +744,13 @@ impl QuantModel {
             f(&mut b, *w);
         }
         let sr = p.sample_rate as f64;
-        let fb = MelFilterbank::new(sr, p.n_fft, p.n_mels, p.fmin as f64, p.fmax.map_or(sr / 2.0, |x| x as f64));
+        let fb = MelFilterbank::new(
+            sr,
+            p.n_fft,
+            p.n_mels,
+            p.fmin as f64,
+            p.fmax.map_or(sr / 2.0, |x| x as f64),
+        );
         let bins = fb.n_bins();
         for row in fb.to_dense().chunks_exact(bins) {
             let start = row.iter().position(|&w| w != 0.0).unwrap_or(0);
@@ -633,13 +780,32 @@ impl QuantModel {
         u(&mut b, self.att_w.q.len());
         bytes(&mut b, &self.att_w.q);
         let (m, s, d) = softmax_params(self.scores.scale);
-        for v in [self.att_bias, self.att_mult.0, self.att_mult.1, self.scores.zero_point, m, s, d, self.prod_mult.0, self.prod_mult.1, self.product.zero_point, self.sum_mult.0, self.sum_mult.1] {
+        for v in [
+            self.att_bias,
+            self.att_mult.0,
+            self.att_mult.1,
+            self.scores.zero_point,
+            m,
+            s,
+            d,
+            self.prod_mult.0,
+            self.prod_mult.1,
+            self.product.zero_point,
+            self.sum_mult.0,
+            self.sum_mult.1,
+        ] {
             i(&mut b, v);
         }
         for d in [&self.dense, &self.output] {
             u(&mut b, d.n_in);
             u(&mut b, d.n_out);
-            for v in [d.input.zero_point, d.output.zero_point, d.act_min(), d.mult, d.shift] {
+            for v in [
+                d.input.zero_point,
+                d.output.zero_point,
+                d.act_min(),
+                d.mult,
+                d.shift,
+            ] {
                 i(&mut b, v);
             }
             bytes(&mut b, &d.w.q);
@@ -659,7 +825,10 @@ mod tests {
     use burn::tensor::Device;
 
     fn tiny_model() -> (SavedModel, Model) {
-        let pipeline: PipelineConfig = "logmel:n_mels=8,n_mfcc=8,n_fft=64,hop=32,frames=12,crop=0.0+0.02".parse().unwrap();
+        let pipeline: PipelineConfig =
+            "logmel:n_mels=8,n_mfcc=8,n_fft=64,hop=32,frames=12,crop=0.0+0.02"
+                .parse()
+                .unwrap();
         let cfg = ModelConfig::named("cnn-attn:channels=4+6,kernels=3+3,dense=5", 8, 3).unwrap();
         let device = Device::flex();
         device.seed(5);
@@ -668,7 +837,10 @@ mod tests {
             model: cfg,
             classes: vec!["a".into(), "b".into(), "c".into()],
             pipeline,
-            standardizer: Some(Standardizer { mean: vec![-20.0; 8], std: vec![10.0; 8] }),
+            standardizer: Some(Standardizer {
+                mean: vec![-20.0; 8],
+                std: vec![10.0; 8],
+            }),
             train: None,
             input_shape: [12, 8],
         };
@@ -676,7 +848,9 @@ mod tests {
     }
 
     fn inputs(n: usize) -> Vec<f32> {
-        (0..n * 96).map(|i| (i as f32 * 0.37).sin() * 1.5 + (i % 7) as f32 * 0.1).collect()
+        (0..n * 96)
+            .map(|i| (i as f32 * 0.37).sin() * 1.5 + (i % 7) as f32 * 0.1)
+            .collect()
     }
 
     #[test]
@@ -684,7 +858,10 @@ mod tests {
         let (saved, model) = tiny_model();
         let net = FloatNet::from_model(&saved, &model).unwrap();
         let x = inputs(2);
-        let t = Tensor::<3>::from_data(burn::tensor::TensorData::new(x.clone(), [2, 12, 8]), &Device::flex());
+        let t = Tensor::<3>::from_data(
+            burn::tensor::TensorData::new(x.clone(), [2, 12, 8]),
+            &Device::flex(),
+        );
         let want = model.forward(t).into_data().try_to_vec::<f32>().unwrap();
         for (n, row) in x.chunks(96).enumerate() {
             let got = net.forward(row, None);
@@ -702,7 +879,10 @@ mod tests {
         let q = QuantModel::new(&saved, &net, &net.calibrate(&x)).unwrap();
         let emt = q.to_emt();
         let tiny = emovox_tiny::Model::parse(&emt).unwrap();
-        assert_eq!(tiny.net.weights(), 4 * 3 * 8 + 6 * 3 * 4 + 6 + 12 * 5 + 5 * 3);
+        assert_eq!(
+            tiny.net.weights(),
+            4 * 3 * 8 + 6 * 3 * 4 + 6 + 12 * 5 + 5 * 3
+        );
         let mut arena = vec![0u8; tiny.arena_bytes()];
         for row in x.chunks(96) {
             let xq: Vec<i8> = row.iter().map(|&v| q.input.quantize(v)).collect();
@@ -714,10 +894,16 @@ mod tests {
             let s = q.output.output;
             for (f, &l) in float.iter().zip(&want) {
                 let deq = s.scale * (l as i32 - s.zero_point) as f32;
-                assert!((deq - f).abs() < 0.1 * (1.0 + f.abs()), "{float:?} vs {want:?}");
+                assert!(
+                    (deq - f).abs() < 0.1 * (1.0 + f.abs()),
+                    "{float:?} vs {want:?}"
+                );
             }
         }
-        assert!(matches!(tiny.run_input(&mut arena[..10]), Err(emovox_tiny::Error::ArenaTooSmall)));
+        assert!(matches!(
+            tiny.run_input(&mut arena[..10]),
+            Err(emovox_tiny::Error::ArenaTooSmall)
+        ));
         for cut in [0, 7, emt.len() / 2, emt.len() - 1] {
             assert!(emovox_tiny::Model::parse(&emt[..cut]).is_err());
         }

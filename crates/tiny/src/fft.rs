@@ -67,14 +67,22 @@ pub fn power_spectrum(frame: &mut [f32], table: &[f32], power: &mut [f32]) {
     let m = n / 2;
     complex_fft(frame, table, n);
     for k in 0..=m {
-        let (zr, zi) = if k == m { (frame[0], frame[1]) } else { (frame[2 * k], frame[2 * k + 1]) };
+        let (zr, zi) = if k == m {
+            (frame[0], frame[1])
+        } else {
+            (frame[2 * k], frame[2 * k + 1])
+        };
         let j = if k == 0 { 0 } else { m - k };
         let (cr, ci) = (frame[2 * j], -frame[2 * j + 1]); // conj(Z[m-k])
         let (er, ei) = ((zr + cr) * 0.5, (zi + ci) * 0.5);
         // (Z[k] - conj(Z[m-k])) / 2i
         let (dr, di) = (zr - cr, zi - ci);
         let (or, oi) = (di * 0.5, -dr * 0.5);
-        let (c, s) = if k == m { (-1.0, 0.0) } else { cos_sin(table, n, k) };
+        let (c, s) = if k == m {
+            (-1.0, 0.0)
+        } else {
+            cos_sin(table, n, k)
+        };
         let (wr, wi) = (c, -s);
         let xr = er + or * wr - oi * wi;
         let xi = ei + or * wi + oi * wr;
@@ -89,7 +97,8 @@ mod tests {
     #[test]
     fn power_spectrum_matches_a_direct_dft() {
         for n in [8usize, 64] {
-            let x: [f32; 64] = core::array::from_fn(|i| libm::sinf(i as f32 * 0.7) + (i % 3) as f32 * 0.25);
+            let x: [f32; 64] =
+                core::array::from_fn(|i| libm::sinf(i as f32 * 0.7) + (i % 3) as f32 * 0.25);
             let mut table = [0f32; 17];
             fill_sine_table(n, &mut table);
             let mut frame = [0f32; 64];
@@ -104,7 +113,11 @@ mod tests {
                     im += v as f64 * libm::sin(a);
                 }
                 let want = re * re + im * im;
-                assert!((power[k] as f64 - want).abs() < 1e-3 * want.max(1.0), "n={n} k={k}: {} vs {want}", power[k]);
+                assert!(
+                    (power[k] as f64 - want).abs() < 1e-3 * want.max(1.0),
+                    "n={n} k={k}: {} vs {want}",
+                    power[k]
+                );
             }
         }
     }

@@ -150,13 +150,19 @@ pub fn softmax_params(input_scale: f32) -> (i32, i32, i32) {
     let max_real = (1i64 << 31) as f64 - 1.0;
     let real = (input_scale as f64 * (1i64 << (31 - BITS)) as f64).min(max_real);
     let (m, shift) = quantize_multiplier(real);
-    let radius = ((1i64 << BITS) - 1) as f64 * (1i64 << (31 - BITS)) as f64
-        / (1i64 << shift) as f64;
+    let radius =
+        ((1i64 << BITS) - 1) as f64 * (1i64 << (31 - BITS)) as f64 / (1i64 << shift) as f64;
     (m, shift, -(libm::floor(radius) as i32))
 }
 
 /// TFLite's reference int8 softmax over `input` (output scale 1/256, zero point -128).
-pub fn softmax_i8(input: &[i8], output: &mut [i8], multiplier: i32, left_shift: i32, diff_min: i32) {
+pub fn softmax_i8(
+    input: &[i8],
+    output: &mut [i8],
+    multiplier: i32,
+    left_shift: i32,
+    diff_min: i32,
+) {
     let max = input.iter().copied().max().unwrap_or(0) as i32;
     let scaled = |v: i8| -> Option<i32> {
         let diff = v as i32 - max;
@@ -225,7 +231,10 @@ mod tests {
             let raw = (v * (1u64 << 19) as f64) as i32; // 12 integer bits
             let (r, bits) = reciprocal(raw, 12);
             let got = r as f64 / 2f64.powi(31) / 2f64.powi(bits);
-            assert!((got - 1.0 / v).abs() < 1e-6 * (1.0 / v) + 1e-9, "{v}: {got}");
+            assert!(
+                (got - 1.0 / v).abs() < 1e-6 * (1.0 / v) + 1e-9,
+                "{v}: {got}"
+            );
         }
     }
 

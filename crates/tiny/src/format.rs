@@ -82,7 +82,9 @@ impl<'a> Reader<'a> {
         Ok(Words(self.bytes(4)?).f32(0))
     }
     pub(crate) fn words(&mut self, n: usize) -> Result<Words<'a>> {
-        Ok(Words(self.bytes(n.checked_mul(4).ok_or(Error::Truncated)?)?))
+        Ok(Words(
+            self.bytes(n.checked_mul(4).ok_or(Error::Truncated)?)?,
+        ))
     }
     pub(crate) fn i8s(&mut self, n: usize) -> Result<&'a [i8]> {
         let b = self.bytes(n)?;

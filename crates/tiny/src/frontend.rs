@@ -70,7 +70,9 @@ impl<'a> FrontEnd<'a> {
         let hop = r.usize(1 << 16)?;
         let n_samples = r.usize(1 << 26)?;
         if !n_fft.is_power_of_two() || n_fft < 16 || hop == 0 {
-            return Err(Error::Invalid("n_fft must be a power of two >= 16 and hop >= 1"));
+            return Err(Error::Invalid(
+                "n_fft must be a power of two >= 16 and hop >= 1",
+            ));
         }
         let top_db = r.f32()?;
         let amin = r.f32()?;
@@ -89,7 +91,21 @@ impl<'a> FrontEnd<'a> {
         let std = r.words(n_mels)?;
         let in_scale = r.f32()?;
         let in_zp = r.i32()?;
-        Ok(FrontEnd { sample_rate, n_fft, hop, n_samples, top_db, amin, window, bands, mean, std, in_scale, in_zp, n_mels })
+        Ok(FrontEnd {
+            sample_rate,
+            n_fft,
+            hop,
+            n_samples,
+            top_db,
+            amin,
+            window,
+            bands,
+            mean,
+            std,
+            in_scale,
+            in_zp,
+            n_mels,
+        })
     }
 
     /// Frames the STFT makes of `n` samples (centred): `1 + n / hop`.
@@ -105,7 +121,11 @@ impl<'a> FrontEnd<'a> {
     /// Window value `i` of `n_fft` (periodic Hann, symmetric around `n_fft / 2`).
     #[inline]
     fn window(&self, i: usize) -> f32 {
-        self.window.f32(if i <= self.n_fft / 2 { i } else { self.n_fft - i })
+        self.window.f32(if i <= self.n_fft / 2 {
+            i
+        } else {
+            self.n_fft - i
+        })
     }
 
     /// Standardises and quantises one log-mel value of band `c` (the model's input quantisation);
@@ -120,7 +140,12 @@ impl<'a> FrontEnd<'a> {
     /// Computes the int8 model input `[frames][n_mels]` of `signal` into `input` (its length a
     /// multiple of `n_mels`; frames past the clip's end are padding, as the pipeline's `frames`
     /// pads), using `scratch` (at least [`scratch_bytes`](Self::scratch_bytes) of `f32`s / 4).
-    pub fn run<S: Signal + ?Sized>(&self, signal: &S, input: &mut [i8], scratch: &mut [f32]) -> Result<()> {
+    pub fn run<S: Signal + ?Sized>(
+        &self,
+        signal: &S,
+        input: &mut [i8],
+        scratch: &mut [f32],
+    ) -> Result<()> {
         let n = self.n_fft;
         let bins = n / 2 + 1;
         if scratch.len() < n + bins + n / 4 + 1 {

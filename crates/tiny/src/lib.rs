@@ -121,7 +121,11 @@ impl<'a> Model<'a> {
         if !r.done() {
             return Err(Error::Invalid("trailing bytes"));
         }
-        Ok(Model { classes, front, net })
+        Ok(Model {
+            classes,
+            front,
+            net,
+        })
     }
 
     /// Bytes of arena [`run`](Self::run) needs: the int8 input, then the larger of the front
@@ -129,7 +133,10 @@ impl<'a> Model<'a> {
     pub fn arena_bytes(&self) -> usize {
         let [b0, b1] = self.net.buffers();
         let b0 = b0.next_multiple_of(8);
-        b0 + self.front.scratch_bytes().max(b1.next_multiple_of(8) + self.net.small_bytes())
+        b0 + self
+            .front
+            .scratch_bytes()
+            .max(b1.next_multiple_of(8) + self.net.small_bytes())
     }
 
     /// Runs the front end on `signal` (at the model's sample rate, already cropped) and then

@@ -87,11 +87,26 @@ fn read_dense<'a>(r: &mut Reader<'a>) -> Result<Dense<'a>> {
     let (in_zp, out_zp, act_min, mult, shift) = (r.i32()?, r.i32()?, r.i32()?, r.i32()?, r.i32()?);
     let w = r.i8s(n_in * n_out)?;
     let bias = r.words(n_out)?;
-    Ok(Dense { n_in, n_out, in_zp, out_zp, act_min, mult, shift, w, bias })
+    Ok(Dense {
+        n_in,
+        n_out,
+        in_zp,
+        out_zp,
+        act_min,
+        mult,
+        shift,
+        w,
+        bias,
+    })
 }
 
 impl<'a> Net<'a> {
-    pub(crate) fn read(r: &mut Reader<'a>, frames: usize, features: usize, classes: usize) -> Result<Self> {
+    pub(crate) fn read(
+        r: &mut Reader<'a>,
+        frames: usize,
+        features: usize,
+        classes: usize,
+    ) -> Result<Self> {
         let n_blocks = r.usize(MAX_BLOCKS as u32)?;
         let mut blocks = [Block::default(); MAX_BLOCKS];
         let mut c = features;
@@ -106,12 +121,26 @@ impl<'a> Net<'a> {
             let (in_zp, out_zp, act_min) = (r.i32()?, r.i32()?, r.i32()?);
             let w = r.i8s(c_out * k * c_in)?;
             let (bias, mult, shift) = (r.words(c_out)?, r.words(c_out)?, r.words(c_out)?);
-            *b = Block { c_in, c_out, k, pool, in_zp, out_zp, act_min, w, bias, mult, shift };
+            *b = Block {
+                c_in,
+                c_out,
+                k,
+                pool,
+                in_zp,
+                out_zp,
+                act_min,
+                w,
+                bias,
+                mult,
+                shift,
+            };
             c = c_out;
         }
         let ac = r.usize(1 << 12)?;
         if ac != c || n_blocks == 0 {
-            return Err(Error::Invalid("attention channels differ from the last block"));
+            return Err(Error::Invalid(
+                "attention channels differ from the last block",
+            ));
         }
         let w = r.i8s(ac)?;
         let attention = Attention {
@@ -137,7 +166,17 @@ impl<'a> Net<'a> {
         }
         let out_scale = r.f32()?;
         let out_zp = r.i32()?;
-        Ok(Net { frames, features, blocks, n_blocks, attention, dense, output, out_scale, out_zp })
+        Ok(Net {
+            frames,
+            features,
+            blocks,
+            n_blocks,
+            attention,
+            dense,
+            output,
+            out_scale,
+            out_zp,
+        })
     }
 
     /// The convolution blocks.
@@ -184,19 +223,29 @@ impl<'a> Net<'a> {
             }
         }
         let c = self.attention.c;
-        macs += 2 * t * c + self.dense.n_in * self.dense.n_out + self.output.n_in * self.output.n_out;
+        macs +=
+            2 * t * c + self.dense.n_in * self.dense.n_out + self.output.n_in * self.output.n_out;
         macs
     }
 
     /// Number of int8 weights (convolutions, attention, dense layers).
     pub fn weights(&self) -> usize {
-        self.blocks().iter().map(|b| b.w.len()).sum::<usize>() + self.attention.w.len() + self.dense.w.len() + self.output.w.len()
+        self.blocks().iter().map(|b| b.w.len()).sum::<usize>()
+            + self.attention.w.len()
+            + self.dense.w.len()
+            + self.output.w.len()
     }
 
     /// Runs the network on `buf0[..frames * features]` (the int8 input); `buf1` and `small` are
     /// scratch of at least [`buffers`](Self::buffers)`[1]` and [`small_bytes`](Self::small_bytes).
     /// Writes the int8 logits to `logits`.
-    pub(crate) fn run(&self, buf0: &mut [i8], buf1: &mut [i8], small: &mut [i8], logits: &mut [i8]) {
+    pub(crate) fn run(
+        &self,
+        buf0: &mut [i8],
+        buf1: &mut [i8],
+        small: &mut [i8],
+        logits: &mut [i8],
+    ) {
         let mut t = self.frames;
         let mut bufs = [buf0, buf1];
         for (i, b) in self.blocks().iter().enumerate() {
@@ -207,7 +256,11 @@ impl<'a> Net<'a> {
                 t /= 2;
             }
         }
-        let h: &[i8] = if self.n_blocks % 2 == 1 { &bufs[1][..] } else { &bufs[0][..] };
+        let h: &[i8] = if self.n_blocks % 2 == 1 {
+            &bufs[1][..]
+        } else {
+            &bufs[0][..]
+        };
         let last = self.blocks[self.n_blocks - 1];
         let at = &self.attention;
         let c = at.c;
@@ -230,11 +283,17 @@ impl<'a> Net<'a> {
             let mut max = i8::MIN;
             for (ti, &a) in weights.iter().enumerate() {
                 let v = h[ti * c + ch];
-                let p = (mbqm((v as i32 - last.out_zp) * (a as i32 + 128), at.prod_mult, at.prod_shift) + at.prod_zp).clamp(-128, 127);
+                let p = (mbqm(
+                    (v as i32 - last.out_zp) * (a as i32 + 128),
+                    at.prod_mult,
+                    at.prod_shift,
+                ) + at.prod_zp)
+                    .clamp(-128, 127);
                 sum += p - at.prod_zp;
                 max = max.max(v);
             }
-            pooled[ch] = (mbqm(sum, at.sum_mult, at.sum_shift) + last.out_zp).clamp(-128, 127) as i8;
+            pooled[ch] =
+                (mbqm(sum, at.sum_mult, at.sum_shift) + last.out_zp).clamp(-128, 127) as i8;
             pooled[c + ch] = max;
         }
         let hidden = &mut hidden[..self.dense.n_out];
@@ -268,7 +327,11 @@ fn conv_block(b: &Block, src: &[i8], t: usize, dst: &mut [i8]) {
     };
     for to in 0..out_t {
         for o in 0..b.c_out {
-            dst[to * b.c_out + o] = if b.pool { conv(2 * to, o).max(conv(2 * to + 1, o)) } else { conv(to, o) };
+            dst[to * b.c_out + o] = if b.pool {
+                conv(2 * to, o).max(conv(2 * to + 1, o))
+            } else {
+                conv(to, o)
+            };
         }
     }
 }
