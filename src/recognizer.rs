@@ -16,6 +16,13 @@ static DEFAULT_JSON: &[u8] = include_bytes!("../models/default/model.json");
 /// `model.bpk` of the bundled model.
 static DEFAULT_WEIGHTS: &[u8] = include_bytes!("../models/default/model.bpk");
 
+/// Index of the largest value (the first of equals; 0 for an empty slice).
+pub(crate) fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
+}
+
 /// One class and its probability.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassScore {
@@ -46,13 +53,7 @@ impl Prediction {
                 probability: p,
             })
             .collect();
-        let best = scores.iter().enumerate().fold(0, |b, (i, s)| {
-            if s.probability > scores[b].probability {
-                i
-            } else {
-                b
-            }
-        });
+        let best = argmax(probs);
         Prediction {
             label: scores
                 .get(best)
@@ -200,8 +201,7 @@ impl Recognizer {
     /// Predicts from the bytes of an audio file (`ext_hint`: its extension, if known).
     pub fn predict_bytes(&self, bytes: &[u8], ext_hint: Option<&str>) -> Result<Prediction> {
         let clip = decode_bytes(bytes, ext_hint, &self.decode)?;
-        let f = self.features_of(&clip)?;
-        self.predict_one(&f)
+        self.predict_decoded(&clip)
     }
 
     /// Predicts from mono samples at `rate` Hz, cropped and resampled as the model's pipeline

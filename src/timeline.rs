@@ -24,7 +24,7 @@ use emovox_audio::{decode_file, DecodeOptions, Resampler};
 use emovox_features::{Extractor, Features};
 use serde::Serialize;
 
-use crate::recognizer::{ClassScore, Recognizer};
+use crate::recognizer::{argmax, ClassScore, Recognizer};
 use crate::{Error, Result};
 
 /// How to cut a recording into windows and find its speech.
@@ -428,12 +428,6 @@ fn silence(start: f64, end: f64) -> Segment {
         confidence: 0.0,
         scores: Vec::new(),
     }
-}
-
-fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use emovox_model::{Dataset, SavedModel};
 use serde::Serialize;
 
 use crate::evaluate::load_table;
+use crate::recognizer::argmax;
 
 /// Options of [`quantize`].
 #[derive(Debug, Clone)]
@@ -204,16 +205,6 @@ pub fn quantize(
     std::fs::write(&p, serde_json::to_string_pretty(&report)?)
         .with_context(|| format!("writing {}", p.display()))?;
     Ok((q, report))
-}
-
-fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// A short text version of `r`.
