@@ -58,6 +58,31 @@ pub enum Command {
     Predict(PredictArgs),
     /// Emotion over time in a long recording: find speech, slide a window, label segments.
     Timeline(TimelineArgs),
+    /// Serve the web app and HTTP API (upload, record or stream audio; JSON API with OpenAPI at
+    /// /openapi.json) until SIGTERM or Ctrl-C.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
+}
+
+/// `emovox serve`.
+#[cfg(feature = "serve")]
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (`0.0.0.0:8080` to accept other machines).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// A model folder from `emovox train`. Default: the bundled model.
+    #[arg(short, long)]
+    pub model: Option<PathBuf>,
+    /// Largest upload, in MB (10^6 bytes); larger ones get 413.
+    #[arg(long, default_value_t = 20.0)]
+    pub max_body: f64,
+    /// Requests admitted at once (uploading, queued or running); more get 503.
+    #[arg(long, default_value_t = 64)]
+    pub max_concurrency: usize,
+    /// Decoding/inference jobs at once. Default: the number of cores.
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 /// Output format of `predict` and `timeline`.
@@ -326,7 +351,15 @@ pub struct FeaturesArgs {
 /// worked, 1 when anything failed (after doing all that could be done), 2 for usage errors.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // The server logs its requests (info) by default.
+    #[cfg(feature = "serve")]
+    let verbose = match cli.command {
+        Command::Serve(_) => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    #[cfg(not(feature = "serve"))]
+    let verbose = cli.verbose;
+    init_logging(verbose);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -376,7 +409,30 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Predict(a) => predict(a),
         Command::Timeline(a) => timeline(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve(a),
     }
+}
+
+#[cfg(feature = "serve")]
+fn serve(a: ServeArgs) -> Result<ExitCode> {
+    if !(a.max_body > 0.0 && a.max_body <= 4096.0) {
+        bail!("--max-body must be more than 0 and at most 4096 MB, got {}", a.max_body);
+    }
+    if a.max_concurrency == 0 || a.workers == Some(0) {
+        bail!("--max-concurrency and --workers must be at least 1");
+    }
+    let mut opts = crate::serve::Options {
+        addr: a.addr,
+        max_body: (a.max_body * 1e6) as usize,
+        max_concurrency: a.max_concurrency,
+        ..Default::default()
+    };
+    if let Some(w) = a.workers {
+        opts.workers = w;
+    }
+    crate::serve::serve(a.model.as_deref(), opts)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn report_failures(failures: &[Failure]) {
