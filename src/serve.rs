@@ -56,9 +56,8 @@ fn to_serve(e: Error) -> ServeError {
         e @ (Error::TooShort { .. } | Error::Truncated { .. }) => ServeError::TooShort(e.to_string()),
         e @ Error::Features(_) => ServeError::BadAudio(e.to_string()),
         e @ Error::Io(_) => ServeError::BadAudio(e.to_string()),
-        e @ (Error::Model(_) | Error::Option(_) | Error::Chart(_)) => {
-            ServeError::Internal(e.to_string())
-        }
+        // Model, Option, Chart: the server's fault.
+        e => ServeError::Internal(e.to_string()),
     }
 }
 

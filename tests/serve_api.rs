@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 
 use emovox::serve::Options;
-use web::{get, post, request, server};
+use web::{get, post, server};
 
 /// A 16-bit mono WAV of a tone with a harmonic, in memory.
 fn tone_wav(secs: f32, rate: u32) -> Vec<u8> {
@@ -336,5 +336,4 @@ fn request_helper_reads_chunked_replies() {
     let r = web::parse_reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
     assert_eq!(r.status, 200);
     assert_eq!(r.body, b"abcde");
-    let _ = request; // used by other tests in this file's module
 }

@@ -94,13 +94,14 @@ impl Driver {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-background-networking", "--disable-dev-shm-usage",
-                    // A phone-sized viewport (and tall enough to capture the whole result).
-                    "--window-size=412,1900",
+                    "--window-size=500,1900",
                     "--autoplay-policy=no-user-gesture-required",
                     "--use-fake-ui-for-media-stream",
                     "--use-fake-device-for-media-stream",
                     format!("--use-file-for-fake-audio-capture={}", fake_mic.display()),
                 ],
+                // A phone-sized screen (tall enough for the whole result in one screenshot).
+                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 1900, "pixelRatio": 1.0}},
             },
         }}});
         let r = d.call("POST", "/session", Some(caps));

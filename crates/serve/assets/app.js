@@ -103,6 +103,8 @@ async function analyze(blob, name) {
 document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => {
   document.querySelectorAll(".tabs button").forEach((o) => o.classList.toggle("active", o === b));
   document.querySelectorAll(".pane").forEach((p) => { p.hidden = p.id !== "pane-" + b.dataset.pane; });
+  // The result card belongs to uploads and recordings; live mode shows its own.
+  $("result").hidden = b.dataset.pane === "live" || $("result").dataset.ready !== "1";
 }));
 
 // Upload: choose or drop.

@@ -24,7 +24,7 @@ static OPENAPI_JSON: &str = include_str!("../assets/openapi.json");
 /// Recordings longer than this (seconds) also get a timeline on the page.
 const TIMELINE_SECONDS: f64 = 5.0;
 /// Size of the waveform and spectrogram the page shows, pixels.
-const PLOT_SIZE: (u32, u32) = (900, 300);
+const PLOT_SIZE: (u32, u32) = (640, 300);
 
 pub(crate) fn routes(state: Arc<State>) -> Router {
     // Multipart bodies are limited by axum's body limit; raw bodies by `read_body`.
@@ -255,14 +255,20 @@ fn hint_of_content_type(ct: &str) -> Result<Option<String>> {
         "audio/opus" => "opus",
         "audio/flac" | "audio/x-flac" => "flac",
         "audio/aiff" | "audio/x-aiff" => "aiff",
-        "" | "application/octet-stream" => return Ok(None),
-        m if m.starts_with("audio/") || m.starts_with("video/") => return Ok(None),
-        m => {
+        // Text, JSON, XML and images are clearly not audio; anything else (including curl's
+        // default for --data-binary, application/x-www-form-urlencoded) is sniffed.
+        m if m.starts_with("text/")
+            || m.starts_with("image/")
+            || m.starts_with("application/json")
+            || m.ends_with("+json")
+            || m.ends_with("xml") =>
+        {
             return Err(Error::Unsupported(format!(
                 "content type {m} is not audio: send the recording's bytes (audio/*, \
                  application/octet-stream) or multipart/form-data with a `file` field"
             )))
         }
+        _ => return Ok(None),
     };
     Ok(Some(ext.to_string()))
 }
@@ -282,6 +288,9 @@ mod tests {
         assert_eq!(hint_of_content_type("audio/mpeg").unwrap().as_deref(), Some("mp3"));
         assert_eq!(hint_of_content_type("audio/webm").unwrap(), None);
         assert_eq!(hint_of_content_type("application/octet-stream").unwrap(), None);
+        // curl --data-binary's default type: sniffed, not refused.
+        assert_eq!(hint_of_content_type("application/x-www-form-urlencoded").unwrap(), None);
+        assert_eq!(hint_of_content_type("text/plain").unwrap_err().status().as_u16(), 415);
         let e = hint_of_content_type("application/json").unwrap_err();
         assert_eq!(e.status().as_u16(), 415);
     }

@@ -250,7 +250,7 @@ pub fn router(engine: impl Engine, opts: Options) -> axum::Router {
 
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight and returns.
 pub fn run(engine: impl Engine, opts: Options) -> Result<()> {
-    let rt = runtime()?;
+    let rt = runtime(opts.workers)?;
     rt.block_on(async move {
         let listener = bind(opts.addr).await?;
         tracing::info!("emovox serve: listening on http://{}", listener.local_addr()?);
@@ -262,14 +262,18 @@ pub fn run(engine: impl Engine, opts: Options) -> Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         tracing::info!("emovox serve: stopped");
-        Ok(())
+        Ok::<(), Error>(())
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// The runtime: blocking threads are capped near the worker count (every blocking job waits for
+/// a worker permit first), so a burst does not leave dozens of idle threads, each with its own
+/// allocator arena.
+fn runtime(workers: usize) -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("emovox-serve")
+        .max_blocking_threads(workers.max(1) + 2)
         .build()?)
 }
 
@@ -335,7 +339,7 @@ impl Drop for Running {
 
 /// Starts the server on a background thread (`opts.addr` with port 0 picks a free port).
 pub fn spawn(engine: impl Engine, opts: Options) -> Result<Running> {
-    let rt = runtime()?;
+    let rt = runtime(opts.workers)?;
     let listener = rt.block_on(bind(opts.addr))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
