@@ -2,6 +2,7 @@
 //! 422, 503), a 200 MB upload refused while it streams, and 50 requests at once.
 #![cfg(feature = "serve")]
 
+#[allow(dead_code)]
 mod common;
 mod web;
 
@@ -183,6 +184,11 @@ fn bad_input_gets_4xx_json_errors_never_500() {
                 let r = post(a, &q, "application/octet-stream", &bytes);
                 if path == "/api/predict" {
                     assert_eq!(r.status, want, "{name} {path}: {}", r.text());
+                } else if path == "/api/timeline" && name == "truncated.wav" {
+                    // The 0.27 s it holds are a (silent) timeline, not an error.
+                    assert_eq!(r.status, 200, "{name} {path}: {}", r.text());
+                    assert!(r.json()["windows"].as_array().unwrap().is_empty());
+                    continue;
                 } else {
                     assert!((400..500).contains(&r.status), "{name} {path}: {}", r.text());
                 }

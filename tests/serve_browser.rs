@@ -7,6 +7,7 @@
 //! `EMOVOX_REQUIRE_BROWSER=1` (as `.ci/run` sets), which makes their absence a failure.
 #![cfg(feature = "serve")]
 
+#[allow(dead_code)]
 mod common;
 mod web;
 

@@ -103,6 +103,13 @@ pub fn read_reply(s: &mut TcpStream) -> Reply {
     // A reset after a complete reply (the server closing on an unread upload) is not an error.
     let mut buf = [0u8; 65536];
     loop {
+        // Done once the head and Content-Length bytes are in (some servers, like chromedriver,
+        // keep the connection open despite `Connection: close`).
+        if let Some(len) = complete_length(&raw) {
+            if raw.len() >= len {
+                break;
+            }
+        }
         match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
@@ -114,6 +121,17 @@ pub fn read_reply(s: &mut TcpStream) -> Reply {
         }
     }
     parse_reply(&raw)
+}
+
+/// Head plus body length, when the head is complete and declares a Content-Length.
+fn complete_length(raw: &[u8]) -> Option<usize> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let len = head.lines().find_map(|l| {
+        l.strip_prefix("content-length:")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+    })?;
+    Some(split + 4 + len)
 }
 
 pub fn parse_reply(raw: &[u8]) -> Reply {
