@@ -242,7 +242,11 @@ fn the_page_predicts_uploads_recordings_and_live_audio_in_chromium() {
     let title = d.cmd("GET", "title", None);
     assert!(title.as_str().unwrap().contains("emovox"), "{title}");
     let input = d.element("#file");
-    let m4a = datasets.join("formats/happy.m4a");
+    // chromedriver wants a canonical path.
+    let m4a = datasets
+        .join("formats/happy.m4a")
+        .canonicalize()
+        .expect("formats/happy.m4a");
     d.cmd(
         "POST",
         &format!("element/{input}/value"),
