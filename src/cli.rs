@@ -417,7 +417,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 #[cfg(feature = "serve")]
 fn serve(a: ServeArgs) -> Result<ExitCode> {
     if !(a.max_body > 0.0 && a.max_body <= 4096.0) {
-        bail!("--max-body must be more than 0 and at most 4096 MB, got {}", a.max_body);
+        bail!(
+            "--max-body must be more than 0 and at most 4096 MB, got {}",
+            a.max_body
+        );
     }
     if a.max_concurrency == 0 || a.workers == Some(0) {
         bail!("--max-concurrency and --workers must be at least 1");

@@ -53,7 +53,9 @@ fn to_serve(e: Error) -> ServeError {
     match e {
         Error::File { source, .. } => to_serve(*source),
         Error::Audio(a) => ServeError::from(a),
-        e @ (Error::TooShort { .. } | Error::Truncated { .. }) => ServeError::TooShort(e.to_string()),
+        e @ (Error::TooShort { .. } | Error::Truncated { .. }) => {
+            ServeError::TooShort(e.to_string())
+        }
         e @ Error::Features(_) => ServeError::BadAudio(e.to_string()),
         e @ Error::Io(_) => ServeError::BadAudio(e.to_string()),
         // Model, Option, Chart: the server's fault.
@@ -126,9 +128,16 @@ mod tests {
 
     #[test]
     fn errors_say_whose_fault() {
-        let short = Error::TooShort { expected: 1.9, got: 0.2 }.in_file("a.wav");
+        let short = Error::TooShort {
+            expected: 1.9,
+            got: 0.2,
+        }
+        .in_file("a.wav");
         assert_eq!(to_serve(short).status().as_u16(), 422);
-        let trunc = Error::Truncated { expected: 1.9, got: 0.2 };
+        let trunc = Error::Truncated {
+            expected: 1.9,
+            got: 0.2,
+        };
         assert_eq!(to_serve(trunc).status().as_u16(), 422);
         let unknown = Error::Audio(emovox_audio::Error::UnknownFormat("x".into()));
         assert_eq!(to_serve(unknown).status().as_u16(), 415);
@@ -142,7 +151,10 @@ mod tests {
     fn the_bundled_model_serves_its_card_and_live_window() {
         let m = ServedModel::load(None).unwrap();
         let info = m.model_info();
-        assert!(info["card"].as_str().unwrap().contains("bundled emovox model"));
+        assert!(info["card"]
+            .as_str()
+            .unwrap()
+            .contains("bundled emovox model"));
         assert_eq!(info["classes"].as_array().unwrap().len(), m.classes().len());
         // The live window covers the crop, so predict_samples accepts it.
         let n = (m.live_seconds() * 16_000.0).ceil() as usize;

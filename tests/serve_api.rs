@@ -30,14 +30,23 @@ fn page_health_model_and_openapi_are_served() {
     let s = server(Options::default());
     let page = get(s.addr(), "/");
     assert_eq!(page.status, 200);
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
     let html = page.text();
     // Everything the page loads comes from the server itself (works offline, no CDN).
-    assert!(!html.contains("http://") && !html.contains("https://"), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
     for asset in ["/app.js", "/style.css", "/favicon.svg"] {
         let r = get(s.addr(), asset);
         assert_eq!(r.status, 200, "{asset}");
-        assert!(!r.text().contains("https://"), "{asset} loads nothing remote");
+        assert!(
+            !r.text().contains("https://"),
+            "{asset} loads nothing remote"
+        );
     }
     let health = get(s.addr(), "/healthz");
     assert_eq!(health.status, 200);
@@ -47,11 +56,20 @@ fn page_health_model_and_openapi_are_served() {
     let classes = model["classes"].as_array().expect("classes");
     assert!(classes.len() >= 2);
     assert!(model["version"].is_string());
-    assert!(model["card"].as_str().expect("card").contains("bundled emovox model"));
+    assert!(model["card"]
+        .as_str()
+        .expect("card")
+        .contains("bundled emovox model"));
 
     let api = get(s.addr(), "/openapi.json").json();
     assert!(api["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/predict", "/api/timeline", "/api/model", "/healthz", "/api/analyze"] {
+    for path in [
+        "/api/predict",
+        "/api/timeline",
+        "/api/model",
+        "/healthz",
+        "/api/analyze",
+    ] {
         assert!(api["paths"][path].is_object(), "{path} documented");
     }
     for status in ["400", "413", "415", "422", "503"] {
@@ -71,13 +89,24 @@ fn predicts_every_container_raw_and_multipart() {
     };
     let s = server(Options::default());
     let mut labels = Vec::new();
-    for name in ["happy.wav", "happy.m4a", "happy.mp3", "happy.ogg", "happy.opus", "happy.flac", "happy.aiff"] {
+    for name in [
+        "happy.wav",
+        "happy.m4a",
+        "happy.mp3",
+        "happy.ogg",
+        "happy.opus",
+        "happy.flac",
+        "happy.aiff",
+    ] {
         let bytes = std::fs::read(dir.join(name)).expect("read clip");
         let r = post(s.addr(), "/api/predict", "application/octet-stream", &bytes);
         assert_eq!(r.status, 200, "{name}: {}", r.text());
         let j = r.json();
         let scores = j["scores"].as_array().expect("scores");
-        let total: f64 = scores.iter().map(|s| s["probability"].as_f64().unwrap()).sum();
+        let total: f64 = scores
+            .iter()
+            .map(|s| s["probability"].as_f64().unwrap())
+            .sum();
         assert!((total - 1.0).abs() < 1e-3, "{name}: {j}");
         labels.push(j["label"].as_str().unwrap().to_string());
     }
@@ -104,7 +133,12 @@ fn timeline_and_analyze_describe_a_recording() {
     assert!(!t["segments"].as_array().unwrap().is_empty());
     assert!(!t["windows"].as_array().unwrap().is_empty());
 
-    let a = post(s.addr(), "/api/analyze?filename=tone.wav", "audio/wav", &wav);
+    let a = post(
+        s.addr(),
+        "/api/analyze?filename=tone.wav",
+        "audio/wav",
+        &wav,
+    );
     assert_eq!(a.status, 200, "{}", a.text());
     let a = a.json();
     assert!(a["prediction"]["label"].is_string());
@@ -112,11 +146,20 @@ fn timeline_and_analyze_describe_a_recording() {
         let svg = a[k].as_str().unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("</svg>"), "{k}");
     }
-    assert!(a["spectrogram_svg"].as_str().unwrap().contains("data:image/png;base64,"));
+    assert!(a["spectrogram_svg"]
+        .as_str()
+        .unwrap()
+        .contains("data:image/png;base64,"));
     assert!(a["timeline"]["segments"].is_array(), "8 s gets a timeline");
 
     // A short clip: no timeline.
-    let a = post(s.addr(), "/api/analyze", "audio/wav", &tone_wav(3.0, 16_000)).json();
+    let a = post(
+        s.addr(),
+        "/api/analyze",
+        "audio/wav",
+        &tone_wav(3.0, 16_000),
+    )
+    .json();
     assert!(a["timeline"].is_null());
     s.stop();
 }
@@ -151,7 +194,12 @@ fn bad_input_gets_4xx_json_errors_never_500() {
     broken.extend_from_slice(b"data\x10\x00\x00\x00");
     broken.extend_from_slice(&noise[..16]);
     let r = post(a, "/api/predict", "audio/wav", &broken);
-    assert!(r.status == 400 || r.status == 415, "{} {}", r.status, r.text());
+    assert!(
+        r.status == 400 || r.status == 415,
+        "{} {}",
+        r.status,
+        r.text()
+    );
     r.error();
 
     // Not audio by its content type: 415.
@@ -190,7 +238,11 @@ fn bad_input_gets_4xx_json_errors_never_500() {
                     assert!(r.json()["windows"].as_array().unwrap().is_empty());
                     continue;
                 } else {
-                    assert!((400..500).contains(&r.status), "{name} {path}: {}", r.text());
+                    assert!(
+                        (400..500).contains(&r.status),
+                        "{name} {path}: {}",
+                        r.text()
+                    );
                 }
                 assert!(!r.error().is_empty());
             }
@@ -203,7 +255,12 @@ fn bad_input_gets_4xx_json_errors_never_500() {
 
 /// Streams `total` bytes of junk after `head`, from another thread; returns how many bytes
 /// were sent before the server stopped reading, and the reply.
-fn stream_upload(addr: std::net::SocketAddr, head: String, total: usize, chunked: bool) -> (usize, web::Reply) {
+fn stream_upload(
+    addr: std::net::SocketAddr,
+    head: String,
+    total: usize,
+    chunked: bool,
+) -> (usize, web::Reply) {
     let mut s = TcpStream::connect(addr).expect("connect");
     let mut reader = s.try_clone().expect("clone");
     let writer = std::thread::spawn(move || {
@@ -269,7 +326,12 @@ fn a_200_mb_upload_gets_413_without_being_buffered() {
     let r = post(small.addr(), "/api/predict", &ct, &body);
     assert_eq!(r.status, 413, "{}", r.text());
     r.error();
-    let r = post(small.addr(), "/api/predict", "audio/wav", &vec![1u8; 100_001]);
+    let r = post(
+        small.addr(),
+        "/api/predict",
+        "audio/wav",
+        &vec![1u8; 100_001],
+    );
     assert_eq!(r.status, 413, "{}", r.text());
     small.stop();
     assert_eq!(get(s.addr(), "/healthz").status, 200);
@@ -328,7 +390,10 @@ fn fifty_concurrent_requests_all_succeed_and_agree() {
             std::thread::spawn(move || post(a, "/api/predict", "audio/wav", &clip))
         })
         .collect();
-    let replies: Vec<_> = threads.into_iter().map(|t| t.join().expect("client")).collect();
+    let replies: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("client"))
+        .collect();
     let first = replies[0].json();
     for r in &replies {
         assert_eq!(r.status, 200, "{}", r.text());
@@ -339,7 +404,9 @@ fn fifty_concurrent_requests_all_succeed_and_agree() {
 
 #[test]
 fn request_helper_reads_chunked_replies() {
-    let r = web::parse_reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    let r = web::parse_reply(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    );
     assert_eq!(r.status, 200);
     assert_eq!(r.body, b"abcde");
 }

@@ -61,7 +61,13 @@ struct Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         if !self.session.is_empty() {
-            let _ = web::request(self.addr, "DELETE", &format!("/session/{}", self.session), &[], &[]);
+            let _ = web::request(
+                self.addr,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                &[],
+                &[],
+            );
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -81,7 +87,11 @@ impl Driver {
             .spawn()
             .expect("chromedriver starts");
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let mut d = Driver { child, addr, session: String::new() };
+        let mut d = Driver {
+            child,
+            addr,
+            session: String::new(),
+        };
         wait_for("chromedriver to listen", 30, || {
             std::net::TcpStream::connect(addr)
                 .ok()
@@ -133,7 +143,11 @@ impl Driver {
     }
 
     fn element(&self, css: &str) -> String {
-        let v = self.cmd("POST", "element", Some(json!({"using": "css selector", "value": css})));
+        let v = self.cmd(
+            "POST",
+            "element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         v[ELEMENT].as_str().expect("element id").to_string()
     }
 
@@ -143,7 +157,11 @@ impl Driver {
     }
 
     fn js(&self, script: &str) -> Value {
-        self.cmd("POST", "execute/sync", Some(json!({"script": script, "args": []})))
+        self.cmd(
+            "POST",
+            "execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     fn screenshot(&self, path: &Path) {
@@ -213,8 +231,15 @@ const RESULT: &str = "const r = document.getElementById('result');
 
 fn check_result(v: &Value, classes: &[String], what: &str) {
     let label = v[0].as_str().unwrap();
-    assert!(classes.iter().any(|c| c == label), "{what}: label {label:?} not in {classes:?}");
-    assert_eq!(v[1].as_u64().unwrap() as usize, classes.len(), "{what}: one bar per class");
+    assert!(
+        classes.iter().any(|c| c == label),
+        "{what}: label {label:?} not in {classes:?}"
+    );
+    assert_eq!(
+        v[1].as_u64().unwrap() as usize,
+        classes.len(),
+        "{what}: one bar per class"
+    );
     assert!(v[2].as_u64().unwrap() >= 1, "{what}: the bars have widths");
     assert_eq!(v[3], true, "{what}: waveform shown");
     assert_eq!(v[4], true, "{what}: spectrogram shown");
@@ -223,8 +248,12 @@ fn check_result(v: &Value, classes: &[String], what: &str) {
 #[test]
 fn the_page_predicts_uploads_recordings_and_live_audio_in_chromium() {
     let test = "the_page_predicts_uploads_recordings_and_live_audio_in_chromium";
-    let Some(driver_exe) = browser(test) else { return };
-    let Some(datasets) = common::datasets(test) else { return };
+    let Some(driver_exe) = browser(test) else {
+        return;
+    };
+    let Some(datasets) = common::datasets(test) else {
+        return;
+    };
     let server = web::server(Options::default());
     let url = format!("http://{}/", server.addr());
     let classes: Vec<String> = web::get(server.addr(), "/api/model").json()["classes"]
@@ -252,12 +281,17 @@ fn the_page_predicts_uploads_recordings_and_live_audio_in_chromium() {
         &format!("element/{input}/value"),
         Some(json!({"text": m4a.display().to_string()})),
     );
-    let v = wait_for("the upload's result", 60, || Some(d.js(RESULT)).filter(|v| !v.is_null()));
+    let v = wait_for("the upload's result", 60, || {
+        Some(d.js(RESULT)).filter(|v| !v.is_null())
+    });
     check_result(&v, &classes, "upload");
     assert!(v[5].as_str().unwrap().contains("happy.m4a"), "{v}");
     // No horizontal scrolling on a phone-sized screen.
     let overflow = d.js("return document.documentElement.scrollWidth - window.innerWidth;");
-    assert!(overflow.as_i64().unwrap() <= 0, "the page is wider than the phone: {overflow}");
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page is wider than the phone: {overflow}"
+    );
     d.screenshot(&shots.join("web-screenshot.png"));
 
     // Record: a few seconds of the fake microphone, then stop and analyse.
@@ -269,7 +303,9 @@ fn the_page_predicts_uploads_recordings_and_live_audio_in_chromium() {
         (t.as_f64().unwrap_or(0.0) >= 3.0).then_some(())
     });
     d.click("#rec-btn");
-    let v = wait_for("the recording's result", 60, || Some(d.js(RESULT)).filter(|v| !v.is_null()));
+    let v = wait_for("the recording's result", 60, || {
+        Some(d.js(RESULT)).filter(|v| !v.is_null())
+    });
     check_result(&v, &classes, "record");
     assert!(v[5].as_str().unwrap().contains("recording.wav"), "{v}");
     d.screenshot(&shots.join("web-screenshot-record.png"));
@@ -278,14 +314,12 @@ fn the_page_predicts_uploads_recordings_and_live_audio_in_chromium() {
     d.click("#tab-live");
     d.click("#live-btn");
     let live = wait_for("two live updates", 60, || {
-        let v = d.js(
-            "const l = document.getElementById('live');
+        let v = d.js("const l = document.getElementById('live');
              return Number(l.dataset.updates) >= 2
                ? [document.getElementById('live-label').textContent,
                   document.querySelectorAll('#live-bars .bar').length,
                   document.getElementById('status').textContent]
-               : null;",
-        );
+               : null;");
         Some(v).filter(|v| !v.is_null())
     });
     let label = live[0].as_str().unwrap();

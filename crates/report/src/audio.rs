@@ -268,7 +268,10 @@ impl AudioPlot {
     pub fn to_svg(&self, size: (u32, u32)) -> Result<String> {
         let r = match self {
             AudioPlot::Waveform(w) if w.samples.is_empty() || w.sample_rate == 0 => {
-                return Err(Error::Empty(format!("waveform {:?} has no samples", w.title)))
+                return Err(Error::Empty(format!(
+                    "waveform {:?} has no samples",
+                    w.title
+                )))
             }
             AudioPlot::Waveform(w) => svg_string(w, size),
             AudioPlot::Spectrogram(s) => svg_string(s, size),
@@ -735,9 +738,11 @@ mod tests {
                 .unwrap()
                 .to_svg((600, 280))
                 .unwrap();
-            assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{kind:?}");
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{kind:?}"
+            );
             assert!(!svg.contains("data:png;"), "browsers need data:image/png");
         }
     }
-
 }

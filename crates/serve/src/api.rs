@@ -30,18 +30,38 @@ pub(crate) fn routes(state: Arc<State>) -> Router {
     // Multipart bodies are limited by axum's body limit; raw bodies by `read_body`.
     let limit = DefaultBodyLimit::max(state.opts.max_body.saturating_add(64 * 1024));
     Router::new()
-        .route("/", get(|| async { page(INDEX_HTML, "text/html; charset=utf-8") }))
-        .route("/app.js", get(|| async { page(APP_JS, "text/javascript; charset=utf-8") }))
-        .route("/style.css", get(|| async { page(STYLE_CSS, "text/css; charset=utf-8") }))
-        .route("/favicon.svg", get(|| async { page(FAVICON_SVG, "image/svg+xml") }))
-        .route("/openapi.json", get(|| async { page(OPENAPI_JSON, "application/json") }))
+        .route(
+            "/",
+            get(|| async { page(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { page(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { page(STYLE_CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/favicon.svg",
+            get(|| async { page(FAVICON_SVG, "image/svg+xml") }),
+        )
+        .route(
+            "/openapi.json",
+            get(|| async { page(OPENAPI_JSON, "application/json") }),
+        )
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/api/model", get(model))
         .route("/api/predict", post(predict))
         .route("/api/timeline", post(timeline))
         .route("/api/analyze", post(analyze))
         .route("/api/live", get(crate::live::upgrade))
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "no such route"}))) })
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "no such route"})),
+            )
+        })
         .layer(limit)
         .with_state(state)
 }
@@ -62,7 +82,8 @@ type S = axum::extract::State<Arc<State>>;
 async fn model(axum::extract::State(state): S) -> Json<Value> {
     let mut info = state.engine.model_info();
     if let Some(o) = info.as_object_mut() {
-        o.entry("classes").or_insert_with(|| json!(state.engine.classes()));
+        o.entry("classes")
+            .or_insert_with(|| json!(state.engine.classes()));
         o.insert("live_seconds".into(), json!(state.engine.live_seconds()));
         o.insert("server_version".into(), json!(env!("CARGO_PKG_VERSION")));
     }
@@ -231,8 +252,11 @@ async fn read_multipart(req: Request, limit: usize) -> Result<(Vec<u8>, Option<S
 /// The lower-case extension of a file name, if it has one.
 fn extension(name: &str) -> Option<String> {
     let (stem, ext) = name.rsplit_once('.')?;
-    (!stem.is_empty() && !ext.is_empty() && ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()))
-        .then(|| ext.to_ascii_lowercase())
+    (!stem.is_empty()
+        && !ext.is_empty()
+        && ext.len() <= 5
+        && ext.chars().all(|c| c.is_ascii_alphanumeric()))
+    .then(|| ext.to_ascii_lowercase())
 }
 
 /// `?filename=clip.m4a` or `?ext=m4a`.
@@ -282,15 +306,33 @@ mod tests {
         assert_eq!(extension("happy.M4A").as_deref(), Some("m4a"));
         assert_eq!(extension(".bashrc"), None);
         assert_eq!(extension("noext"), None);
-        assert_eq!(query_hint(Some("a=1&filename=x.opus")).as_deref(), Some("opus"));
+        assert_eq!(
+            query_hint(Some("a=1&filename=x.opus")).as_deref(),
+            Some("opus")
+        );
         assert_eq!(query_hint(Some("ext=flac")).as_deref(), Some("flac"));
         assert_eq!(query_hint(None), None);
-        assert_eq!(hint_of_content_type("audio/mpeg").unwrap().as_deref(), Some("mp3"));
+        assert_eq!(
+            hint_of_content_type("audio/mpeg").unwrap().as_deref(),
+            Some("mp3")
+        );
         assert_eq!(hint_of_content_type("audio/webm").unwrap(), None);
-        assert_eq!(hint_of_content_type("application/octet-stream").unwrap(), None);
+        assert_eq!(
+            hint_of_content_type("application/octet-stream").unwrap(),
+            None
+        );
         // curl --data-binary's default type: sniffed, not refused.
-        assert_eq!(hint_of_content_type("application/x-www-form-urlencoded").unwrap(), None);
-        assert_eq!(hint_of_content_type("text/plain").unwrap_err().status().as_u16(), 415);
+        assert_eq!(
+            hint_of_content_type("application/x-www-form-urlencoded").unwrap(),
+            None
+        );
+        assert_eq!(
+            hint_of_content_type("text/plain")
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            415
+        );
         let e = hint_of_content_type("application/json").unwrap_err();
         assert_eq!(e.status().as_u16(), 415);
     }
@@ -299,7 +341,10 @@ mod tests {
     fn declared_lengths_over_the_limit_are_refused() {
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("101"));
-        assert!(matches!(check_length(&h, 100), Err(Error::TooLarge { limit: 100 })));
+        assert!(matches!(
+            check_length(&h, 100),
+            Err(Error::TooLarge { limit: 100 })
+        ));
         assert!(check_length(&h, 101).is_ok());
         assert!(check_length(&HeaderMap::new(), 1).is_ok());
     }

@@ -139,7 +139,11 @@ impl IntoResponse for Error {
         if status.is_server_error() {
             tracing::error!("{self}");
         }
-        (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        (
+            status,
+            axum::Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response()
     }
 }
 
@@ -253,7 +257,10 @@ pub fn run(engine: impl Engine, opts: Options) -> Result<()> {
     let rt = runtime(opts.workers)?;
     rt.block_on(async move {
         let listener = bind(opts.addr).await?;
-        tracing::info!("emovox serve: listening on http://{}", listener.local_addr()?);
+        tracing::info!(
+            "emovox serve: listening on http://{}",
+            listener.local_addr()?
+        );
         eprintln!(
             "emovox: serving on http://{} (Ctrl-C to stop)",
             listener.local_addr()?
@@ -278,9 +285,12 @@ fn runtime(workers: usize) -> Result<tokio::runtime::Runtime> {
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| Error::Io(std::io::Error::new(e.kind(), format!("binding {addr}: {e}"))))
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("binding {addr}: {e}"),
+        ))
+    })
 }
 
 async fn shutdown_signal() {

@@ -66,14 +66,21 @@ async fn session(state: Arc<State>, mut socket: WebSocket) {
                     continue;
                 };
                 if b.len() % 4 != 0 {
-                    let e = Error::BadRequest("audio messages are little-endian f32 samples".into());
+                    let e =
+                        Error::BadRequest("audio messages are little-endian f32 samples".into());
                     send_error(&mut socket, &e).await;
                     continue;
                 }
                 buf.extend(
                     b.chunks_exact(4)
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .map(|v| if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 }),
+                        .map(|v| {
+                            if v.is_finite() {
+                                v.clamp(-1.0, 1.0)
+                            } else {
+                                0.0
+                            }
+                        }),
                 );
                 received += b.len() / 4;
                 since_last += b.len() / 4;
