@@ -66,6 +66,31 @@ pub enum Command {
     /// embedding it, a C array (model_data.cc/.h); with --clips, the clips' samples and the
     /// host's results for the firmware check.
     Export(ExportArgs),
+    /// Serve the web app and HTTP API (upload, record or stream audio; JSON API with OpenAPI at
+    /// /openapi.json) until SIGTERM or Ctrl-C.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
+}
+
+/// `emovox serve`.
+#[cfg(feature = "serve")]
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (`0.0.0.0:8080` to accept other machines).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// A model folder from `emovox train`. Default: the bundled model.
+    #[arg(short, long)]
+    pub model: Option<PathBuf>,
+    /// Largest upload, in MB (10^6 bytes); larger ones get 413.
+    #[arg(long, default_value_t = 20.0)]
+    pub max_body: f64,
+    /// Requests admitted at once (uploading, queued or running); more get 503.
+    #[arg(long, default_value_t = 64)]
+    pub max_concurrency: usize,
+    /// Decoding/inference jobs at once. Default: the number of cores.
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 /// `emovox export`.
@@ -426,7 +451,15 @@ pub struct FeaturesArgs {
 /// worked, 1 when anything failed (after doing all that could be done), 2 for usage errors.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // The server logs its requests (info) by default.
+    #[cfg(feature = "serve")]
+    let verbose = match cli.command {
+        Command::Serve(_) => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    #[cfg(not(feature = "serve"))]
+    let verbose = cli.verbose;
+    init_logging(verbose);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -486,6 +519,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote {}", a.out.display());
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve(a),
     }
 }
 
@@ -498,6 +533,30 @@ fn quantize(a: QuantizeArgs) -> Result<ExitCode> {
     let (_, report) = crate::tinyml::quantize(&a.run, &a.calibrate, &out, &opts)?;
     print!("{}", crate::tinyml::text_report(&report));
     println!("wrote {}", out.join("model.emt").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "serve")]
+fn serve(a: ServeArgs) -> Result<ExitCode> {
+    if !(a.max_body > 0.0 && a.max_body <= 4096.0) {
+        bail!(
+            "--max-body must be more than 0 and at most 4096 MB, got {}",
+            a.max_body
+        );
+    }
+    if a.max_concurrency == 0 || a.workers == Some(0) {
+        bail!("--max-concurrency and --workers must be at least 1");
+    }
+    let mut opts = crate::serve::Options {
+        addr: a.addr,
+        max_body: (a.max_body * 1e6) as usize,
+        max_concurrency: a.max_concurrency,
+        ..Default::default()
+    };
+    if let Some(w) = a.workers {
+        opts.workers = w;
+    }
+    crate::serve::serve(a.model.as_deref(), opts)?;
     Ok(ExitCode::SUCCESS)
 }
 

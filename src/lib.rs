@@ -9,7 +9,8 @@
 //! feature tables) -> models ([`emovox_model`]: training, evaluation, the saved-model format) ->
 //! predictions ([`Recognizer`], [`timeline`]). This crate ties them into batch jobs ([`batch`],
 //! [`predict`]), corpus analysis reports and single-recording plots ([`analyze`], drawn by
-//! [`emovox_report`]) and the `emovox` command line ([`cli`]).
+//! [`emovox_report`]), the `emovox` command line ([`cli`]) and, with the default `serve` feature,
+//! the web app and HTTP API (`serve`, on `emovox-serve`).
 //!
 //! # Recognising emotions
 //!
@@ -52,6 +53,8 @@ mod error;
 pub mod evaluate;
 pub mod predict;
 mod recognizer;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod timeline;
 pub mod tinyml;
 

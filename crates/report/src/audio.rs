@@ -16,7 +16,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::{palette, s, save_drawable, Drawable, Error, Result};
+use crate::{palette, s, save_drawable, svg_string, Drawable, Error, Result};
 
 /// Which plot of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,6 +261,25 @@ impl AudioPlot {
             AudioPlot::Waveform(w) => w.save(path),
             AudioPlot::Spectrogram(s) => s.save(path),
         }
+    }
+
+    /// The plot as an SVG document in memory (for a web page), `size` pixels (e.g. [`SIZE`]).
+    /// Spectrograms embed their image as a PNG, so the document stays small.
+    pub fn to_svg(&self, size: (u32, u32)) -> Result<String> {
+        let r = match self {
+            AudioPlot::Waveform(w) if w.samples.is_empty() || w.sample_rate == 0 => {
+                return Err(Error::Empty(format!(
+                    "waveform {:?} has no samples",
+                    w.title
+                )))
+            }
+            AudioPlot::Waveform(w) => svg_string(w, size),
+            AudioPlot::Spectrogram(s) => svg_string(s, size),
+        };
+        r.map_err(|message| Error::Draw {
+            path: "(in-memory svg)".into(),
+            message,
+        })
     }
 }
 
@@ -709,5 +728,21 @@ mod tests {
         assert_eq!(Colormap::CoolWarm.colour(0.5), (221, 221, 221));
         let c = mel_band_centre(0, 128, 0.0, 8000.0);
         assert!(c > 0.0 && c < 40.0, "{c}");
+    }
+
+    #[test]
+    fn plots_render_to_in_memory_svg() {
+        let y = tone(16_000, 1.0);
+        for kind in [PlotKind::Waveform, PlotKind::Spectrogram] {
+            let svg = AudioPlot::from_samples(kind, &y, 16_000, "t")
+                .unwrap()
+                .to_svg((600, 280))
+                .unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{kind:?}"
+            );
+            assert!(!svg.contains("data:png;"), "browsers need data:image/png");
+        }
     }
 }

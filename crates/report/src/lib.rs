@@ -126,19 +126,25 @@ fn save_drawable(chart: &impl Drawable, path: &Path, size: (u32, u32)) -> Result
             root.present().map_err(|e| err(e.to_string()))
         }
         Some("svg") => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                chart.draw_on(&root).map_err(err)?;
-                root.present().map_err(|e| err(e.to_string()))?;
-            }
-            // plotters-svg labels embedded images `data:png`, which browsers refuse: the MIME
-            // type is image/png.
-            let svg = svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,");
+            let svg = svg_string(chart, size).map_err(err)?;
             std::fs::write(path, svg).map_err(|e| err(e.to_string()))
         }
         _ => Err(Error::Format(path.to_path_buf())),
     }
+}
+
+/// Draws `chart` as an SVG document in memory.
+fn svg_string(chart: &impl Drawable, size: (u32, u32)) -> Result<String, String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        chart.draw_on(&root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    // plotters-svg labels embedded images `data:png`, which browsers refuse: the MIME type is
+    // image/png.
+    Ok(svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,"))
 }
 
 fn s<E: std::fmt::Debug>(e: E) -> String {

@@ -1,0 +1,29 @@
+# emovox serve as a container: build with cargo, run in a slim Debian as a non-root user.
+# The model is compiled into the binary (models/default), so the image needs nothing else.
+#
+#   docker build -t emovox .
+#   docker run --rm -p 8080:8080 emovox          # then open http://localhost:8080
+
+FROM rust:1.95-slim-bookworm AS build
+# libopus for the Opus decoder, pkg-config to find it.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libopus-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin emovox \
+    && cp target/release/emovox /usr/local/bin/emovox
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libopus0 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin emovox
+COPY --from=build /usr/local/bin/emovox /usr/local/bin/emovox
+USER 10001
+EXPOSE 8080
+# No curl in the image: bash's /dev/tcp asks /healthz for its status line.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+ENTRYPOINT ["emovox"]
+CMD ["serve", "--addr", "0.0.0.0:8080"]

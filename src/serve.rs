@@ -1,0 +1,164 @@
+//! `emovox serve`: the web app and HTTP API ([`emovox_serve`]) with a [`Recognizer`] behind it.
+//!
+//! `emovox-serve` knows no model: it calls its [`Engine`] trait, implemented here for
+//! [`Recognizer`], so this crate can depend on it (behind the default `serve` feature) without a
+//! dependency cycle.
+
+use std::path::Path;
+
+use emovox_audio::{DecodeOptions, Decoded};
+use emovox_serve::{Engine, Error as ServeError};
+use serde_json::{json, Value};
+
+use crate::timeline::{Timeline, TimelineOptions};
+use crate::{Error, Recognizer};
+
+pub use emovox_serve::{run, spawn, Options, Running};
+
+/// The model card of the bundled model.
+static DEFAULT_CARD: &str = include_str!("../models/README.md");
+
+/// A [`Recognizer`] as the server's [`Engine`], with its model card.
+#[derive(Debug)]
+pub struct ServedModel {
+    rec: Recognizer,
+    card: Option<String>,
+    /// How much of an upload `predict` decodes (the model's crop), planned once.
+    decode: DecodeOptions,
+}
+
+impl ServedModel {
+    /// The bundled model (`dir` `None`) or one saved by `emovox train`; its card is the folder's
+    /// `README.md` when there is one.
+    pub fn load(dir: Option<&Path>) -> crate::Result<Self> {
+        let rec = Recognizer::from_option(dir)?;
+        let card = match dir {
+            None => Some(DEFAULT_CARD.to_string()),
+            Some(d) => std::fs::read_to_string(d.join("README.md")).ok(),
+        };
+        let decode = emovox_features::Extractor::new(rec.saved().pipeline.clone())
+            .map_err(Error::from)?
+            .decode_options();
+        Ok(ServedModel { rec, card, decode })
+    }
+
+    /// The recognizer.
+    pub fn recognizer(&self) -> &Recognizer {
+        &self.rec
+    }
+}
+
+/// Whose fault: bad audio is the client's (4xx), a failing model the server's (5xx).
+fn to_serve(e: Error) -> ServeError {
+    match e {
+        Error::File { source, .. } => to_serve(*source),
+        Error::Audio(a) => ServeError::from(a),
+        e @ (Error::TooShort { .. } | Error::Truncated { .. }) => {
+            ServeError::TooShort(e.to_string())
+        }
+        e @ Error::Features(_) => ServeError::BadAudio(e.to_string()),
+        e @ Error::Io(_) => ServeError::BadAudio(e.to_string()),
+        // Model, Option, Chart: the server's fault.
+        e => ServeError::Internal(e.to_string()),
+    }
+}
+
+fn json_of<T: serde::Serialize>(v: &T) -> emovox_serve::Result<Value> {
+    serde_json::to_value(v).map_err(|e| ServeError::Internal(e.to_string()))
+}
+
+impl Engine for ServedModel {
+    fn classes(&self) -> Vec<String> {
+        self.rec.classes().to_vec()
+    }
+
+    fn model_info(&self) -> Value {
+        let saved = self.rec.saved();
+        json!({
+            "classes": saved.classes,
+            "version": env!("CARGO_PKG_VERSION"),
+            "source": self.rec.source(),
+            "input_shape": saved.input_shape,
+            "window_seconds": self.rec.window_seconds(),
+            "network": saved.model,
+            "pipeline": saved.pipeline,
+            "card": self.card,
+        })
+    }
+
+    fn live_seconds(&self) -> f64 {
+        let p = &self.rec.saved().pipeline;
+        match p.crop {
+            Some(c) => c.offset + c.duration,
+            None => self.rec.window_seconds(),
+        }
+    }
+
+    fn decode_options(&self) -> DecodeOptions {
+        self.decode
+    }
+
+    fn predict(&self, clip: &Decoded) -> emovox_serve::Result<Value> {
+        json_of(&self.rec.predict_decoded(clip).map_err(to_serve)?)
+    }
+
+    fn predict_samples(&self, samples: &[f32], rate: u32) -> emovox_serve::Result<Value> {
+        json_of(&self.rec.predict_samples(samples, rate).map_err(to_serve)?)
+    }
+
+    fn timeline(&self, samples: &[f32], rate: u32) -> emovox_serve::Result<Value> {
+        let t = Timeline::of_samples(&self.rec, samples, rate, &TimelineOptions::default())
+            .map_err(to_serve)?;
+        json_of(&t)
+    }
+}
+
+/// Loads the model (`model`: a folder, or `None` for the bundled one) and serves until SIGTERM
+/// or Ctrl-C.
+pub fn serve(model: Option<&Path>, opts: Options) -> anyhow::Result<()> {
+    let engine = ServedModel::load(model)?;
+    tracing::info!("model: {}", engine.recognizer().source());
+    emovox_serve::run(engine, opts)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_whose_fault() {
+        let short = Error::TooShort {
+            expected: 1.9,
+            got: 0.2,
+        }
+        .in_file("a.wav");
+        assert_eq!(to_serve(short).status().as_u16(), 422);
+        let trunc = Error::Truncated {
+            expected: 1.9,
+            got: 0.2,
+        };
+        assert_eq!(to_serve(trunc).status().as_u16(), 422);
+        let unknown = Error::Audio(emovox_audio::Error::UnknownFormat("x".into()));
+        assert_eq!(to_serve(unknown).status().as_u16(), 415);
+        let corrupt = Error::Audio(emovox_audio::Error::Corrupt("x".into()));
+        assert_eq!(to_serve(corrupt).status().as_u16(), 400);
+        let model = Error::Model(emovox_model::Error::Data("x".into()));
+        assert_eq!(to_serve(model).status().as_u16(), 500);
+    }
+
+    #[test]
+    fn the_bundled_model_serves_its_card_and_live_window() {
+        let m = ServedModel::load(None).unwrap();
+        let info = m.model_info();
+        assert!(info["card"]
+            .as_str()
+            .unwrap()
+            .contains("bundled emovox model"));
+        assert_eq!(info["classes"].as_array().unwrap().len(), m.classes().len());
+        // The live window covers the crop, so predict_samples accepts it.
+        let n = (m.live_seconds() * 16_000.0).ceil() as usize;
+        let tone: Vec<f32> = (0..n).map(|i| (i as f32 * 0.07).sin() * 0.3).collect();
+        assert!(m.predict_samples(&tone, 16_000).is_ok());
+    }
+}

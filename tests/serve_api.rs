@@ -1,0 +1,445 @@
+//! `emovox serve`'s HTTP API over real sockets: every route, every error status (400, 413, 415,
+//! 422, 503), a 200 MB upload refused while it streams, and 50 requests at once.
+#![cfg(feature = "serve")]
+
+#[allow(dead_code)]
+mod common;
+mod web;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::PathBuf;
+
+use emovox::serve::Options;
+use web::{get, post, server};
+
+/// A 16-bit mono WAV of a tone with a harmonic, in memory.
+fn tone_wav(secs: f32, rate: u32) -> Vec<u8> {
+    let dir = common::temp_dir(&format!("serve-tone-{secs}"));
+    let p = dir.join("tone.wav");
+    common::write_tone_wav(&p, 220.0, secs, rate);
+    std::fs::read(p).expect("read tone")
+}
+
+fn formats(test: &str) -> Option<PathBuf> {
+    common::datasets(test).map(|d| d.join("formats"))
+}
+
+#[test]
+fn page_health_model_and_openapi_are_served() {
+    let s = server(Options::default());
+    let page = get(s.addr(), "/");
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text();
+    // Everything the page loads comes from the server itself (works offline, no CDN).
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    for asset in ["/app.js", "/style.css", "/favicon.svg"] {
+        let r = get(s.addr(), asset);
+        assert_eq!(r.status, 200, "{asset}");
+        assert!(
+            !r.text().contains("https://"),
+            "{asset} loads nothing remote"
+        );
+    }
+    let health = get(s.addr(), "/healthz");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+
+    let model = get(s.addr(), "/api/model").json();
+    let classes = model["classes"].as_array().expect("classes");
+    assert!(classes.len() >= 2);
+    assert!(model["version"].is_string());
+    assert!(model["card"]
+        .as_str()
+        .expect("card")
+        .contains("bundled emovox model"));
+
+    let api = get(s.addr(), "/openapi.json").json();
+    assert!(api["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/predict",
+        "/api/timeline",
+        "/api/model",
+        "/healthz",
+        "/api/analyze",
+    ] {
+        assert!(api["paths"][path].is_object(), "{path} documented");
+    }
+    for status in ["400", "413", "415", "422", "503"] {
+        assert!(api["paths"]["/api/predict"]["post"]["responses"][status].is_object());
+    }
+
+    let missing = get(s.addr(), "/nope");
+    assert_eq!(missing.status, 404);
+    missing.error();
+    s.stop();
+}
+
+#[test]
+fn predicts_every_container_raw_and_multipart() {
+    let Some(dir) = formats("predicts_every_container_raw_and_multipart") else {
+        return;
+    };
+    let s = server(Options::default());
+    let mut labels = Vec::new();
+    for name in [
+        "happy.wav",
+        "happy.m4a",
+        "happy.mp3",
+        "happy.ogg",
+        "happy.opus",
+        "happy.flac",
+        "happy.aiff",
+    ] {
+        let bytes = std::fs::read(dir.join(name)).expect("read clip");
+        let r = post(s.addr(), "/api/predict", "application/octet-stream", &bytes);
+        assert_eq!(r.status, 200, "{name}: {}", r.text());
+        let j = r.json();
+        let scores = j["scores"].as_array().expect("scores");
+        let total: f64 = scores
+            .iter()
+            .map(|s| s["probability"].as_f64().unwrap())
+            .sum();
+        assert!((total - 1.0).abs() < 1e-3, "{name}: {j}");
+        labels.push(j["label"].as_str().unwrap().to_string());
+    }
+    // The same recording in lossless containers gets the same answer.
+    assert_eq!(labels[0], labels[5], "wav and flac agree");
+
+    let bytes = std::fs::read(dir.join("happy.m4a")).unwrap();
+    let (ct, body) = web::multipart("file", "happy.m4a", &bytes);
+    let r = post(s.addr(), "/api/predict", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["label"].as_str().unwrap(), labels[1]);
+    s.stop();
+}
+
+#[test]
+fn timeline_and_analyze_describe_a_recording() {
+    let s = server(Options::default());
+    // Eight seconds: long enough for a timeline on the page too.
+    let wav = tone_wav(8.0, 16_000);
+    let t = post(s.addr(), "/api/timeline", "audio/wav", &wav);
+    assert_eq!(t.status, 200, "{}", t.text());
+    let t = t.json();
+    assert!((t["duration"].as_f64().unwrap() - 8.0).abs() < 0.01);
+    assert!(!t["segments"].as_array().unwrap().is_empty());
+    assert!(!t["windows"].as_array().unwrap().is_empty());
+
+    let a = post(
+        s.addr(),
+        "/api/analyze?filename=tone.wav",
+        "audio/wav",
+        &wav,
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    let a = a.json();
+    assert!(a["prediction"]["label"].is_string());
+    for k in ["waveform_svg", "spectrogram_svg"] {
+        let svg = a[k].as_str().unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("</svg>"), "{k}");
+    }
+    assert!(a["spectrogram_svg"]
+        .as_str()
+        .unwrap()
+        .contains("data:image/png;base64,"));
+    assert!(a["timeline"]["segments"].is_array(), "8 s gets a timeline");
+
+    // A short clip: no timeline.
+    let a = post(
+        s.addr(),
+        "/api/analyze",
+        "audio/wav",
+        &tone_wav(3.0, 16_000),
+    )
+    .json();
+    assert!(a["timeline"].is_null());
+    s.stop();
+}
+
+#[test]
+fn bad_input_gets_4xx_json_errors_never_500() {
+    let s = server(Options::default());
+    let a = s.addr();
+
+    // Empty body: 400.
+    let r = post(a, "/api/predict", "application/octet-stream", &[]);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.error().contains("empty"), "{}", r.text());
+
+    // Random bytes: not a format we know, 415.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..50_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let r = post(a, "/api/predict", "application/octet-stream", &noise);
+    assert_eq!(r.status, 415, "{}", r.text());
+    r.error();
+
+    // A WAV header followed by garbage where the format chunk should be: bad audio, 400.
+    let mut broken = b"RIFF\xff\xff\x00\x00WAVEfmt \x10\x00\x00\x00".to_vec();
+    broken.extend_from_slice(&[0u8; 16]);
+    broken.extend_from_slice(b"data\x10\x00\x00\x00");
+    broken.extend_from_slice(&noise[..16]);
+    let r = post(a, "/api/predict", "audio/wav", &broken);
+    assert!(
+        r.status == 400 || r.status == 415,
+        "{} {}",
+        r.status,
+        r.text()
+    );
+    r.error();
+
+    // Not audio by its content type: 415.
+    let r = post(a, "/api/predict", "application/json", b"{\"audio\": 1}");
+    assert_eq!(r.status, 415, "{}", r.text());
+    assert!(r.error().contains("not audio"));
+
+    // Too short: 422.
+    let r = post(a, "/api/predict", "audio/wav", &tone_wav(0.2, 16_000));
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.error().contains("too short"));
+
+    // Multipart without a file field: 400.
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n";
+    let r = post(a, "/api/predict", "multipart/form-data; boundary=b", body);
+    assert_eq!(r.status, 400, "{}", r.text());
+    r.error();
+
+    // The datasets' bad files.
+    if let Some(dir) = formats("bad_input_gets_4xx_json_errors_never_500") {
+        for (name, want) in [
+            ("truncated.wav", 422),
+            ("random_bytes.wav", 415),
+            ("not_audio.m4a", 415),
+            ("empty.wav", 400),
+        ] {
+            let bytes = std::fs::read(dir.join(name)).unwrap();
+            for path in ["/api/predict", "/api/timeline", "/api/analyze"] {
+                let q = format!("{path}?filename={name}");
+                let r = post(a, &q, "application/octet-stream", &bytes);
+                if path == "/api/predict" {
+                    assert_eq!(r.status, want, "{name} {path}: {}", r.text());
+                } else if path == "/api/timeline" && name == "truncated.wav" {
+                    // The 0.27 s it holds are a (silent) timeline, not an error.
+                    assert_eq!(r.status, 200, "{name} {path}: {}", r.text());
+                    assert!(r.json()["windows"].as_array().unwrap().is_empty());
+                    continue;
+                } else {
+                    assert!(
+                        (400..500).contains(&r.status),
+                        "{name} {path}: {}",
+                        r.text()
+                    );
+                }
+                assert!(!r.error().is_empty());
+            }
+        }
+    }
+    // Still healthy after all that.
+    assert_eq!(get(a, "/healthz").status, 200);
+    s.stop();
+}
+
+/// Streams `total` bytes of junk after `head`, from another thread; returns how many bytes
+/// were sent before the server stopped reading, and the reply.
+fn stream_upload(
+    addr: std::net::SocketAddr,
+    head: String,
+    total: usize,
+    chunked: bool,
+) -> (usize, web::Reply) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut reader = s.try_clone().expect("clone");
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![0x55u8; 256 * 1024];
+        let mut sent = 0usize;
+        if s.write_all(head.as_bytes()).is_err() {
+            return 0;
+        }
+        while sent < total {
+            let r = if chunked {
+                s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                    .and_then(|()| s.write_all(&chunk))
+                    .and_then(|()| s.write_all(b"\r\n"))
+            } else {
+                s.write_all(&chunk)
+            };
+            if r.is_err() {
+                break;
+            }
+            sent += chunk.len();
+        }
+        if chunked && sent >= total {
+            let _ = s.write_all(b"0\r\n\r\n");
+        }
+        sent
+    });
+    let reply = web::read_reply(&mut reader);
+    drop(reader);
+    let sent = writer.join().expect("writer");
+    (sent, reply)
+}
+
+#[test]
+fn a_200_mb_upload_gets_413_without_being_buffered() {
+    let s = server(Options::default());
+    let total = 200 * 1024 * 1024;
+    for path in ["/api/predict", "/api/analyze"] {
+        // Declared length over the limit: refused before the body is read.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n\
+             Content-Length: {total}\r\nConnection: close\r\n\r\n"
+        );
+        let (sent, r) = stream_upload(s.addr(), head, total, false);
+        assert_eq!(r.status, 413, "{}", r.text());
+        assert!(r.error().contains("limit"));
+        eprintln!("{path} content-length: 413 after {} MB sent", sent >> 20);
+
+        // Chunked, no length: refused once 20 MB have streamed in.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        let (sent, r) = stream_upload(s.addr(), head, total, true);
+        assert_eq!(r.status, 413, "{}", r.text());
+        eprintln!("{path} chunked: 413 after {} MB sent", sent >> 20);
+    }
+    // Multipart over the limit too.
+    let small = server(Options {
+        max_body: 100_000,
+        ..Options::default()
+    });
+    let (ct, body) = web::multipart("file", "big.wav", &vec![1u8; 300_000]);
+    let r = post(small.addr(), "/api/predict", &ct, &body);
+    assert_eq!(r.status, 413, "{}", r.text());
+    r.error();
+    let r = post(
+        small.addr(),
+        "/api/predict",
+        "audio/wav",
+        &vec![1u8; 100_001],
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    small.stop();
+    assert_eq!(get(s.addr(), "/healthz").status, 200);
+    s.stop();
+}
+
+#[test]
+fn overload_gets_503_and_recovers() {
+    let s = server(Options {
+        max_concurrency: 1,
+        ..Options::default()
+    });
+    let a = s.addr();
+    // Hold the one slot: a request whose body is still arriving.
+    let mut slow = TcpStream::connect(a).expect("connect");
+    slow.write_all(
+        b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n\
+          Content-Length: 1000\r\nConnection: close\r\n\r\nRIFF",
+    )
+    .unwrap();
+    // Once the slow request is admitted, others are refused with 503 (poll until it is).
+    let mut busy = None;
+    for _ in 0..200 {
+        let r = post(a, "/api/predict", "audio/wav", &tone_wav(2.5, 16_000));
+        if r.status == 503 {
+            busy = Some(r);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let busy = busy.expect("a second request while the slot is held gets 503");
+    assert!(busy.error().contains("busy"));
+    // Health checks are not limited.
+    assert_eq!(get(a, "/healthz").status, 200);
+    // Finish the slow one: it is answered (junk audio: 4xx), and the slot is free again.
+    slow.write_all(&[0u8; 996]).unwrap();
+    let r = web::read_reply(&mut slow);
+    assert!((400..500).contains(&r.status), "{} {}", r.status, r.text());
+    let ok = post(a, "/api/predict", "audio/wav", &tone_wav(2.5, 16_000));
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    s.stop();
+}
+
+#[test]
+fn fifty_concurrent_requests_all_succeed_and_agree() {
+    let s = server(Options::default());
+    let a = s.addr();
+    let clip = match formats("fifty_concurrent_requests_all_succeed_and_agree") {
+        Some(d) => std::fs::read(d.join("happy.wav")).unwrap(),
+        None => tone_wav(3.0, 16_000),
+    };
+    let clip = std::sync::Arc::new(clip);
+    let threads: Vec<_> = (0..50)
+        .map(|_| {
+            let clip = clip.clone();
+            std::thread::spawn(move || post(a, "/api/predict", "audio/wav", &clip))
+        })
+        .collect();
+    let replies: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("client"))
+        .collect();
+    let first = replies[0].json();
+    for r in &replies {
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json(), first, "every answer is the same");
+    }
+    s.stop();
+}
+
+#[test]
+fn request_helper_reads_chunked_replies() {
+    let r = web::parse_reply(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"abcde");
+}
+
+#[cfg(unix)]
+#[test]
+fn emovox_serve_stops_gracefully_on_sigterm() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_emovox"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("emovox serve starts");
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr: std::net::SocketAddr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("serving on http://")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|a| a.parse().ok())
+        })
+        .expect("the server says where it listens");
+    assert_eq!(get(addr, "/healthz").status, 200);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("the server exits");
+    assert!(status.success(), "SIGTERM is a clean exit: {status:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
