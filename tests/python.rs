@@ -5,7 +5,11 @@
 //! * `python_package_passes_its_tests`: load/mfcc/melspectrogram/features/Recognizer on arrays
 //!   and bytes, errors as `EmovoxError`, parity with librosa where librosa is installed.
 //! * `spark_local_mode_features_identical_to_emovox_features`: Spark `local[2]` over all 1440
-//!   RAVDESS files; every row equals what this build's `emovox features` writes.
+//!   RAVDESS files, in both read modes (`auto`, which opens local files by path on the
+//!   executors, and `bytes`); every row equals what this build's `emovox features` writes.
+//! * `spark_bad_files_are_error_rows`: good and bad files (and names with spaces, `%20`, `#`)
+//!   in `local[2]`, both read modes: each bad file is an error row, the job finishes, and both
+//!   modes give the same rows.
 //! * `spark_standalone_cluster_runs_the_job`: a master and a worker on 127.0.0.1 started with
 //!   `spark-class`, `spark-submit` of the predict job, then both stopped.
 //!
@@ -84,6 +88,18 @@ fn spark_local_mode_features_identical_to_emovox_features() {
         pytest(
             test,
             "test_spark.py::test_local_mode_features_identical_to_emovox_features",
+        );
+    }
+}
+
+#[test]
+fn spark_bad_files_are_error_rows() {
+    let test = "spark_bad_files_are_error_rows";
+    if have(test, "emovox, pyspark, pyarrow, pandas, pytest", WHEEL_HINT) {
+        let _one = SPARK.lock().unwrap_or_else(|p| p.into_inner());
+        pytest(
+            test,
+            "test_spark.py::test_bad_files_are_error_rows_in_both_read_modes",
         );
     }
 }
