@@ -129,10 +129,10 @@ SMALL_FILE_CONF = {
     # Spark charges every file 4 MB ("open cost") when packing files into partitions, which puts
     # ~30 speech clips in each task; at 64 KB, with partitions of up to 128 MB (Spark's default,
     # set here so a smaller cluster-wide value does not apply), a task gets ~1000 clips and pays
-    # its fixed overhead (scheduling, Python worker hand-off: ~20-60 ms) far less often. Spark
+    # its fixed overhead (scheduling, Python worker hand-off: ~40 ms) far less often. Spark
     # still makes at least one partition per core (it splits the input by total bytes / cores).
-    # Measured on 4240 clips, local[2]: 30 tasks of ~140 clips 6.5-9.5 s, 8 tasks 5.0-6.0 s, 4
-    # tasks 4.6-4.9 s (paths); bytes mode gains as much.
+    # Measured on 4240 clips, local[2], quiet (paths / bytes): 30 tasks of ~140 clips 2.79 /
+    # 3.04 s, 8 tasks 1.90 / 2.27 s, 4 tasks 1.73 / 2.25 s (bench/RESULTS.md).
     "spark.sql.files.openCostInBytes": str(64 << 10),
     "spark.sql.files.maxPartitionBytes": str(128 << 20),
     # Arrow batches of at most 256 files bound an executor's memory (a few MB per file at most).
