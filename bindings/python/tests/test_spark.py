@@ -73,6 +73,31 @@ def test_local_mode_features_identical_to_emovox_features(datasets, emovox_bin, 
     assert got["sex"].value_counts().to_dict() == {"female": 720, "male": 720}
 
 
+def test_auto_read_mode_picks_paths_for_local_files_only(spark_ready):
+    """`read="auto"`: paths for the local file system (by the input's scheme, else fs.defaultFS's),
+    bytes for any other storage; no file system client is started to decide."""
+    from pyspark.sql import SparkSession
+
+    from emovox.spark import resolve_read
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark = (SparkSession.builder.master("local[1]").appName("emovox resolve_read")
+             .config("spark.ui.enabled", "false").getOrCreate())
+    try:
+        for p in ["/data/**", "file:///data/a.wav", "rel/dir", "/d/{a,b}/**/*.flac"]:
+            assert resolve_read(spark, p) == "paths", p
+        for p in ["hdfs://nn:8020/a/**", "s3a://bucket/x/*.wav", "abfss://c@acct.dfs.core.windows.net/x"]:
+            assert resolve_read(spark, p) == "bytes", p
+        assert resolve_read(spark, "hdfs://nn/a", "paths") == "paths"
+        assert resolve_read(spark, "/data", "bytes") == "bytes"
+        with pytest.raises(ValueError, match="read must be one of"):
+            resolve_read(spark, "/data", "files")
+        spark._jsc.hadoopConfiguration().set("fs.defaultFS", "hdfs://nn:8020")
+        assert resolve_read(spark, "/data/**") == "bytes"
+    finally:
+        spark.stop()
+
+
 def test_bad_files_are_error_rows_in_both_read_modes(datasets, spark_ready, tmp_path):
     """A folder with good and bad files (and names Spark must not mangle), local[2]: each bad file
     is an error row, the job finishes, and both read modes give the same rows."""

@@ -120,8 +120,12 @@ def resolve_read(spark: Any, input: str, read: str = "auto") -> str:
         raise ValueError(f"read must be one of {', '.join(READ_MODES)}; got {read!r}")
     if read != "auto":
         return read
-    _, fs = _filesystem(spark, split_glob(input)[0])
-    return "paths" if fs.getUri().getScheme() == "file" else "bytes"
+    # The scheme alone (no file system client is started): the path's, else fs.defaultFS's.
+    jvm = spark._jvm.org.apache.hadoop.fs
+    scheme = jvm.Path(split_glob(input)[0]).toUri().getScheme()
+    if scheme is None:
+        scheme = jvm.FileSystem.getDefaultUri(spark._jsc.hadoopConfiguration()).getScheme()
+    return "paths" if scheme == "file" else "bytes"
 
 
 #: Session settings :func:`tune_for_small_files` applies (unless already set in the SparkConf).
