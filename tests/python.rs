@@ -5,7 +5,11 @@
 //! * `python_package_passes_its_tests`: load/mfcc/melspectrogram/features/Recognizer on arrays
 //!   and bytes, errors as `EmovoxError`, parity with librosa where librosa is installed.
 //! * `spark_local_mode_features_identical_to_emovox_features`: Spark `local[2]` over all 1440
-//!   RAVDESS files; every row equals what this build's `emovox features` writes.
+//!   RAVDESS files, in both read modes (`auto`, which opens local files by path on the
+//!   executors, and `bytes`); every row equals what this build's `emovox features` writes.
+//! * `spark_bad_files_are_error_rows`: good and bad files (and names with spaces, `%20`, `#`)
+//!   in `local[2]`, both read modes: each bad file is an error row, the job finishes, and both
+//!   modes give the same rows; and which mode `auto` picks for which storage.
 //! * `spark_standalone_cluster_runs_the_job`: a master and a worker on 127.0.0.1 started with
 //!   `spark-class`, `spark-submit` of the predict job, then both stopped.
 //!
@@ -38,18 +42,12 @@ fn have(test: &str, modules: &str, hint: &str) -> bool {
     ok
 }
 
+/// Runs pytest on `target`: one or more test files or node ids, separated by spaces.
 fn pytest(test: &str, target: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let o = Command::new(python())
-        .args([
-            "-m",
-            "pytest",
-            "-q",
-            "-rs",
-            "-p",
-            "no:cacheprovider",
-            target,
-        ])
+        .args(["-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"])
+        .args(target.split_whitespace())
         .current_dir(root.join("bindings/python/tests"))
         .env("EMOVOX_BIN", env!("CARGO_BIN_EXE_emovox"))
         .output()
@@ -84,6 +82,19 @@ fn spark_local_mode_features_identical_to_emovox_features() {
         pytest(
             test,
             "test_spark.py::test_local_mode_features_identical_to_emovox_features",
+        );
+    }
+}
+
+#[test]
+fn spark_bad_files_are_error_rows() {
+    let test = "spark_bad_files_are_error_rows";
+    if have(test, "emovox, pyspark, pyarrow, pandas, pytest", WHEEL_HINT) {
+        let _one = SPARK.lock().unwrap_or_else(|p| p.into_inner());
+        pytest(
+            test,
+            "test_spark.py::test_bad_files_are_error_rows_in_both_read_modes \
+             test_spark.py::test_auto_read_mode_picks_paths_for_local_files_only",
         );
     }
 }

@@ -475,6 +475,53 @@ fn item<'a>(data: &'a [u8], offsets: &[i64], i: usize) -> Result<&'a [u8], Strin
     Ok(&data[a as usize..b as usize])
 }
 
+/// The local file named by a path or a `file:` URI as Spark lists them (`file:/a/b.wav`,
+/// `file:///a/b.wav`; Hadoop's `Path.toString` does not percent-encode, so neither is decoded).
+/// Other schemes (`hdfs:`, `s3a:`...) are not files this process can open.
+fn file_of(uri: &str) -> Result<PathBuf, String> {
+    if let Some(rest) = uri.strip_prefix("file:") {
+        let path = match rest.strip_prefix("//") {
+            // file://host/path: the authority is empty or `localhost` for a local file.
+            Some(r) => r.find('/').map_or("", |i| &r[i..]),
+            None => rest,
+        };
+        if path.is_empty() {
+            return Err(format!("not a file path: {uri}"));
+        }
+        return Ok(PathBuf::from(path));
+    }
+    let scheme = uri.split_once(':').map(|(s, _)| s).filter(|s| {
+        !s.is_empty()
+            && s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    match scheme {
+        Some(s) if uri[s.len() + 1..].starts_with("//") => Err(format!(
+            "path mode opens local files only, not {s}: URIs (read them as bytes)"
+        )),
+        _ => Ok(PathBuf::from(uri)),
+    }
+}
+
+/// Row `i` of a batch as the Rust core reads it: the bytes of a file, or (`paths`) the file a
+/// UTF-8 path or `file:` URI names.
+fn row_input<'a>(
+    data: &'a [u8],
+    offsets: &[i64],
+    i: usize,
+    paths: bool,
+    path_buf: &'a mut PathBuf,
+) -> Result<Input<'a>, String> {
+    let bytes = item(data, offsets, i)?;
+    if !paths {
+        return Ok(Input::Bytes(bytes));
+    }
+    let uri = std::str::from_utf8(bytes).map_err(|_| "path is not UTF-8".to_string())?;
+    *path_buf = file_of(uri)?;
+    Ok(Input::Path(path_buf))
+}
+
 fn check_offsets(offsets: &[i64]) -> PyResult<usize> {
     if offsets.is_empty() {
         return Err(err("offsets must have n + 1 entries (got 0)"));
@@ -499,13 +546,15 @@ fn run_rows<T: Send>(
 }
 
 /// Features of every file in an Arrow-style binary column (`data`: the value bytes, `offsets`:
-/// n + 1 positions), computed as `emovox features` computes them. Returns
+/// n + 1 positions), computed as `emovox features` computes them. With `paths=True` the column
+/// holds UTF-8 paths or `file:` URIs (an Arrow string column's buffers) and each file is opened
+/// and decoded here, as `emovox features` reads it. Returns
 /// `(values, value_offsets, frames, columns, errors)`: the features of row `i` are
 /// `values[value_offsets[i]:value_offsets[i+1]]` (frame-major, `frames[i] x columns[i]`), and
 /// `errors[i]` is `None` or why row `i` failed (its values are then empty). Never raises for a
 /// bad file.
 #[pyfunction]
-#[pyo3(signature = (data, offsets, pipeline="seed", jobs=1))]
+#[pyo3(signature = (data, offsets, pipeline="seed", jobs=1, paths=false))]
 #[allow(clippy::type_complexity)]
 fn features_batch<'py>(
     py: Python<'py>,
@@ -513,6 +562,7 @@ fn features_batch<'py>(
     offsets: PyReadonlyArray1<'py, i64>,
     pipeline: &str,
     jobs: usize,
+    paths: bool,
 ) -> PyResult<(
     Bound<'py, PyArray1<f32>>,
     Bound<'py, PyArray1<i64>>,
@@ -527,8 +577,9 @@ fn features_batch<'py>(
     let results = py
         .detach(|| {
             run_rows(n, jobs, |i| {
-                let bytes = item(data, offsets, i)?;
-                with_extractor(&config, |ex| features_of_input(ex, &Input::Bytes(bytes)))
+                let mut path = PathBuf::new();
+                let input = row_input(data, offsets, i, paths, &mut path)?;
+                with_extractor(&config, |ex| features_of_input(ex, &input))
             })
         })
         .map_err(err)?;
@@ -734,11 +785,12 @@ impl Recognizer {
         prediction_dict(py, &p)
     }
 
-    /// Predicts every file of an Arrow-style binary column (see `features_batch`). Returns
+    /// Predicts every file of an Arrow-style binary column, or (`paths=True`) of the files a
+    /// column of paths or `file:` URIs names (see `features_batch`). Returns
     /// `(labels, confidence, probabilities, errors)`: `labels[i]` (`None` on error),
     /// `confidence` float32 (NaN on error), `probabilities` float32 `(n, classes)` (NaN rows on
     /// error), `errors[i]` (`None` or why). Never raises for a bad file.
-    #[pyo3(signature = (data, offsets, jobs=1))]
+    #[pyo3(signature = (data, offsets, jobs=1, paths=false))]
     #[allow(clippy::type_complexity)]
     fn predict_batch<'py>(
         &self,
@@ -746,6 +798,7 @@ impl Recognizer {
         data: PyReadonlyArray1<'py, u8>,
         offsets: PyReadonlyArray1<'py, i64>,
         jobs: usize,
+        paths: bool,
     ) -> PyResult<(
         Bound<'py, PyList>,
         Bound<'py, PyArray1<f32>>,
@@ -760,8 +813,12 @@ impl Recognizer {
         let results = py
             .detach(|| {
                 run_rows(n, jobs, |i| {
-                    let b = item(data, offsets, i)?;
-                    rec.predict_bytes(b, None).map_err(|e| e.to_string())
+                    let mut path = PathBuf::new();
+                    match row_input(data, offsets, i, paths, &mut path)? {
+                        Input::Path(p) => rec.predict_file(p).map_err(|e| e.reason()),
+                        Input::Bytes(b) => rec.predict_bytes(b, None).map_err(|e| e.to_string()),
+                        Input::Samples(_) => unreachable!("a batch row is bytes or a path"),
+                    }
                 })
             })
             .map_err(err)?;

@@ -106,6 +106,39 @@ def test_features_batch_keeps_going_past_bad_items(datasets):
     np.testing.assert_array_equal(values[voff[3]:voff[4]].reshape(100, 13), emovox.features(items[3]))
 
 
+def string_column(items):
+    """An Arrow-style string column's buffers (UTF-8 bytes, n + 1 offsets), as emovox.spark
+    passes a batch's `path` column."""
+    raw = [i.encode() for i in items]
+    data = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    return data, np.cumsum([0] + [len(r) for r in raw]).astype(np.int64)
+
+
+def test_features_batch_of_paths_opens_the_files(datasets, tmp_path):
+    good = ravdess_clip(datasets)
+    spaced = tmp_path / "a clip %20 #1.flac"  # Spark lists names as they are, not %-encoded
+    spaced.write_bytes(good.read_bytes())
+    items = [f"file:{good}", str(tess_clip(datasets)), f"file://{spaced}", f"file:{tmp_path}/gone.wav",
+             str(datasets / "formats" / "random_bytes.wav"), "hdfs://namenode/corpus/a.wav", ""]
+    data, offsets = string_column(items)
+    values, voff, frames, cols, errors = emovox.features_batch(data, offsets, "seed", paths=True)
+    assert errors[:3] == [None, None, None]
+    assert list(frames) == [100, 100, 100, 0, 0, 0, 0]
+    for i, path in enumerate([good, tess_clip(datasets), spaced]):
+        # Exactly what the path (and the bytes) give.
+        np.testing.assert_array_equal(values[voff[i]:voff[i + 1]].reshape(100, 13), emovox.features(path))
+        np.testing.assert_array_equal(values[voff[i]:voff[i + 1]].reshape(100, 13),
+                                      emovox.features(Path(path).read_bytes()))
+    assert "No such file" in errors[3]
+    assert "not a recognised audio format" in errors[4]
+    assert "path mode opens local files only" in errors[5] and "hdfs" in errors[5]
+    assert errors[6] is not None
+    # The same rows as bytes give the same errors where the bytes exist.
+    bdata = np.frombuffer((datasets / "formats" / "random_bytes.wav").read_bytes(), dtype=np.uint8)
+    berr = emovox.features_batch(bdata, np.array([0, len(bdata)], dtype=np.int64), "seed")[4]
+    assert berr == [errors[4]]
+
+
 def test_labels_from_file_names():
     cols = emovox.labels([
         "file:/d/ravdess/Actor_05/03-01-06-02-01-01-05.flac",
@@ -167,6 +200,12 @@ def test_predict_batch(datasets):
     assert labels[0] == rec.predict(items[0])["label"] and labels[1] is None
     assert probs.shape == (2, len(rec.classes)) and np.isnan(probs[1]).all()
     assert errors == [None, "file is empty"]
+    # Paths: the same prediction, and an error row for a file that cannot be opened.
+    pdata, poffsets = string_column([f"file:{ravdess_clip(datasets)}", "/definitely/not/here.wav"])
+    plabels, pconf, pprobs, perrors = rec.predict_batch(pdata, poffsets, paths=True)
+    assert plabels[0] == labels[0] and pconf[0] == conf[0]
+    np.testing.assert_array_equal(pprobs[0], probs[0])
+    assert perrors[0] is None and "No such file" in perrors[1] and np.isnan(pprobs[1]).all()
 
 
 # --- parity with librosa -------------------------------------------------------------------------

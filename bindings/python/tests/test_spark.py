@@ -33,7 +33,11 @@ def local(p: str) -> str:
     return p[len("file:"):] if p.startswith("file:") else p
 
 
-def test_local_mode_features_identical_to_emovox_features(datasets, emovox_bin, spark_ready, tmp_path):
+@pytest.mark.parametrize("read", ["auto", "bytes"])
+def test_local_mode_features_identical_to_emovox_features(datasets, emovox_bin, spark_ready, tmp_path,
+                                                           read):
+    """Both read modes: `auto` (local files: the executors open them, `paths`) and `bytes` (Spark
+    reads them and passes their bytes)."""
     import pandas as pd
 
     rav = datasets / "ravdess"
@@ -43,9 +47,10 @@ def test_local_mode_features_identical_to_emovox_features(datasets, emovox_bin, 
     assert o.returncode == 0, o.stderr
     spark_out = tmp_path / "spark.parquet"
     o = run_job(["extract", "--input", f"{rav}/**", "--output", str(spark_out), "--labels",
-                 "--master", "local[2]"])
+                 "--master", "local[2]", "--read", read])
     assert o.returncode == 0, o.stdout + o.stderr[-5000:]
     assert "1440 file(s)" in o.stderr and "0 failed" in o.stderr, o.stderr[-2000:]
+    assert f"read: {'paths' if read == 'auto' else read}" in o.stderr, o.stderr[-2000:]
 
     cli = pd.read_parquet(cli_out)
     got = pd.read_parquet(spark_out)
@@ -66,6 +71,77 @@ def test_local_mode_features_identical_to_emovox_features(datasets, emovox_bin, 
     assert got["emotion"].value_counts().to_dict()["neutral"] == 96
     assert got["speaker"].nunique() == 24
     assert got["sex"].value_counts().to_dict() == {"female": 720, "male": 720}
+
+
+def test_auto_read_mode_picks_paths_for_local_files_only(spark_ready):
+    """`read="auto"`: paths for the local file system (by the input's scheme, else fs.defaultFS's),
+    bytes for any other storage; no file system client is started to decide."""
+    from pyspark.sql import SparkSession
+
+    from emovox.spark import resolve_read
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark = (SparkSession.builder.master("local[1]").appName("emovox resolve_read")
+             .config("spark.ui.enabled", "false").getOrCreate())
+    try:
+        for p in ["/data/**", "file:///data/a.wav", "rel/dir", "/d/{a,b}/**/*.flac"]:
+            assert resolve_read(spark, p) == "paths", p
+        for p in ["hdfs://nn:8020/a/**", "s3a://bucket/x/*.wav", "abfss://c@acct.dfs.core.windows.net/x"]:
+            assert resolve_read(spark, p) == "bytes", p
+        assert resolve_read(spark, "hdfs://nn/a", "paths") == "paths"
+        assert resolve_read(spark, "/data", "bytes") == "bytes"
+        with pytest.raises(ValueError, match="read must be one of"):
+            resolve_read(spark, "/data", "files")
+        spark._jsc.hadoopConfiguration().set("fs.defaultFS", "hdfs://nn:8020")
+        assert resolve_read(spark, "/data/**") == "bytes"
+    finally:
+        spark.stop()
+
+
+def test_bad_files_are_error_rows_in_both_read_modes(datasets, spark_ready, tmp_path):
+    """A folder with good and bad files (and names Spark must not mangle), local[2]: each bad file
+    is an error row, the job finishes, and both read modes give the same rows."""
+    import pandas as pd
+
+    import emovox
+
+    src = tmp_path / "in"
+    (src / "sub dir").mkdir(parents=True)
+    fmt = datasets / "formats"
+    files = {
+        "happy.wav": fmt / "happy.wav",
+        "happy.flac": fmt / "happy.flac",
+        "sub dir/a clip %20 #1.ogg": fmt / "happy.ogg",
+        "random_bytes.wav": fmt / "random_bytes.wav",
+        "truncated.wav": fmt / "truncated.wav",
+        "sub dir/not_audio.m4a": fmt / "not_audio.m4a",
+    }
+    for name, f in files.items():
+        (src / name).write_bytes(f.read_bytes())
+    rows = {}
+    for read in ["paths", "bytes"]:
+        out = tmp_path / f"{read}.parquet"
+        o = run_job(["extract", "--input", str(src), "--output", str(out), "--master", "local[2]",
+                     "--read", read])
+        said = o.stdout + o.stderr
+        assert o.returncode == 1 and "6 file(s)" in said and f"read: {read}" in said, said[-5000:]
+        df = pd.read_parquet(out)
+        df.index = df["path"].map(lambda p: str(Path(local(p)).relative_to(src)))
+        rows[read] = df.sort_index()
+        assert sorted(df.index) == sorted(files)
+        bad = df[df["error"].notna()]
+        assert set(bad.index) >= {"random_bytes.wav", "sub dir/not_audio.m4a"}, bad
+        assert "not a recognised audio format" in bad.loc["random_bytes.wav", "error"]
+        for name in ["happy.wav", "happy.flac", "sub dir/a clip %20 #1.ogg"]:
+            assert df.loc[name, "error"] is None, df.loc[name, "error"]
+            want = emovox.features(src / name)
+            np.testing.assert_array_equal(np.asarray(df.loc[name, "values"], np.float32),
+                                          want.reshape(-1))
+    p, b = rows["paths"], rows["bytes"]
+    assert list(p["error"].fillna("")) == list(b["error"].fillna(""))
+    for name in p.index:
+        assert np.array_equal(np.asarray(p.loc[name, "values"] if p.loc[name, "values"] is not None else []),
+                              np.asarray(b.loc[name, "values"] if b.loc[name, "values"] is not None else [])), name
 
 
 def free_port() -> int:

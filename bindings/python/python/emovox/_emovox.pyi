@@ -66,6 +66,7 @@ def features_batch(
     offsets: npt.NDArray[np.int64],
     pipeline: str = "seed",
     jobs: int = 1,
+    paths: bool = False,
 ) -> Tuple[
     npt.NDArray[np.float32],
     npt.NDArray[np.int64],
@@ -73,8 +74,9 @@ def features_batch(
     npt.NDArray[np.int32],
     List[Optional[str]],
 ]:
-    """Features of every file of an Arrow-style binary column (value bytes + n+1 offsets):
-    ``(values, value_offsets, frames, columns, errors)``. Never raises for a bad file."""
+    """Features of every file of an Arrow-style binary column (value bytes + n+1 offsets), or
+    with ``paths=True`` of the files a string column of paths / ``file:`` URIs names (opened
+    here): ``(values, value_offsets, frames, columns, errors)``. Never raises for a bad file."""
 
 def labels(
     paths: List[str],
@@ -104,6 +106,7 @@ class Recognizer:
         data: npt.NDArray[np.uint8],
         offsets: npt.NDArray[np.int64],
         jobs: int = 1,
+        paths: bool = False,
     ) -> Tuple[
         List[Optional[str]],
         npt.NDArray[np.float32],

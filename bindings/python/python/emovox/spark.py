@@ -1,13 +1,29 @@
 """emovox on Apache Spark: features or predicted emotions for every recording under a glob.
 
-Files are read with Spark's ``binaryFile`` source; each executor decodes and featurises them in
-emovox's Rust core, one call per Arrow record batch (``mapInArrow``: Arrow batches in and out, no
-per-row Python loop). Output rows carry the file's ``path``, optionally the labels its name gives
+Files are listed with Spark's ``binaryFile`` source; each executor decodes and featurises them
+in emovox's Rust core, one call per Arrow record batch (``mapInArrow``: Arrow batches in and out,
+no per-row Python loop). How the audio gets to the executors (``read``, ``--read``):
+
+* ``paths``: Spark only lists the files (``path`` is the only column selected, so its reader never
+  opens them) and the Rust core opens and decodes each listed file on the executor, as
+  ``emovox features`` does. For storage the executors can open as files: the local file system,
+  or a shared mount at the same path on every node.
+* ``bytes``: Spark reads each file into the JVM (``content``) and hands the bytes over in the Arrow
+  batches. For any storage Spark's Hadoop clients read (``hdfs:``, ``s3a:``, ``abfss:``...).
+* ``auto`` (the default): ``paths`` when the input is on the local file system (``file:``, or no
+  scheme with a local ``fs.defaultFS``), else ``bytes``. Spark opens ``file:`` inputs on the
+  executors in either mode, so ``paths`` works wherever ``bytes`` would; it skips the JVM copy
+  and its hand-off, most of Spark's per-file cost (``bench/RESULTS.md``).
+
+The features are identical in both modes (and to ``emovox features``).
+
+Output rows carry the file's ``path``, optionally the labels its name gives
 under the corpus indexers (``corpus``, ``speaker``, ``sex``, ``emotion``, ``label``), the
 features (``pipeline``, ``shape`` [frames, columns], ``values`` frame-major, the layout of
 ``emovox features``'s Parquet) or the prediction (``prediction``, ``confidence``,
 ``probabilities`` one field per class), and ``error``: null, or why that file failed. One bad
-file never fails the job. (Spark's file source lists no 0-byte files: they get no row.)
+file never fails the job (in ``paths`` mode not even one deleted after the listing). (Spark's
+file source lists no 0-byte files: they get no row.)
 
 Command line::
 
@@ -60,14 +76,20 @@ def split_glob(pattern: str) -> Tuple[str, Optional[str], bool]:
     return base, (last if last else _audio_glob()), True
 
 
-def read_audio(spark: Any, input: str) -> Any:
+def _filesystem(spark: Any, path: str) -> Tuple[Any, Any]:
+    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    return jvm_path, jvm_path.getFileSystem(spark._jsc.hadoopConfiguration())
+
+
+def read_audio(spark: Any, input: str, content: bool = True) -> Any:
     """A ``binaryFile`` DataFrame (``path``, ``content``) of the files matching ``input``: a file,
-    a folder (recursive, audio extensions only), a Spark glob, or a glob with ``**``."""
+    a folder (recursive, audio extensions only), a Spark glob, or a glob with ``**``. With
+    ``content=False`` only ``path``: Spark then lists the files but never reads them (its
+    ``binaryFile`` reader opens a file only when ``content`` is selected)."""
     path, name_filter, recursive = split_glob(input)
     if not recursive and not any(c in path for c in "*?[{"):
         # A folder: everything under it with an audio extension.
-        jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)
-        fs = jvm_path.getFileSystem(spark._jsc.hadoopConfiguration())
+        jvm_path, fs = _filesystem(spark, path)
         if fs.exists(jvm_path) and fs.getFileStatus(jvm_path).isDirectory():
             name_filter, recursive = _audio_glob(), True
     reader = spark.read.format("binaryFile")
@@ -75,16 +97,48 @@ def read_audio(spark: Any, input: str) -> Any:
         reader = reader.option("pathGlobFilter", name_filter)
     if recursive:
         reader = reader.option("recursiveFileLookup", "true")
-    return reader.load(path).select("path", "content")
+    df = reader.load(path)
+    return df.select("path", "content") if content else df.select("path")
+
+
+#: How executors get at the audio: ``paths`` (the Rust core opens each listed file itself),
+#: ``bytes`` (Spark reads each file into the JVM and hands its bytes over in Arrow batches), or
+#: ``auto`` (``paths`` for the local file system, ``bytes`` for any other).
+READ_MODES: Tuple[str, ...] = ("auto", "paths", "bytes")
+
+
+def resolve_read(spark: Any, input: str, read: str = "auto") -> str:
+    """``"paths"`` or ``"bytes"`` for ``input`` under ``read`` (see :data:`READ_MODES`).
+
+    ``auto`` picks ``paths`` when ``input`` is on the local file system (a ``file:`` URI, or a
+    path without a scheme while ``fs.defaultFS`` is local): Spark's ``binaryFile`` reader opens
+    such files on the executors anyway, so wherever the job could read their bytes, the executor's
+    Python can open them too, and skipping the JVM copy and its Arrow hand-off is most of Spark's
+    per-file cost. Any other storage (``hdfs:``, ``s3a:``, ``abfss:``, ``gs:``...) is ``bytes``:
+    only Spark's Hadoop clients can read it."""
+    if read not in READ_MODES:
+        raise ValueError(f"read must be one of {', '.join(READ_MODES)}; got {read!r}")
+    if read != "auto":
+        return read
+    # The scheme alone (no file system client is started): the path's, else fs.defaultFS's.
+    jvm = spark._jvm.org.apache.hadoop.fs
+    scheme = jvm.Path(split_glob(input)[0]).toUri().getScheme()
+    if scheme is None:
+        scheme = jvm.FileSystem.getDefaultUri(spark._jsc.hadoopConfiguration()).getScheme()
+    return "paths" if scheme == "file" else "bytes"
 
 
 #: Session settings :func:`tune_for_small_files` applies (unless already set in the SparkConf).
 SMALL_FILE_CONF = {
     # Spark charges every file 4 MB ("open cost") when packing files into partitions, which puts
-    # ~30 speech clips in each task; at 64 KB a task gets ~100-200 clips and pays its fixed
-    # overhead (scheduling, Python worker hand-off) far less often.
+    # ~30 speech clips in each task; at 64 KB, with partitions of up to 128 MB (Spark's default,
+    # set here so a smaller cluster-wide value does not apply), a task gets ~1000 clips and pays
+    # its fixed overhead (scheduling, Python worker hand-off: ~40 ms) far less often. Spark
+    # still makes at least one partition per core (it splits the input by total bytes / cores).
+    # Measured on 4240 clips, local[2], quiet (paths / bytes): 30 tasks of ~140 clips 2.79 /
+    # 3.04 s, 8 tasks 1.90 / 2.27 s, 4 tasks 1.73 / 2.25 s (bench/RESULTS.md).
     "spark.sql.files.openCostInBytes": str(64 << 10),
-    "spark.sql.files.maxPartitionBytes": str(16 << 20),
+    "spark.sql.files.maxPartitionBytes": str(128 << 20),
     # Arrow batches of at most 256 files bound an executor's memory (a few MB per file at most).
     "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
 }
@@ -110,8 +164,9 @@ def _binary_buffers(arr: Any) -> Tuple[Any, Any]:
 
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    wide = pa.types.is_large_binary(arr.type)
-    if not (wide or pa.types.is_binary(arr.type)):
+    # A string column (paths) has the same layout as a binary one.
+    wide = pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type)
+    if not (wide or pa.types.is_binary(arr.type) or pa.types.is_string(arr.type)):
         arr = arr.cast(pa.large_binary())
         wide = True
     _, off_buf, data_buf = arr.buffers()
@@ -167,11 +222,14 @@ def _list_array(offsets: Any, values: Any, valid: Any) -> Any:
 
 
 def extract_batches(
-    pipeline: str = "seed", labels: bool = False, label_opts: Optional[dict] = None, jobs: int = 1
+    pipeline: str = "seed", labels: bool = False, label_opts: Optional[dict] = None, jobs: int = 1,
+    paths: bool = False,
 ) -> Callable[[Iterator[Any]], Iterator[Any]]:
-    """The ``mapInArrow`` function of :func:`extract`: record batches of ``path``, ``content`` in,
-    record batches of :func:`extract_schema` out, one Rust call per batch."""
+    """The ``mapInArrow`` function of :func:`extract`: record batches of ``path``, ``content`` in
+    (``path`` alone when ``paths``: the Rust core opens the files), record batches of
+    :func:`extract_schema` out, one Rust call per batch."""
     label_opts = dict(label_opts or {})
+    source = "path" if paths else "content"
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         import numpy as np
@@ -180,15 +238,16 @@ def extract_batches(
 
         spec = _emovox.pipeline_info(pipeline)[0]
         for batch in batches:
-            paths = batch.column(batch.schema.get_field_index("path"))
-            data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index("content")))
-            values, voff, frames, cols, errors = _emovox.features_batch(data, offsets, pipeline, jobs)
+            path_col = batch.column(batch.schema.get_field_index("path"))
+            data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index(source)))
+            values, voff, frames, cols, errors = _emovox.features_batch(
+                data, offsets, pipeline, jobs, paths=paths)
             n = len(frames)
-            arrays = [paths.cast(pa.string())]
+            arrays = [path_col.cast(pa.string())]
             names = ["path"]
             label_errors = None
             if labels:
-                label_arrays, label_errors = _label_arrays(paths, label_opts)
+                label_arrays, label_errors = _label_arrays(path_col, label_opts)
                 arrays += label_arrays
                 names += list(LABEL_COLUMNS)
             error, valid = _errors(errors, label_errors)
@@ -242,10 +301,11 @@ def predict_schema(classes: Sequence[str], labels: bool = False) -> str:
 
 def predict_batches(
     model: Optional[str] = None, labels: bool = False, label_opts: Optional[dict] = None,
-    jobs: int = 1,
+    jobs: int = 1, paths: bool = False,
 ) -> Callable[[Iterator[Any]], Iterator[Any]]:
-    """The ``mapInArrow`` function of :func:`predict`."""
+    """The ``mapInArrow`` function of :func:`predict` (``paths``: as for :func:`extract_batches`)."""
     label_opts = dict(label_opts or {})
+    source = "path" if paths else "content"
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         import numpy as np
@@ -254,14 +314,14 @@ def predict_batches(
         rec = _recognizer(model)
         classes = rec.classes
         for batch in batches:
-            paths = batch.column(batch.schema.get_field_index("path"))
-            data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index("content")))
-            predicted, conf, probs, errors = rec.predict_batch(data, offsets, jobs)
-            arrays = [paths.cast(pa.string())]
+            path_col = batch.column(batch.schema.get_field_index("path"))
+            data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index(source)))
+            predicted, conf, probs, errors = rec.predict_batch(data, offsets, jobs, paths=paths)
+            arrays = [path_col.cast(pa.string())]
             names = ["path"]
             label_errors = None
             if labels:
-                label_arrays, label_errors = _label_arrays(paths, label_opts)
+                label_arrays, label_errors = _label_arrays(path_col, label_opts)
                 arrays += label_arrays
                 names += list(LABEL_COLUMNS)
             error, valid = _errors(errors, label_errors)
@@ -283,6 +343,15 @@ def predict_batches(
 # Jobs
 # ---------------------------------------------------------------------------------------------
 
+def _jobs(spark: Any, jobs: Optional[int]) -> int:
+    """Threads for each task's Rust call: ``jobs``, else the cores Spark gives a task
+    (``spark.task.cpus``, default 1: Spark already runs one task per core, and more threads per
+    task would only compete with the other tasks)."""
+    if jobs is not None:
+        return max(1, int(jobs))
+    return max(1, int(spark.sparkContext.getConf().get("spark.task.cpus", "1")))
+
+
 def _label_opts(corpus: Optional[str], root: Optional[str], scheme: str) -> dict:
     return {"corpus": corpus, "root": root, "scheme": scheme}
 
@@ -296,18 +365,23 @@ def extract(
     corpus: Optional[str] = None,
     root: Optional[str] = None,
     scheme: str = "full",
-    jobs: int = 1,
+    jobs: Optional[int] = None,
     mode: str = "overwrite",
+    read: str = "auto",
 ) -> Any:
     """Features of every audio file matching ``input`` (see :func:`read_audio`) with ``pipeline``,
     as a DataFrame (``path``, labels when ``labels``, ``pipeline``, ``shape``, ``values``,
     ``error``); also written as Parquet to ``output`` when given. ``jobs``: threads per Spark
-    task (1 suits one task per core)."""
+    task (default: ``spark.task.cpus``, 1 unless set, as Spark already runs a task per core).
+    ``read``: ``auto``, ``paths`` or ``bytes`` (see :func:`resolve_read`); the features are the
+    same either way."""
     from emovox import _emovox
 
     _emovox.pipeline_info(pipeline)  # a bad spec fails here, on the driver, with its message
-    df = read_audio(spark, input).mapInArrow(
-        extract_batches(pipeline, labels, _label_opts(corpus, root, scheme), jobs),
+    paths = resolve_read(spark, input, read) == "paths"
+    df = read_audio(spark, input, content=not paths).mapInArrow(
+        extract_batches(pipeline, labels, _label_opts(corpus, root, scheme), _jobs(spark, jobs),
+                        paths=paths),
         extract_schema(labels),
     )
     if output:
@@ -324,18 +398,22 @@ def predict(
     corpus: Optional[str] = None,
     root: Optional[str] = None,
     scheme: str = "full",
-    jobs: int = 1,
+    jobs: Optional[int] = None,
     mode: str = "overwrite",
+    read: str = "auto",
 ) -> Any:
     """The emotion predicted for every audio file matching ``input`` by ``model`` (a folder from
     ``emovox train``, readable on every executor; ``None``: the bundled model), as a DataFrame
     (``path``, labels when ``labels``, ``prediction``, ``confidence``, ``probabilities``,
-    ``error``); also written as Parquet to ``output`` when given."""
+    ``error``); also written as Parquet to ``output`` when given. ``jobs`` and ``read``: as for
+    :func:`extract`."""
     from emovox import _emovox
 
     classes = _emovox.Recognizer(model).classes  # on the driver: the output schema
-    df = read_audio(spark, input).mapInArrow(
-        predict_batches(model, labels, _label_opts(corpus, root, scheme), jobs),
+    paths = resolve_read(spark, input, read) == "paths"
+    df = read_audio(spark, input, content=not paths).mapInArrow(
+        predict_batches(model, labels, _label_opts(corpus, root, scheme), _jobs(spark, jobs),
+                        paths=paths),
         predict_schema(classes, labels),
     )
     if output:
@@ -376,7 +454,12 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--scheme", default="full", help="with --labels: label scheme (full, seed4, FILE.toml)")
         s.add_argument("--master", default=None,
                        help="Spark master (default: spark-submit's, else local[*])")
-        s.add_argument("--jobs", type=int, default=1, help="threads per Spark task (default 1)")
+        s.add_argument("--jobs", type=int, default=None,
+                       help="threads per Spark task (default: spark.task.cpus, 1 unless set)")
+        s.add_argument("--read", choices=READ_MODES, default="auto",
+                       help="paths: executors open the listed files themselves (local file "
+                            "systems only); bytes: Spark reads each file and passes its bytes; "
+                            "auto (default): paths for file: inputs, bytes for hdfs:, s3a:...")
         s.add_argument("--partitions", type=int, default=None,
                        help="write this many Parquet files (default: one per Spark partition)")
     return p
@@ -397,9 +480,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     spark = builder.getOrCreate()
     tune_for_small_files(spark)
     start = time.time()
-    common = dict(labels=args.labels, corpus=args.corpus, root=args.root, scheme=args.scheme,
-                  jobs=args.jobs)
     try:
+        read = resolve_read(spark, args.input, args.read)
+        common = dict(labels=args.labels, corpus=args.corpus, root=args.root, scheme=args.scheme,
+                      jobs=args.jobs, read=read)
         if args.command == "extract":
             df = extract(spark, args.input, None, pipeline=args.pipeline, **common)
         else:
@@ -412,7 +496,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                          F.count("error").alias("failed")).collect()[0]
         secs = time.time() - start
         print(f"{counts['rows']} file(s) -> {args.output} in {secs:.1f} s "
-              f"({counts['rows'] / max(secs, 1e-9):.1f} files/s); {counts['failed']} failed",
+              f"({counts['rows'] / max(secs, 1e-9):.1f} files/s, read: {read}); "
+              f"{counts['failed']} failed",
               file=sys.stderr)
         if counts["failed"]:
             for r in out.where(F.col("error").isNotNull()).select("path", "error").limit(20).collect():
