@@ -21,4 +21,4 @@ $E evaluate "$W/run" --features "$W/features.parquet" > "$W/run/report.txt"
 $E quantize "$W/run" --calibrate "$W/features.parquet"
 mkdir -p models/tiny/int8
 cp "$W/run/model.json" "$W/run/model.bpk" "$W/run/history.csv" "$W/run/report.txt" models/tiny/
-cp "$W/run/int8/model.emt" "$W/run/int8/report.json" models/tiny/int8/
+cp "$W/run/int8/model.emt" "$W/run/int8/calibration.json" "$W/run/int8/report.json" models/tiny/int8/

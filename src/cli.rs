@@ -62,9 +62,10 @@ pub enum Command {
     /// (`model.emt` for emovox-tiny), calibrated on a feature table's training rows, and compare
     /// float and int8 accuracy on its test split.
     Quantize(QuantizeArgs),
-    /// Write a quantised model (`emovox quantize`) for devices: model.emt, a Rust module
-    /// embedding it, a C array (model_data.cc/.h); with --clips, the clips' samples and the
-    /// host's results for the firmware check.
+    /// Write a quantised model (`emovox quantize`) for devices: model.tflite (int8, TFLite
+    /// Micro builtin ops) and its C array (model_data.cc/.h), model.emt and a Rust module
+    /// embedding it for emovox-tiny; with --clips, the clips' samples, int8 inputs and the
+    /// host's results for the firmware and LiteRT checks.
     Export(ExportArgs),
     /// Serve the web app and HTTP API (upload, record or stream audio; JSON API with OpenAPI at
     /// /openapi.json) until SIGTERM or Ctrl-C.
@@ -104,7 +105,8 @@ pub struct ExportArgs {
     /// Output folder.
     #[arg(short, long)]
     pub out: PathBuf,
-    /// Audio clips to embed for the firmware check (clips.bin, expected.json).
+    /// Audio clips to embed for the firmware and LiteRT checks (clips.bin, inputs.npy,
+    /// expected.json).
     #[arg(long, num_args = 1..)]
     pub clips: Vec<PathBuf>,
 }
@@ -121,7 +123,7 @@ pub struct QuantizeArgs {
     /// Training rows to calibrate on.
     #[arg(long, default_value_t = 1000)]
     pub calibration_rows: usize,
-    /// Output folder for model.emt and report.json. Default: RUN/int8.
+    /// Output folder for model.emt, calibration.json and report.json. Default: RUN/int8.
     #[arg(short, long)]
     pub out: Option<PathBuf>,
 }
@@ -513,9 +515,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => {
             let int8 = a.int8.unwrap_or_else(|| a.run.join("int8"));
             let r = crate::tinyml::export(&a.run, &int8, &a.out, &a.clips)?;
-            for c in &r {
+            for c in &r.clips {
                 println!("{}\t{}\t{:?}", c.file, c.label, c.logits);
             }
+            println!(
+                "model.tflite {} bytes ({} operators, {} tensors, builtins only: {}); model.emt {} bytes",
+                r.tflite_bytes,
+                r.tflite.operators.len(),
+                r.tflite.tensors,
+                r.tflite.builtins_only,
+                r.emt_bytes
+            );
             println!("wrote {}", a.out.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -3,14 +3,16 @@
 //!
 //! The int8 model is written as `model.emt`, the format `emovox-tiny` (the `no_std` runtime)
 //! reads; accuracy is measured by running `emovox-tiny` itself on the host, and checked against
-//! the op-by-op integer reference in [`emovox_model::quant`].
+//! the op-by-op integer reference in [`emovox_model::quant`]. The calibrated ranges are saved
+//! too (`calibration.json`): with the float model they give the int8 model back exactly, which
+//! is how [`export`] writes the same model as `model.tflite` ([`emovox_tflite`]).
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use emovox_corpora::table::Row;
 use emovox_model::metrics::Metrics;
-use emovox_model::quant::{FloatNet, QuantModel};
+use emovox_model::quant::{FloatNet, QuantModel, Ranges};
 use emovox_model::{Dataset, SavedModel};
 use serde::Serialize;
 
@@ -73,6 +75,9 @@ pub struct QuantReport {
     pub macs: usize,
 }
 
+/// The activation ranges `emovox quantize` calibrated, next to `model.emt`.
+pub const CALIBRATION: &str = "calibration.json";
+
 fn split_of(r: &Row) -> &str {
     r.meta.as_ref().map_or("", |m| m.split.as_str())
 }
@@ -86,7 +91,8 @@ fn scores(classes: &[String], y: &[usize], p: &[usize]) -> Score {
 }
 
 /// Quantises the model in `run` to int8, calibrating on `table`'s training rows, scores float
-/// and int8 on its test split, and writes `out/model.emt` and `out/report.json`.
+/// and int8 on its test split, and writes `out/model.emt`, `out/calibration.json` (the
+/// activation ranges) and `out/report.json`.
 pub fn quantize(
     run: &Path,
     table: &Path,
@@ -201,6 +207,9 @@ pub fn quantize(
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let p = out.join("model.emt");
     std::fs::write(&p, &emt).with_context(|| format!("writing {}", p.display()))?;
+    let p = out.join(CALIBRATION);
+    std::fs::write(&p, serde_json::to_string_pretty(&ranges)?)
+        .with_context(|| format!("writing {}", p.display()))?;
     let p = out.join("report.json");
     std::fs::write(&p, serde_json::to_string_pretty(&report)?)
         .with_context(|| format!("writing {}", p.display()))?;
@@ -242,17 +251,77 @@ pub struct ClipResult {
     pub label: String,
 }
 
+/// What [`export`] wrote.
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// Bytes of `model.tflite`.
+    pub tflite_bytes: usize,
+    /// Its operators and sizes, read back.
+    pub tflite: emovox_tflite::Summary,
+    /// Bytes of `model.emt`.
+    pub emt_bytes: usize,
+    /// The clips' host results (empty without clips).
+    pub clips: Vec<ClipResult>,
+}
+
+/// The int8 model of `int8/model.emt` rebuilt from the float model and `int8/calibration.json`
+/// (checked to give the same `model.emt` bytes).
+fn rebuild(run: &Path, int8: &Path, emt: &[u8]) -> Result<QuantModel> {
+    let (saved, model) = SavedModel::load(run)?;
+    let cal = int8.join(CALIBRATION);
+    let text = std::fs::read_to_string(&cal).with_context(|| {
+        format!(
+            "reading {} (written by `emovox quantize`; re-run it to export model.tflite)",
+            cal.display()
+        )
+    })?;
+    let ranges: Ranges =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", cal.display()))?;
+    let q = QuantModel::new(&saved, &FloatNet::from_model(&saved, &model)?, &ranges)?;
+    if q.to_emt() != emt {
+        bail!(
+            "{} is not the model {} and {} give: re-run `emovox quantize`",
+            int8.join("model.emt").display(),
+            run.display(),
+            cal.display()
+        );
+    }
+    Ok(q)
+}
+
+/// `bytes` as a NumPy `.npy` file of `i1` (int8) with `shape`.
+fn npy_i8(shape: &[usize], bytes: &[i8]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let mut header = format!(
+        "{{'descr': '|i1', 'fortran_order': False, 'shape': ({}{}), }}",
+        dims.join(", "),
+        if shape.len() == 1 { "," } else { "" }
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend(bytes.iter().map(|&b| b as u8));
+    out
+}
+
 /// Writes a deployable bundle of the int8 model in `int8` (from [`quantize`]) into `out`:
-/// `model.emt`, `model.rs` (a Rust module embedding it with `include_bytes!` and exporting
-/// `ARENA_BYTES`), `model_data.cc` / `model_data.h` (C array of `model.emt`); and, for `clips`,
-/// `clips.bin` (each clip's cropped 16-bit samples at the model's rate) and `expected.json`
-/// ([`ClipResult`]s computed on the host) for the firmware check.
-pub fn export(
-    run: &Path,
-    int8: &Path,
-    out: &Path,
-    clips: &[std::path::PathBuf],
-) -> Result<Vec<ClipResult>> {
+/// * `model.tflite`: the same int8 network as a TFLite flatbuffer with TFLite Micro builtin
+///   operators only ([`emovox_tflite`]), rebuilt from the float model in `run` and
+///   `int8/calibration.json`;
+/// * `model_data.cc` / `model_data.h`: `model.tflite` as a 16-byte aligned C array
+///   (`emovox_model`, `emovox_model_len`) for TFLite Micro / Arduino projects;
+/// * `model.emt` and `model.rs` (a Rust module embedding it with `include_bytes!` and exporting
+///   `ARENA_BYTES` and `CLASSES`) for `emovox-tiny`;
+/// * `model_info.json`: classes, input and output shapes and quantisation, arena bytes;
+/// * for `clips`: `clips.bin` (each clip's cropped 16-bit samples at the model's rate, for the
+///   firmware), `inputs.npy` (the int8 model inputs the device front end computes from them,
+///   `[clips, frames, features]`) and `expected.json` ([`ClipResult`]s: emovox-tiny's int8
+///   logits on the host), which the firmware check and `scripts/check_tflite.py` compare with.
+pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf]) -> Result<Export> {
     let (saved, _) = SavedModel::load(run)?;
     let emt_path = int8.join("model.emt");
     let emt = std::fs::read(&emt_path).with_context(|| {
@@ -263,11 +332,15 @@ pub fn export(
     })?;
     let tiny = emovox_tiny::Model::parse(&emt)
         .map_err(|e| anyhow::anyhow!("{}: {e}", emt_path.display()))?;
+    let q = rebuild(run, int8, &emt)?;
+    let tflite = emovox_tflite::write(&q)?;
+    let summary = emovox_tflite::inspect(&tflite)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let p = out.join(name);
         std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))
     };
+    write("model.tflite", &tflite)?;
     write("model.emt", &emt)?;
     write(
         "model.rs",
@@ -279,11 +352,46 @@ pub fn export(
         )
         .as_bytes(),
     )?;
-    let (h, cc) = c_array("emovox_model", &emt);
+    let [frames, features] = q.input_shape;
+    let (inq, outq) = (q.input, q.output.output);
+    let about = format!(
+        "model.tflite: int8 cnn-attn for TFLite Micro (builtin ops: {ops}).\n// Input  int8 [1, {frames}, {features}] log-mel frames, scale {}, zero point {}.\n// Output int8 [1, {n}] logits, scale {}, zero point {}; classes in order: {}.",
+        inq.scale,
+        inq.zero_point,
+        outq.scale,
+        outq.zero_point,
+        saved.classes.join(", "),
+        n = saved.classes.len(),
+        ops = {
+            let mut ops = summary.operators.clone();
+            ops.sort();
+            ops.dedup();
+            ops.join(", ")
+        },
+    );
+    let (h, cc) = c_array("emovox_model", &tflite, &about);
     write("model_data.h", h.as_bytes())?;
     write("model_data.cc", cc.as_bytes())?;
+    let info = serde_json::json!({
+        "classes": saved.classes,
+        "input": {"shape": [1, frames, features], "dtype": "int8", "scale": inq.scale, "zero_point": inq.zero_point},
+        "output": {"shape": [1, saved.classes.len()], "dtype": "int8", "scale": outq.scale, "zero_point": outq.zero_point},
+        "arena_bytes": tiny.arena_bytes(),
+        "tflite_bytes": tflite.len(),
+        "emt_bytes": emt.len(),
+    });
+    write(
+        "model_info.json",
+        serde_json::to_string_pretty(&info)?.as_bytes(),
+    )?;
+    let mut done = Export {
+        tflite_bytes: tflite.len(),
+        tflite: summary,
+        emt_bytes: emt.len(),
+        clips: Vec::new(),
+    };
     if clips.is_empty() {
-        return Ok(Vec::new());
+        return Ok(done);
     }
     let mut ex = emovox_features::Extractor::new(saved.pipeline.clone())?;
     let stride = tiny.front.n_samples;
@@ -291,7 +399,7 @@ pub fn export(
     bin.extend_from_slice(&(clips.len() as u32).to_le_bytes());
     bin.extend_from_slice(&(stride as u32).to_le_bytes());
     let mut arena = vec![0u8; tiny.arena_bytes()];
-    let mut results = Vec::new();
+    let mut inputs: Vec<i8> = Vec::new();
     for path in clips {
         let d = emovox_audio::decode_file(path, &emovox_audio::DecodeOptions::new())
             .with_context(|| format!("decoding {}", path.display()))?;
@@ -307,24 +415,22 @@ pub fn export(
         for i in 0..stride {
             bin.extend_from_slice(&pcm.get(i).copied().unwrap_or(0).to_le_bytes());
         }
-        let o = tiny
-            .run(&pcm[..], &mut arena)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // What `tiny.run` does, keeping the int8 input the front end computed.
+        let err = |e: emovox_tiny::Error| anyhow::anyhow!("{e}");
+        tiny.front_end(&pcm[..], &mut arena).map_err(err)?;
+        inputs.extend_from_slice(tiny.input_mut(&mut arena).map_err(err)?);
+        let o = tiny.run_input(&mut arena).map_err(err)?;
         // The same samples through emovox-features.
         let yf: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
         let mut f = emovox_features::Features::default();
         ex.process_prepared(&yf, &mut f)?;
-        let input = tiny
-            .input_mut(&mut arena)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let input = tiny.input_mut(&mut arena).map_err(err)?;
         let cols = f.columns.max(1);
         for (i, (d, &v)) in input.iter_mut().zip(&f.values).enumerate() {
             *d = tiny.front.quantize(v, i % cols);
         }
-        let of = tiny
-            .run_input(&mut arena)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        results.push(ClipResult {
+        let of = tiny.run_input(&mut arena).map_err(err)?;
+        done.clips.push(ClipResult {
             file: path.display().to_string(),
             samples: pcm.len(),
             class: o.class,
@@ -335,16 +441,21 @@ pub fn export(
     }
     write("clips.bin", &bin)?;
     write(
-        "expected.json",
-        serde_json::to_string_pretty(&results)?.as_bytes(),
+        "inputs.npy",
+        &npy_i8(&[clips.len(), frames, features], &inputs),
     )?;
-    Ok(results)
+    write(
+        "expected.json",
+        serde_json::to_string_pretty(&done.clips)?.as_bytes(),
+    )?;
+    Ok(done)
 }
 
-/// `(header, source)` of a C array named `name` holding `bytes` (aligned for TFLite Micro).
-pub fn c_array(name: &str, bytes: &[u8]) -> (String, String) {
+/// `(header, source)` of a C array named `name` holding `bytes` (16-byte aligned, as TFLite
+/// Micro wants a model), with `about` (lines after the first start with `// `) in the header.
+pub fn c_array(name: &str, bytes: &[u8], about: &str) -> (String, String) {
     let h = format!(
-        "// Generated by `emovox export`.\n#ifndef EMOVOX_{up}_H_\n#define EMOVOX_{up}_H_\n\nextern const unsigned char {name}[];\nextern const unsigned int {name}_len;\n\n#endif  // EMOVOX_{up}_H_\n",
+        "// Generated by `emovox export`: {about}\n#ifndef EMOVOX_{up}_H_\n#define EMOVOX_{up}_H_\n\nextern const unsigned char {name}[];\nextern const unsigned int {name}_len;\n\n#endif  // EMOVOX_{up}_H_\n",
         up = name.to_uppercase()
     );
     let mut cc = format!("// Generated by `emovox export`.\n#include \"model_data.h\"\n\nalignas(16) const unsigned char {name}[] = {{\n");

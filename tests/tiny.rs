@@ -1,5 +1,7 @@
-//! The deployed int8 model (`models/tiny`): budgets, emovox-tiny on the host, and the
-//! firmware under QEMU agreeing with the host on real clips.
+//! The deployed int8 model (`models/tiny`): budgets, emovox-tiny on the host, the firmware
+//! under QEMU agreeing with the host on real clips, and the exported `model.tflite` in the real
+//! LiteRT interpreter (`scripts/check_tflite.py`) giving emovox-tiny's int8 logits on every
+//! held-out clip.
 
 mod common;
 
@@ -117,7 +119,9 @@ fn firmware_under_qemu_agrees_with_the_host_on_real_clips() {
     .collect();
     let data = tempfile::tempdir().unwrap();
     let run = root().join("models/tiny");
-    let expected = emovox::tinyml::export(&run, &run.join("int8"), data.path(), &clips).unwrap();
+    let expected = emovox::tinyml::export(&run, &run.join("int8"), data.path(), &clips)
+        .unwrap()
+        .clips;
     let out = Command::new(root().join("scripts/firmware"))
         .arg(data.path())
         .output()
@@ -139,4 +143,135 @@ fn firmware_under_qemu_agrees_with_the_host_on_real_clips() {
         );
     }
     let _ = Path::new("");
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+        || std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1")
+}
+
+#[test]
+fn export_writes_model_tflite_and_its_c_array_compiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = root().join("models/tiny");
+    let r = emovox::tinyml::export(&run, &run.join("int8"), dir.path(), &[]).unwrap();
+    let bytes = std::fs::read(dir.path().join("model.tflite")).unwrap();
+    assert_eq!((bytes.len(), &bytes[4..8]), (r.tflite_bytes, &b"TFL3"[..]));
+    let s = emovox_tflite::inspect(&bytes).unwrap();
+    assert!(s.builtins_only, "{:?}", s.operators);
+    assert!(s.operators.iter().all(|o| o != "SUM" && o != "MUL"));
+    // The weights are model.emt's: every int8 weight and int32 bias is a constant.
+    let emt = emt();
+    let m = emovox_tiny::Model::parse(&emt).unwrap();
+    assert!(s.constant_bytes >= m.net.weights(), "{s:?}");
+    assert!(bytes.len() <= 64 * 1024, "{} bytes", bytes.len());
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("model_info.json")).unwrap())
+            .unwrap();
+    assert_eq!(info["classes"].as_array().unwrap().len(), 4);
+    assert_eq!(info["input"]["shape"], serde_json::json!([1, 100, 64]));
+    // model_data.cc is model.tflite as a C array, and compiles.
+    let cc = std::fs::read_to_string(dir.path().join("model_data.cc")).unwrap();
+    assert!(cc.contains(&format!("emovox_model_len = {};", bytes.len())));
+    let h = std::fs::read_to_string(dir.path().join("model_data.h")).unwrap();
+    assert!(
+        h.contains("classes in order: happy, neutral, surprise, unpleasant"),
+        "{h}"
+    );
+    if !tool("g++", &["--version"]) {
+        if in_ci() {
+            panic!("g++ is required in CI to compile model_data.cc");
+        }
+        eprintln!("SKIPPED export_writes_model_tflite_and_its_c_array_compiles (g++ -c): no g++");
+        return;
+    }
+    let out = Command::new("g++")
+        .args([
+            "-std=c++11",
+            "-Wall",
+            "-Werror",
+            "-c",
+            "model_data.cc",
+            "-o",
+        ])
+        .arg(dir.path().join("model_data.o"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "g++ -c model_data.cc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tflite_in_litert_equals_emovox_tiny_on_the_held_out_clips() {
+    let test = "tflite_in_litert_equals_emovox_tiny_on_the_held_out_clips";
+    let Some(ds) = common::datasets(test) else {
+        return;
+    };
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    if !tool(&python, &["-c", "import numpy, ai_edge_litert.interpreter"]) {
+        if std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1") {
+            panic!("{test}: python3 cannot import ai_edge_litert (scripts/setup-python installs it); EMOVOX_REQUIRE_PYTHON=1");
+        }
+        eprintln!("SKIPPED {test}: python3 cannot import numpy and ai_edge_litert (run scripts/setup-python)");
+        return;
+    }
+    // The held-out speakers of models/tiny (models/train-tiny.sh), labelled as it was trained.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("seed4.csv");
+    let o = common::emovox(&[
+        "index",
+        ds.join("ravdess").to_str().unwrap(),
+        ds.join("tess").to_str().unwrap(),
+        "--scheme",
+        "seed4",
+        "--split",
+        "speaker:Actor_21+Actor_22+Actor_23+Actor_24+YAF",
+        "--out",
+        manifest.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let clips: Vec<PathBuf> = emovox::corpora::Manifest::load(&manifest)
+        .unwrap()
+        .entries
+        .into_iter()
+        .filter(|e| e.label.is_some() && e.split.as_deref() == Some("test"))
+        .map(|e| e.clip.path)
+        .collect();
+    assert_eq!(clips.len(), 981);
+    let dist = dir.path().join("dist");
+    let run = root().join("models/tiny");
+    emovox::tinyml::export(&run, &run.join("int8"), &dist, &clips).unwrap();
+    let report = dir.path().join("check.json");
+    let out = Command::new(&python)
+        .arg(root().join("scripts/check_tflite.py"))
+        .arg(&dist)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--json")
+        .arg(&report)
+        .output()
+        .expect("python3 runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(
+        out.status.success(),
+        "scripts/check_tflite.py failed:\n{text}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["builtins_only"], true);
+    assert_eq!(r["clips"], 981);
+    // TFLite's reference kernels (TFLite Micro's arithmetic): emovox-tiny's logits, bit for bit.
+    let reference = &r["reference_kernels"];
+    assert_eq!(reference["max_abs_diff_steps"], 0, "{r}");
+    assert_eq!(reference["accuracy"], r["emovox_tiny_accuracy"]);
+    // The accuracy stays within a point of the float model's 0.629 on these clips.
+    assert!(r["emovox_tiny_accuracy"].as_f64().unwrap() >= 0.619, "{r}");
 }

@@ -4,6 +4,12 @@
 //! (scale and zero point from min/max calibration on real training clips), fixed-point
 //! multipliers (`QuantizeMultiplier`) and TFLite's int8 softmax.
 //!
+//! Each fixed-point multiplier is derived from the float32 scales exactly as the TFLite kernel
+//! that runs the op derives it, so the exported `model.tflite` computes the same integers:
+//! `CONV_2D` (the convolutions, the attention score and, as 1×1 convolutions, the dense layers)
+//! takes `f64(s_in) · f64(s_w[c]) / f64(s_out)` per channel; `BATCH_MATMUL` (the attention's
+//! weighted mean) takes the float32 product `f64(s_in · s_w) / f64(s_out)`.
+//!
 //! [`FloatNet`] is the folded float network (a plain-Rust forward pass that records activation
 //! ranges); [`QuantModel`] is its int8 version with a naive integer reference forward pass
 //! ([`QuantModel::forward`]) and the `model.emt` writer ([`QuantModel::to_emt`]) that
@@ -79,8 +85,10 @@ pub struct FloatNet {
     pub output: FloatDense,
 }
 
-/// Min/max of every activation tensor over the calibration inputs.
-#[derive(Debug, Clone, PartialEq)]
+/// Min/max of every activation tensor over the calibration inputs. With the float model they
+/// determine the int8 model exactly (`emovox quantize` saves them as `calibration.json`, from
+/// which `emovox export` rebuilds the model to write `model.tflite`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ranges {
     /// The (standardised) input.
     pub input: (f32, f32),
@@ -88,8 +96,6 @@ pub struct Ranges {
     pub convs: Vec<(f32, f32)>,
     /// Attention scores.
     pub scores: (f32, f32),
-    /// Products of the last block's output and the attention weights.
-    pub product: (f32, f32),
     /// Hidden dense layer output.
     pub hidden: (f32, f32),
     /// Logits.
@@ -108,7 +114,6 @@ impl Ranges {
             input: e,
             convs: vec![e; blocks],
             scores: e,
-            product: e,
             hidden: e,
             logits: e,
         }
@@ -271,11 +276,7 @@ impl FloatNet {
             let mut s = 0.0;
             for ti in 0..t {
                 let v = h[ti * ch + c];
-                let p = v * a[ti];
-                if let Some(r) = ranges.as_deref_mut() {
-                    widen(&mut r.product, p);
-                }
-                s += p;
+                s += v * a[ti];
                 m = m.max(v);
             }
             pooled[c] = s;
@@ -396,11 +397,18 @@ fn bias_q(b: &[f32], s_in: f32, scales: &[f32]) -> Vec<i32> {
         .collect()
 }
 
+/// Per-channel multipliers as TFLite's `CONV_2D` computes them (double products).
 fn multipliers(s_in: f32, scales: &[f32], s_out: f32) -> (Vec<i32>, Vec<i32>) {
     scales
         .iter()
         .map(|&s| quantize_multiplier(s_in as f64 * s as f64 / s_out as f64))
         .unzip()
+}
+
+/// A multiplier as TFLite's `BATCH_MATMUL` computes it (`GetQuantizedConvolutionMultipler`): the
+/// product of the two input scales in float32.
+fn tflite_multiplier(s_in: f32, s_w: f32, s_out: f32) -> (i32, i32) {
+    quantize_multiplier((s_in * s_w) as f64 / s_out as f64)
 }
 
 /// An int8 convolution block.
@@ -488,12 +496,9 @@ pub struct QuantModel {
     pub att_mult: (i32, i32),
     /// Softmax output quantisation (1/256, −128).
     pub weights: QParams,
-    /// `h · a` product quantisation.
-    pub product: QParams,
-    /// Product multiplier and shift.
-    pub prod_mult: (i32, i32),
-    /// Sum-over-time multiplier and shift (into the last block's quantisation).
-    pub sum_mult: (i32, i32),
+    /// Multiplier and shift of the weighted mean `Σ_t a_t · h_t` (a `BATCH_MATMUL` of the
+    /// softmax weights and the last block's output, into that output's quantisation).
+    pub mean_mult: (i32, i32),
     /// Hidden dense layer.
     pub dense: QDense,
     /// Output layer.
@@ -549,10 +554,7 @@ impl QuantModel {
             scale: 1.0 / 256.0,
             zero_point: -128,
         };
-        let product = QParams::from_range(ranges.product);
-        let prod_mult =
-            quantize_multiplier(h.scale as f64 * weights.scale as f64 / product.scale as f64);
-        let sum_mult = quantize_multiplier(product.scale as f64 / h.scale as f64);
+        let mean_mult = tflite_multiplier(weights.scale, h.scale, h.scale);
         let dense = |d: &FloatDense, input: QParams, range: (f32, f32), relu: bool| -> QDense {
             let w = quantize_weights(&d.w, d.n_out, false);
             let output = QParams::from_range(if relu { (0.0, range.1) } else { range });
@@ -585,9 +587,7 @@ impl QuantModel {
             scores,
             att_mult: (am[0], ash[0]),
             weights,
-            product,
-            prod_mult,
-            sum_mult,
+            mean_mult,
             dense: d1,
             output: d2,
         })
@@ -676,21 +676,16 @@ impl QuantModel {
         let (m, s, d) = softmax_params(self.scores.scale);
         let mut a = vec![0i8; t];
         softmax_i8(&scores, &mut a, m, s, d);
-        let prod: Vec<i8> = (0..t * ch)
-            .map(|i| {
-                let p =
-                    (h[i] as i32 - hp.zero_point) * (a[i / ch] as i32 - self.weights.zero_point);
-                (mbqm(p, self.prod_mult.0, self.prod_mult.1) + self.product.zero_point)
-                    .clamp(-128, 127) as i8
-            })
-            .collect();
         let mut pooled = vec![0i8; 2 * ch];
         for c in 0..ch {
             let s: i32 = (0..t)
-                .map(|ti| prod[ti * ch + c] as i32 - self.product.zero_point)
+                .map(|ti| {
+                    (a[ti] as i32 - self.weights.zero_point)
+                        * (h[ti * ch + c] as i32 - hp.zero_point)
+                })
                 .sum();
-            pooled[c] =
-                (mbqm(s, self.sum_mult.0, self.sum_mult.1) + hp.zero_point).clamp(-128, 127) as i8;
+            pooled[c] = (mbqm(s, self.mean_mult.0, self.mean_mult.1) + hp.zero_point)
+                .clamp(-128, 127) as i8;
             pooled[ch + c] = (0..t).map(|ti| h[ti * ch + c]).max().unwrap_or(-128);
         }
         let lin = |d: &QDense, x: &[i8]| -> Vec<i8> {
@@ -788,11 +783,8 @@ impl QuantModel {
             m,
             s,
             d,
-            self.prod_mult.0,
-            self.prod_mult.1,
-            self.product.zero_point,
-            self.sum_mult.0,
-            self.sum_mult.1,
+            self.mean_mult.0,
+            self.mean_mult.1,
         ] {
             i(&mut b, v);
         }

@@ -7,7 +7,7 @@
 //! | header | `b"EMT1"`, version `u32`, classes, frames `T`, features `F` (`u32`) |
 //! | front end | sample rate, `n_fft`, hop, samples per clip (`u32`); `top_db`, `amin` (`f32`, NaN = no `top_db`); half periodic Hann window (`n_fft/2+1` `f32`); per mel band `start`, `len` (`u32`) and `len` weights (`f32`); standardiser mean and std (`F` `f32` each); input scale (`f32`) and zero point (`i32`) |
 //! | conv blocks | count; per block `c_in`, `c_out`, `k`, `pool` (`u32`), input zero point, output zero point, activation minimum (`i32`), weights `[c_out][k][c_in]` (`i8`), bias, multiplier, shift (`c_out` `i32` each) |
-//! | attention | `C`, score weights (`C` `i8`), bias, multiplier, shift, score zero point, softmax multiplier, left shift, `diff_min` (`i32`); product multiplier, shift, zero point; sum multiplier, shift (`i32`) |
+//! | attention | `C`, score weights (`C` `i8`), bias, multiplier, shift, score zero point, softmax multiplier, left shift, `diff_min` (`i32`); weighted-mean multiplier, shift (`i32`) |
 //! | dense ×2 | `in`, `out` (`u32`), input zero point, output zero point, activation minimum, multiplier, shift (`i32`), weights `[out][in]` (`i8`), bias (`out` `i32`) |
 //! | output | logit scale (`f32`) and zero point (`i32`) |
 
@@ -15,8 +15,9 @@ use crate::{Error, Result};
 
 /// The magic bytes that open a `model.emt`.
 pub const MAGIC: &[u8; 4] = b"EMT1";
-/// The format version this build reads.
-pub const VERSION: u32 = 1;
+/// The format version this build reads (2: the attention's weighted mean is one requantised
+/// dot product, TFLite's `BATCH_MATMUL`; version 1 requantised each product, then the sum).
+pub const VERSION: u32 = 2;
 /// Most convolution blocks a model may have.
 pub const MAX_BLOCKS: usize = 4;
 

@@ -1,7 +1,12 @@
 //! The int8 network of an emovox `cnn-attn` model, with TFLite's integer semantics: Conv1d
-//! blocks (SAME padding, per-channel weights, fused ReLU, max-pool 2) → attention pooling
-//! (1×1 conv score, int8 softmax over time, `MUL` + `SUM` weighted mean, `REDUCE_MAX`,
-//! concatenation) → Dense(ReLU) → Dense (logits).
+//! blocks (`CONV_2D` with height 1: SAME padding, per-channel weights, fused ReLU;
+//! `MAX_POOL_2D` 2) → attention pooling (1×1 conv score, int8 `SOFTMAX` over time, the weighted
+//! mean as a `BATCH_MATMUL` of the weights and the frames, `REDUCE_MAX` over time,
+//! `CONCATENATION`) → dense (ReLU) → dense (logits), each a 1×1 `CONV_2D` in the TFLite file.
+//!
+//! Every op is the TFLite (Micro) reference kernel's integer arithmetic (gemmlowp fixed-point
+//! requantisation), so the `model.tflite` that `emovox export` writes gives the same int8
+//! logits in TFLite Micro and in the LiteRT interpreter's reference kernels.
 
 use crate::fixed::{multiply_by_quantized_multiplier as mbqm, softmax_i8};
 use crate::format::{Reader, Words, MAX_BLOCKS};
@@ -56,11 +61,8 @@ pub struct Attention<'a> {
     sm_mult: i32,
     sm_shift: i32,
     sm_diff_min: i32,
-    prod_mult: i32,
-    prod_shift: i32,
-    prod_zp: i32,
-    sum_mult: i32,
-    sum_shift: i32,
+    mean_mult: i32,
+    mean_shift: i32,
 }
 
 /// The network part of a model.
@@ -153,11 +155,8 @@ impl<'a> Net<'a> {
             sm_mult: r.i32()?,
             sm_shift: r.i32()?,
             sm_diff_min: r.i32()?,
-            prod_mult: r.i32()?,
-            prod_shift: r.i32()?,
-            prod_zp: r.i32()?,
-            sum_mult: r.i32()?,
-            sum_shift: r.i32()?,
+            mean_mult: r.i32()?,
+            mean_shift: r.i32()?,
         };
         let dense = read_dense(r)?;
         let output = read_dense(r)?;
@@ -277,23 +276,19 @@ impl<'a> Net<'a> {
             *s = (mbqm(acc, at.mult, at.shift) + at.score_zp).clamp(-128, 127) as i8;
         }
         softmax_i8(scores, weights, at.sm_mult, at.sm_shift, at.sm_diff_min);
-        // Weighted mean (MUL by the weights, then SUM over time) and max over time.
+        // Weighted mean (`BATCH_MATMUL` of the weights `[1, t]` and the frames `[t, c]`: one
+        // int32 dot product per channel, requantised once into the frames' quantisation) and
+        // max over time (`REDUCE_MAX`).
         for ch in 0..c {
-            let mut sum = 0i32;
+            let mut acc = 0i32;
             let mut max = i8::MIN;
             for (ti, &a) in weights.iter().enumerate() {
                 let v = h[ti * c + ch];
-                let p = (mbqm(
-                    (v as i32 - last.out_zp) * (a as i32 + 128),
-                    at.prod_mult,
-                    at.prod_shift,
-                ) + at.prod_zp)
-                    .clamp(-128, 127);
-                sum += p - at.prod_zp;
+                acc += (a as i32 + 128) * (v as i32 - last.out_zp);
                 max = max.max(v);
             }
             pooled[ch] =
-                (mbqm(sum, at.sum_mult, at.sum_shift) + last.out_zp).clamp(-128, 127) as i8;
+                (mbqm(acc, at.mean_mult, at.mean_shift) + last.out_zp).clamp(-128, 127) as i8;
             pooled[c + ch] = max;
         }
         let hidden = &mut hidden[..self.dense.n_out];
