@@ -154,6 +154,11 @@ pub struct PredictArgs {
     /// Print CSV.
     #[arg(long)]
     pub csv: bool,
+    /// The inputs are all one speaker's recordings: a model trained with --speaker-norm then
+    /// standardises them together (the more clips, the better; no labels needed). Without it
+    /// such a model normalises each file alone. No effect on other models.
+    #[arg(long)]
+    pub same_speaker: bool,
     /// Worker threads. Default: one per core.
     #[arg(short, long)]
     pub jobs: Option<usize>,
@@ -327,6 +332,12 @@ pub struct TrainOpts {
     /// Mixup with Beta(A, A) weights between examples of a batch (e.g. 0.2). 0: off.
     #[arg(long, default_value_t = 0.0)]
     pub mixup: f64,
+    /// Speaker normalisation: standardise each speaker's frames over that speaker's own clips
+    /// (per corpus, speaker and augmentation), in training and wherever the model later runs
+    /// (evaluate: each test speaker's clips; predict: the clips given together, see
+    /// `emovox predict --speaker`). Uses no labels of the speakers it adapts to.
+    #[arg(long)]
+    pub speaker_norm: bool,
 }
 
 impl TrainOpts {
@@ -352,6 +363,7 @@ impl TrainOpts {
             val_fraction: self.val_fraction,
             seed: self.seed,
             augment,
+            speaker_norm: self.speaker_norm,
         })
     }
 }
@@ -927,7 +939,7 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
         jobs: a.jobs,
         progress: !a.no_progress,
     };
-    let report = crate::predict::predict_paths(&rec, &a.inputs, &opts)?;
+    let report = crate::predict::predict_paths(&rec, &a.inputs, &opts, a.same_speaker)?;
     let classes = rec.classes();
     let mut out = std::io::stdout().lock();
     if a.csv {
@@ -1045,7 +1057,7 @@ fn pipelines() {
             let crop = c.crop.map_or("whole clip".to_string(), |c| {
                 format!("crop {} s + {} s", c.offset, c.duration)
             });
-            let shape = if name == "handcrafted" {
+            let shape = if c.per_clip() {
                 format!("1x{}", c.n_columns())
             } else {
                 format!("{frames}x{}", c.n_columns())

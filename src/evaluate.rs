@@ -121,7 +121,8 @@ pub fn evaluate(run: &Path, table_path: &Path, split: &str, out: Option<&Path>) 
             table_path.display()
         );
     }
-    let data = Dataset::from_rows(&rows, &saved.classes, |_| true)?;
+    let mut data = Dataset::from_rows(&rows, &saved.classes, |_| true)?;
+    adapt_to_speakers(&saved, &mut data);
     let pred = predict_all(&saved, &model, &data)?;
     let overall = Metrics::compute(&saved.classes, &data.y, &pred);
     let mut corpora: Vec<String> = data.corpora.clone();
@@ -223,7 +224,8 @@ pub fn cross_validate(
             .filter(|r| split_of(r) == fold && is_original(r))
             .cloned()
             .collect();
-        let td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
+        let mut td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
+        adapt_to_speakers(&saved, &mut td);
         let pred = predict_all(&saved, &m, &td)?;
         let metrics = Metrics::compute(&saved.classes, &td.y, &pred);
         eprintln!(
@@ -273,6 +275,14 @@ pub fn cv_text(r: &CvReport) -> String {
         r.accuracy.0, r.accuracy.1, r.uar.0, r.uar.1, r.macro_f1.0, r.macro_f1.1
     );
     s
+}
+
+/// A speaker-normalised model ([`SavedModel::speaker_norm`]) reads each test speaker's clips
+/// standardised over that speaker's own (unlabelled) clips in the table, as in training.
+fn adapt_to_speakers(saved: &SavedModel, data: &mut Dataset) {
+    if saved.speaker_norm() {
+        emovox_model::data::normalize_speakers(data);
+    }
 }
 
 fn predict_all(saved: &SavedModel, model: &Model, data: &Dataset) -> Result<Vec<usize>> {
@@ -388,7 +398,11 @@ fn plots(run: &Path, dir: &Path, saved: &SavedModel, model: &Model, report: &Rep
         };
     let weights = first_layer_weights(model);
     let hist = Histogram {
-        title: "First layer weights".into(),
+        title: if matches!(model, Model::Svm(_)) {
+            "Support-vector coefficients (alpha * y)".into()
+        } else {
+            "First layer weights".into()
+        },
         x_label: "weight".into(),
         values: weights,
         bins: 60,
@@ -424,6 +438,16 @@ fn first_layer_weights(model: &Model) -> Vec<f64> {
         Model::CnnAttn(m) => m.blocks[0]
             .conv
             .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        // An SVM has no layers: its parameters that weigh the inputs are the dual coefficients.
+        Model::Svm(m) => m
+            .coef
             .val()
             .into_data()
             .try_to_vec::<f32>()

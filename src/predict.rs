@@ -20,14 +20,20 @@ pub struct PredictReport {
     pub elapsed: Duration,
 }
 
-/// Predicts every audio file under `inputs` (files, or folders walked recursively).
+/// Predicts every audio file under `inputs` (files, or folders walked recursively). With
+/// `same_speaker`, the files are taken to be one speaker's: a speaker-normalised model
+/// standardises them together ([`Recognizer::predict_speaker`]); otherwise each file alone.
 pub fn predict_paths(
     rec: &Recognizer,
     inputs: &[PathBuf],
     opts: &BatchOptions,
+    same_speaker: bool,
 ) -> Result<PredictReport> {
     let start = Instant::now();
     let (files, mut failures) = collect_files(inputs);
+    if same_speaker {
+        return predict_one_speaker(rec, files, failures, opts, start);
+    }
     let out = run_parallel(
         &files,
         opts,
@@ -49,6 +55,45 @@ pub fn predict_paths(
     failures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(PredictReport {
         results,
+        failures,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// [`predict_paths`] for one speaker's files: features in parallel, then one normalisation
+/// over all that decoded.
+fn predict_one_speaker(
+    rec: &Recognizer,
+    files: Vec<PathBuf>,
+    mut failures: Vec<Failure>,
+    opts: &BatchOptions,
+    start: Instant,
+) -> Result<PredictReport> {
+    let out = run_parallel(
+        &files,
+        opts,
+        || (),
+        |(), path| {
+            rec.features_of_file(path).map_err(|e| Failure {
+                path: path.clone(),
+                reason: e.reason(),
+            })
+        },
+    )?;
+    let (mut good, mut feats) = (Vec::new(), Vec::new());
+    for (path, r) in files.into_iter().zip(out) {
+        match r {
+            Ok(f) => {
+                good.push(path);
+                feats.push(f);
+            }
+            Err(f) => failures.push(f),
+        }
+    }
+    let preds = rec.predict_speaker(&feats)?;
+    failures.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(PredictReport {
+        results: good.into_iter().zip(preds).collect(),
         failures,
         elapsed: start.elapsed(),
     })

@@ -244,8 +244,31 @@ impl Recognizer {
     }
 
     /// Predicts a batch of feature matrices (each of the model's input shape) in one forward
-    /// pass.
+    /// pass. A speaker-normalised model ([`SavedModel::speaker_norm`]) normalises each clip on
+    /// its own here; [`predict_speaker`](Self::predict_speaker) normalises clips of one speaker
+    /// together, which is what such a model was trained for.
     pub fn predict_features(&self, batch: &[Features]) -> Result<Vec<Prediction>> {
+        self.predict_grouped(batch, false)
+    }
+
+    /// Whether the model can read one clip on its own. False only for a speaker-normalised
+    /// model over one feature vector per clip (`--speaker-norm` with a per-clip pipeline such as
+    /// `logmel-stats`): normalising a single vector by itself would erase it, so such a model
+    /// needs [`predict_speaker`](Self::predict_speaker) with several clips of the speaker.
+    pub fn reads_single_clips(&self) -> bool {
+        !(self.saved.speaker_norm() && self.saved.input_shape[0] == 1)
+    }
+
+    /// Predicts clips that are all of one speaker (and one recording set-up). For a
+    /// speaker-normalised model ([`SavedModel::speaker_norm`]) their features are standardised
+    /// together, over all of them, before the network: the more of the speaker's clips, the
+    /// better the estimate (it needs no labels). For any other model this is
+    /// [`predict_features`](Self::predict_features).
+    pub fn predict_speaker(&self, batch: &[Features]) -> Result<Vec<Prediction>> {
+        self.predict_grouped(batch, true)
+    }
+
+    fn predict_grouped(&self, batch: &[Features], together: bool) -> Result<Vec<Prediction>> {
         let [frames, cols] = self.saved.input_shape;
         let mut x = Vec::with_capacity(batch.len() * frames * cols);
         for f in batch {
@@ -257,11 +280,38 @@ impl Recognizer {
             }
             x.extend_from_slice(&f.values);
         }
-        let probs = self.saved.predict(&self.model, &x, batch.len())?;
-        Ok(probs
-            .iter()
-            .map(|p| Prediction::from_probs(&self.saved.classes, p))
-            .collect())
+        if !together && !self.reads_single_clips() {
+            return Err(Error::Model(emovox_model::Error::Data(format!(
+                "this model ({}) was trained with --speaker-norm on one feature vector per clip: \
+                 it adapts to a speaker from several of their clips and cannot read one clip \
+                 alone; give it a speaker's clips together (`emovox predict --same-speaker`, \
+                 `Recognizer::predict_speaker`)",
+                self.source
+            ))));
+        }
+        if self.saved.speaker_norm() {
+            if together {
+                emovox_model::data::normalize_group(&mut x, cols);
+            } else {
+                for clip in x.chunks_exact_mut((frames * cols).max(1)) {
+                    emovox_model::data::normalize_group(clip, cols);
+                }
+            }
+        }
+        // Forward passes of at most 256 clips bound the network's memory on long lists.
+        let stride = (frames * cols).max(1);
+        let mut out = Vec::with_capacity(batch.len());
+        for chunk in x.chunks(256 * stride) {
+            let probs = self
+                .saved
+                .predict(&self.model, chunk, chunk.len() / stride)?;
+            out.extend(
+                probs
+                    .iter()
+                    .map(|p| Prediction::from_probs(&self.saved.classes, p)),
+            );
+        }
+        Ok(out)
     }
 }
 
@@ -286,6 +336,69 @@ mod tests {
         let [f, c] = rec.saved().input_shape;
         assert_eq!(c, rec.saved().pipeline.n_columns());
         assert!(f > 0);
+    }
+
+    #[test]
+    fn speaker_normalised_models_standardise_one_clip_or_one_speaker() {
+        let plain = Recognizer::from_default().unwrap();
+        let mut saved = plain.saved().clone();
+        assert!(!saved.speaker_norm());
+        saved
+            .train
+            .get_or_insert_with(Default::default)
+            .speaker_norm = true;
+        let (_, model) = SavedModel::from_bytes(DEFAULT_JSON, DEFAULT_WEIGHTS).unwrap();
+        let sn = Recognizer::new(saved, model, "test").unwrap();
+        let [frames, cols] = sn.saved().input_shape;
+        // Three clips of one "speaker"; the second ends in padding (all-zero frames).
+        let clips: Vec<Features> = (0..3)
+            .map(|k| {
+                let mut values: Vec<f32> = (0..frames * cols)
+                    .map(|i| -40.0 + ((i * 7 + k * 13) % 29) as f32 + 5.0 * k as f32)
+                    .collect();
+                if k == 1 {
+                    values[(frames - 10) * cols..].fill(0.0);
+                }
+                Features {
+                    frames,
+                    columns: cols,
+                    values,
+                }
+            })
+            .collect();
+        let normalised = |x: &[Features], together: bool| -> Vec<Features> {
+            let mut v: Vec<f32> = x.iter().flat_map(|f| f.values.clone()).collect();
+            if together {
+                emovox_model::data::normalize_group(&mut v, cols);
+            } else {
+                for c in v.chunks_exact_mut(frames * cols) {
+                    emovox_model::data::normalize_group(c, cols);
+                }
+            }
+            v.chunks(frames * cols)
+                .map(|c| Features {
+                    frames,
+                    columns: cols,
+                    values: c.to_vec(),
+                })
+                .collect()
+        };
+        let probs = |p: Vec<Prediction>| -> Vec<Vec<f32>> {
+            p.iter().map(Prediction::probabilities).collect()
+        };
+        assert_eq!(
+            probs(sn.predict_speaker(&clips).unwrap()),
+            probs(plain.predict_features(&normalised(&clips, true)).unwrap())
+        );
+        assert_eq!(
+            probs(sn.predict_features(&clips).unwrap()),
+            probs(plain.predict_features(&normalised(&clips, false)).unwrap())
+        );
+        // A model without speaker normalisation reads features as they are either way.
+        assert_eq!(
+            probs(plain.predict_speaker(&clips).unwrap()),
+            probs(plain.predict_features(&clips).unwrap())
+        );
     }
 
     #[test]

@@ -32,6 +32,14 @@ impl ServedModel {
     /// `README.md` when there is one.
     pub fn load(dir: Option<&Path>) -> crate::Result<Self> {
         let rec = Recognizer::from_option(dir)?;
+        if !rec.reads_single_clips() {
+            return Err(Error::Option(format!(
+                "{}: a speaker-adaptive model needs several clips of a speaker at once; the web \
+                 app predicts one upload at a time, so serve a model trained without \
+                 --speaker-norm (or on frames)",
+                rec.source()
+            )));
+        }
         let card = match dir {
             None => Some(DEFAULT_CARD.to_string()),
             Some(d) => std::fs::read_to_string(d.join("README.md")).ok(),

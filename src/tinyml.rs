@@ -109,6 +109,14 @@ pub fn quantize(
             saved.pipeline
         );
     }
+    if saved.speaker_norm() {
+        bail!(
+            "{}: the model was trained with --speaker-norm, which needs a speaker's other clips at \
+             prediction time; the on-device runtime sees one clip, so quantise a model trained \
+             without it",
+            run.display()
+        );
+    }
     let net = FloatNet::from_model(&saved, &model)?;
     let train: Vec<Row> = table_data
         .rows

@@ -12,6 +12,11 @@ use common::{emovox, read_csv, stderr, stdout, temp_dir, write_tone_wav};
 /// A labelled feature table of `per_class` clips per class: "low" (tones of 150-250 Hz) and
 /// "high" (700-900 Hz), split at random (a quarter of each class tests).
 fn table(dir: &Path, per_class: usize) -> PathBuf {
+    table_with(dir, per_class, "seed")
+}
+
+/// [`table`] with the features of `pipeline`.
+fn table_with(dir: &Path, per_class: usize, pipeline: &str) -> PathBuf {
     let data = dir.join("data");
     for i in 0..per_class {
         let f = i as f32 / per_class as f32;
@@ -43,6 +48,8 @@ fn table(dir: &Path, per_class: usize) -> PathBuf {
         "features",
         "--manifest",
         m.to_str().unwrap(),
+        "--pipeline",
+        pipeline,
         "--out",
         t.to_str().unwrap(),
         "--no-progress",
@@ -298,5 +305,77 @@ fn kfold_evaluation_trains_one_model_per_speaker_fold() {
     assert!(folds.iter().all(|f| f["metrics"]["n"] == 8), "{folds:?}");
     for k in 1..=3 {
         assert!(cv.join(format!("fold{k}/model.json")).is_file());
+    }
+}
+
+#[test]
+fn a_speaker_normalised_svm_fits_evaluates_and_predicts_a_speakers_clips_together() {
+    let dir = temp_dir("train-svm");
+    let t = table_with(&dir, 8, "logmel-stats");
+    let run = dir.join("run");
+    let o = emovox(&[
+        "train",
+        "--features",
+        t.to_str().unwrap(),
+        "--model",
+        "svm",
+        "--speaker-norm",
+        "--val-fraction",
+        "0",
+        "--out",
+        run.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let h = history(&run);
+    assert_eq!(h.len(), 1, "an SVM is fitted once: {h:?}");
+    assert_eq!(h[0][2], 1.0, "it separates its training tones: {h:?}");
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["model"]["kind"], "svm");
+    assert!(model["model"]["n_support"].as_u64().unwrap() > 0);
+    assert_eq!(model["train"]["speaker_norm"], true);
+
+    let o = emovox(&[
+        "evaluate",
+        run.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["overall"]["n"], 4);
+    assert_eq!(report["overall"]["accuracy"], 1.0, "{}", stdout(&o));
+
+    // One clip alone cannot be speaker-normalised: a clear error, not a meaningless answer.
+    let data = dir.join("data");
+    let o = emovox(&[
+        "predict",
+        data.to_str().unwrap(),
+        "--model",
+        run.to_str().unwrap(),
+        "--csv",
+        "--no-progress",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--same-speaker"), "{}", stderr(&o));
+    // All of the "speaker's" clips together: every tone gets its folder's label.
+    let o = emovox(&[
+        "predict",
+        data.to_str().unwrap(),
+        "--model",
+        run.to_str().unwrap(),
+        "--same-speaker",
+        "--csv",
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 16, "{out}");
+    for r in rows {
+        let label = if r.contains("/low/") { "low" } else { "high" };
+        assert!(r.contains(&format!(",{label},")), "{r}");
     }
 }

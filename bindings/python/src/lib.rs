@@ -455,10 +455,7 @@ fn pipelines() -> Vec<&'static str> {
 #[pyfunction]
 fn pipeline_info(spec: &str) -> PyResult<(String, Option<usize>, usize)> {
     let p = parse_pipeline(spec)?;
-    let frames = match p.kind {
-        Kind::Handcrafted => Some(1),
-        _ => p.frames,
-    };
+    let frames = if p.per_clip() { Some(1) } else { p.frames };
     Ok((p.to_string(), frames, p.n_columns()))
 }
 

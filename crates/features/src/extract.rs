@@ -8,7 +8,7 @@ use emovox_audio::stft::{Stft, StftScratch};
 use emovox_audio::{DecodeOptions, Decoded, Resampler};
 
 use crate::mel::{power_to_db, Dct, MelFilterbank};
-use crate::pipeline::{Kind, PipelineConfig, HANDCRAFTED_NAMES};
+use crate::pipeline::{Kind, PipelineConfig, HANDCRAFTED_NAMES, STATS_NAMES, STATS_RANGE_DB};
 use crate::pitch::{PitchFrame, Yin};
 use crate::spectral;
 use crate::{Error, Result};
@@ -315,7 +315,7 @@ impl Extractor {
         }
         power_to_db(&mut self.s.mel, 1e-10, self.config.top_db);
         let n_mfcc = self.config.n_mfcc;
-        if self.config.kind != Kind::LogMel {
+        if !matches!(self.config.kind, Kind::LogMel | Kind::LogMelStats) {
             let s = &mut self.s;
             s.mfcc.clear();
             s.mfcc.resize(frames * n_mfcc, 0.0);
@@ -348,6 +348,12 @@ impl Extractor {
                             .extend_from_slice(&m[t * n_mfcc..(t + 1) * n_mfcc]);
                     }
                 }
+            }
+            Kind::LogMelStats => {
+                log_mel_stats(&self.s.mel, n_mels, &mut self.s.d1, &mut out.values);
+                out.columns = STATS_NAMES.len() * n_mels;
+                out.frames = 1;
+                return Ok(());
             }
             Kind::Handcrafted => {
                 self.handcrafted(y, target, frames, &mut out.values);
@@ -411,6 +417,59 @@ impl Extractor {
 }
 
 /// Mean and population standard deviation (numpy's default `ddof=0`); zeros when empty.
+/// The `logmel-stats` vector of a log-mel spectrogram (`mel`, frames x `n_mels` dB): over the
+/// frames whose mean level is within [`STATS_RANGE_DB`] of the loudest frame's, each band's
+/// [`STATS_NAMES`] (percentiles interpolated linearly, as numpy's default; the differences are
+/// between consecutive kept frames), statistic-major, appended to `out`. `scratch` holds one
+/// band at a time.
+fn log_mel_stats(mel: &[f32], n_mels: usize, scratch: &mut Vec<f32>, out: &mut Vec<f32>) {
+    let level = |f: &[f32]| f.iter().sum::<f32>() / n_mels.max(1) as f32;
+    let loudest = mel
+        .chunks_exact(n_mels)
+        .map(level)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let kept: Vec<&[f32]> = mel
+        .chunks_exact(n_mels)
+        .filter(|f| level(f) > loudest - STATS_RANGE_DB)
+        .collect();
+    let base = out.len();
+    out.resize(base + STATS_NAMES.len() * n_mels, 0.0);
+    if kept.is_empty() {
+        return;
+    }
+    let percentile = |sorted: &[f32], q: f64| -> f32 {
+        let pos = q * (sorted.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        let w = (pos - lo as f64) as f32;
+        sorted[lo] + (sorted[hi] - sorted[lo]) * w
+    };
+    for b in 0..n_mels {
+        scratch.clear();
+        scratch.extend(kept.iter().map(|f| f[b]));
+        let (mean, std) = mean_std(scratch.iter().copied());
+        let (diff_abs, diff_std) = if scratch.len() > 1 {
+            let d = scratch.windows(2).map(|w| w[1] - w[0]);
+            (mean_std(d.clone().map(f32::abs)).0, mean_std(d).1)
+        } else {
+            (0.0, 0.0)
+        };
+        scratch.sort_unstable_by(f32::total_cmp);
+        let stats = [
+            mean,
+            std,
+            scratch[scratch.len() - 1],
+            scratch[0],
+            percentile(scratch, 0.1),
+            percentile(scratch, 0.9),
+            diff_abs,
+            diff_std,
+        ];
+        for (k, v) in stats.into_iter().enumerate() {
+            out[base + k * n_mels + b] = v;
+        }
+    }
+}
+
 fn mean_std(it: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
     let (mut n, mut sum) = (0usize, 0.0f64);
     for x in it.clone() {
@@ -581,5 +640,71 @@ mod tests {
         let max = f.values.iter().cloned().fold(f32::MIN, f32::max);
         let min = f.values.iter().cloned().fold(f32::MAX, f32::min);
         assert!(max - min <= 80.0 + 1e-3);
+    }
+
+    #[test]
+    fn log_mel_stats_of_a_tiny_spectrogram_match_numpy() {
+        // 5 frames x 2 bands. Frame levels -10, -15, -100, -20, -12: the third is more than
+        // 40 dB below the loudest and is left out; the kept band values are then
+        // band 0: -8, -12, -25, -10 and band 1: -12, -18, -15, -14.
+        let mel = [
+            -8.0, -12.0, -12.0, -18.0, -100.0, -100.0, -25.0, -15.0, -10.0, -14.0,
+        ];
+        let (mut scratch, mut out) = (Vec::new(), Vec::new());
+        log_mel_stats(&mel, 2, &mut scratch, &mut out);
+        assert_eq!(out.len(), STATS_NAMES.len() * 2);
+        // numpy: x = [-8, -12, -25, -10]; x.mean(), x.std(), x.max(), x.min(),
+        // np.percentile(x, 10), np.percentile(x, 90), np.abs(np.diff(x)).mean(), np.diff(x).std()
+        let band0 = [
+            -13.75,
+            6.6473679,
+            -8.0,
+            -25.0,
+            -21.1,
+            -8.6,
+            (4.0 + 13.0 + 15.0) / 3.0,
+            11.6714276,
+        ];
+        // x = [-12, -18, -15, -14]
+        let band1 = [
+            -14.75,
+            2.1650635,
+            -12.0,
+            -18.0,
+            -17.1,
+            -12.6,
+            (6.0 + 3.0 + 1.0) / 3.0,
+            3.8586123,
+        ];
+        for k in 0..STATS_NAMES.len() {
+            assert!(
+                (out[2 * k] - band0[k]).abs() < 1e-4,
+                "band 0 {}: {}",
+                STATS_NAMES[k],
+                out[2 * k]
+            );
+            assert!(
+                (out[2 * k + 1] - band1[k]).abs() < 1e-4,
+                "band 1 {}: {}",
+                STATS_NAMES[k],
+                out[2 * k + 1]
+            );
+        }
+    }
+
+    #[test]
+    fn logmel_stats_pipeline_gives_one_row_of_eight_stats_per_band() {
+        let c: PipelineConfig = "logmel-stats".parse().unwrap();
+        assert_eq!((c.n_fft, c.hop, c.n_mels), (512, 160, 64));
+        assert_eq!(c.n_columns(), 512);
+        let mut ex = Extractor::new(c).unwrap();
+        let f = ex.process(&tone(440.0, 16000, 1.0), 16000).unwrap();
+        assert_eq!(f.shape(), [1, 512]);
+        assert!(f.values.iter().all(|v| v.is_finite()));
+        // For each band max >= p90 >= mean-ish >= p10 >= min.
+        for b in 0..64 {
+            let g = |k: usize| f.values[k * 64 + b];
+            assert!(g(2) >= g(5) && g(5) >= g(4) && g(4) >= g(3), "band {b}");
+        }
     }
 }

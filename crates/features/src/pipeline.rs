@@ -12,6 +12,7 @@
 //! | `mfcc-deltas` | frames x 39 | MFCC, deltas and delta-deltas (width 9) |
 //! | `logmel` | frames x 128 | `power_to_db` of the mel power spectrogram |
 //! | `handcrafted` | 1 x 45 | per-clip statistics: MFCC mean/std, log-mel mean/std/min/max, ZCR, RMS, centroid, roll-off, pitch |
+//! | `logmel-stats` | 1 x 512 | per-band statistics of a finer log-mel (n_fft 512, hop 160, 64 bands) over the frames within [`STATS_RANGE_DB`] of the loudest: mean, std, max, min, 10th and 90th percentile, mean absolute and std of the frame-to-frame difference ([`STATS_NAMES`], each for every band) |
 
 use std::fmt;
 use std::str::FromStr;
@@ -32,7 +33,26 @@ pub enum Kind {
     LogMel,
     /// One vector of per-clip statistics of hand-crafted features, 1 x [`HANDCRAFTED_NAMES`].
     Handcrafted,
+    /// One vector of per-band statistics of the log-mel spectrogram, 1 x (8 `n_mels`): each of
+    /// [`STATS_NAMES`] for every band, statistic-major.
+    LogMelStats,
 }
+
+/// The statistics of a `logmel-stats` vector, in order; each covers every mel band.
+pub const STATS_NAMES: [&str; 8] = [
+    "mean",
+    "std",
+    "max",
+    "min",
+    "p10",
+    "p90",
+    "diff_abs_mean",
+    "diff_std",
+];
+
+/// `logmel-stats` reads the frames whose mean log-mel level is within this many dB of the
+/// clip's loudest frame (the speech, not the silence around it).
+pub const STATS_RANGE_DB: f32 = 40.0;
 
 /// Column names of the `handcrafted` vector, in order.
 pub const HANDCRAFTED_NAMES: [&str; 45] = [
@@ -141,7 +161,14 @@ pub struct PipelineConfig {
 
 impl PipelineConfig {
     /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`.
-    pub const PRESETS: [&'static str; 5] = ["seed", "mfcc", "mfcc-deltas", "logmel", "handcrafted"];
+    pub const PRESETS: [&'static str; 6] = [
+        "seed",
+        "mfcc",
+        "mfcc-deltas",
+        "logmel",
+        "handcrafted",
+        "logmel-stats",
+    ];
 
     /// A named preset, or `None` for an unknown name.
     pub fn preset(name: &str) -> Option<Self> {
@@ -172,6 +199,12 @@ impl PipelineConfig {
             "mfcc-deltas" => base(Kind::MfccDeltas),
             "logmel" => base(Kind::LogMel),
             "handcrafted" => base(Kind::Handcrafted),
+            "logmel-stats" => PipelineConfig {
+                n_fft: 512,
+                hop: 160,
+                n_mels: 64,
+                ..base(Kind::LogMelStats)
+            },
             _ => return None,
         })
     }
@@ -182,6 +215,12 @@ impl PipelineConfig {
         Self::preset("seed").unwrap_or_else(|| unreachable!())
     }
 
+    /// Whether the output is one row per clip (`handcrafted`, `logmel-stats`) rather than one
+    /// per frame.
+    pub fn per_clip(&self) -> bool {
+        matches!(self.kind, Kind::Handcrafted | Kind::LogMelStats)
+    }
+
     /// Number of values per frame (columns of the output).
     pub fn n_columns(&self) -> usize {
         match self.kind {
@@ -189,6 +228,7 @@ impl PipelineConfig {
             Kind::MfccDeltas => 3 * self.n_mfcc,
             Kind::LogMel => self.n_mels,
             Kind::Handcrafted => HANDCRAFTED_NAMES.len(),
+            Kind::LogMelStats => STATS_NAMES.len() * self.n_mels,
         }
     }
 

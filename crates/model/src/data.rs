@@ -24,6 +24,10 @@ pub struct Dataset {
     pub paths: Vec<PathBuf>,
     /// Corpus of each example ("" if unknown).
     pub corpora: Vec<String>,
+    /// The speaker group of each example, `corpus/speaker/augment`: one speaker's clips under
+    /// one recording condition (an augmented copy is another condition), the unit
+    /// [`normalize_speakers`] standardises over.
+    pub groups: Vec<String>,
 }
 
 impl Dataset {
@@ -62,6 +66,7 @@ impl Dataset {
             columns: 0,
             paths: Vec::new(),
             corpora: Vec::new(),
+            groups: Vec::new(),
         };
         for r in rows.iter().filter(|r| keep(r)) {
             let Some(meta) = &r.meta else {
@@ -98,6 +103,8 @@ impl Dataset {
             d.y.push(class);
             d.paths.push(r.path.clone());
             d.corpora.push(meta.corpus.clone());
+            d.groups
+                .push(format!("{}/{}/{}", meta.corpus, meta.speaker, meta.augment));
         }
         Ok(d)
     }
@@ -207,6 +214,64 @@ impl Standardizer {
     }
 }
 
+/// Whether a frame is padding: `frames=N` pipelines pad short clips with all-zero frames.
+fn is_padding(frame: &[f32]) -> bool {
+    frame.iter().all(|&v| v == 0.0)
+}
+
+/// Speaker normalisation of one speaker's examples: standardises every feature column over
+/// the real (non-padding) frames of all of `x` (row-major frames of `columns` values, any
+/// number of examples), in place. Padding frames stay all-zero, so the network still sees
+/// where a clip ends. With one example this is per-utterance normalisation.
+///
+/// This removes what is constant about a speaker and a recording (level, timbre, channel), so
+/// a model trained this way reads emotion as a departure from the speaker's own average: the
+/// statistics come from the speaker's clips alone, never from labels.
+pub fn normalize_group(x: &mut [f32], columns: usize) {
+    let c = columns.max(1);
+    let mut sum = vec![0f64; c];
+    let mut sq = vec![0f64; c];
+    let mut n = 0usize;
+    for frame in x.chunks_exact(c).filter(|f| !is_padding(f)) {
+        n += 1;
+        for (j, &v) in frame.iter().enumerate() {
+            sum[j] += v as f64;
+            sq[j] += v as f64 * v as f64;
+        }
+    }
+    if n == 0 {
+        return;
+    }
+    let n = n as f64;
+    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+    let std: Vec<f64> = sq
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| (q / n - m * m).max(0.0).sqrt().max(1e-3))
+        .collect();
+    for frame in x.chunks_exact_mut(c).filter(|f| !is_padding(f)) {
+        for ((v, m), s) in frame.iter_mut().zip(&mean).zip(&std) {
+            *v = ((*v as f64 - m) / s) as f32;
+        }
+    }
+}
+
+/// Applies [`normalize_group`] to each speaker group of `d` ([`Dataset::groups`]) in place.
+pub fn normalize_speakers(d: &mut Dataset) {
+    let stride = d.frames * d.columns;
+    let mut by_group: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, g) in d.groups.iter().enumerate() {
+        by_group.entry(g.as_str()).or_default().push(i);
+    }
+    for idx in by_group.values() {
+        let mut xs = d.values(idx);
+        normalize_group(&mut xs, d.columns);
+        for (k, &i) in idx.iter().enumerate() {
+            d.x[i * stride..(i + 1) * stride].copy_from_slice(&xs[k * stride..(k + 1) * stride]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +324,28 @@ mod tests {
         let mean: f32 = col0.iter().sum::<f32>() / 4.0;
         assert!(mean.abs() < 1e-6);
         assert_eq!(s.std[1].max(0.0) > 0.0, true);
+    }
+
+    #[test]
+    fn speaker_groups_are_standardised_apart_and_padding_stays_zero() {
+        let mut rows = vec![row("a", "x", 1.0), row("b", "x", 3.0), row("c", "x", 10.0)];
+        for (r, spk) in rows.iter_mut().zip(["s1", "s1", "s2"]) {
+            r.meta.as_mut().unwrap().speaker = spk.into();
+        }
+        // Two frames of two columns each; a and b end in a padding frame.
+        rows[0].features.values = vec![1.0, 2.0, 0.0, 0.0];
+        rows[1].features.values = vec![3.0, 6.0, 0.0, 0.0];
+        rows[2].features.values = vec![10.0, 20.0, 30.0, 60.0];
+        let mut d = Dataset::from_rows(&rows, &["x".to_string()], |_| true).unwrap();
+        assert_eq!(d.groups, ["/s1/", "/s1/", "/s2/"]);
+        normalize_speakers(&mut d);
+        // s1's real frames [1, 2] and [3, 6]: each column becomes -1, 1; padding stays zero.
+        assert_eq!(&d.x[0..8], &[-1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+        // s2 is standardised on its own frames.
+        assert_eq!(&d.x[8..12], &[-1.0, -1.0, 1.0, 1.0]);
+        // A group of all-padding frames is left alone.
+        let mut z = vec![0.0; 4];
+        normalize_group(&mut z, 2);
+        assert_eq!(z, [0.0; 4]);
     }
 }

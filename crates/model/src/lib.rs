@@ -34,6 +34,7 @@ pub mod op;
 pub mod quant;
 pub mod reference;
 pub mod saved;
+pub mod svm;
 pub mod train;
 
 use std::path::{Path, PathBuf};

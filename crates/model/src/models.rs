@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cnn_attn::{CnnAttn, CnnAttnConfig};
 use crate::lstm_seed::{LstmSeed, LstmSeedConfig};
+use crate::svm::{Svm, SvmConfig};
 
 /// Which network, with its hyper-parameters. Serialised (as JSON, tagged by `kind`) into every
 /// saved model, so a model is always rebuilt exactly as it was trained.
@@ -18,11 +19,14 @@ pub enum ModelConfig {
     /// A compact 1-D CNN over standardised frames (conv/BatchNorm/ReLU blocks) with attention
     /// and max pooling over time; about 100k parameters for 39 inputs and 4 classes.
     CnnAttn(CnnAttnConfig),
+    /// An RBF support vector classifier (one-vs-rest) over one standardised feature vector per
+    /// clip, such as the `logmel-stats` pipeline's; fitted by SMO, not by gradient descent.
+    Svm(SvmConfig),
 }
 
 impl ModelConfig {
     /// The names accepted by [`ModelConfig::named`].
-    pub const NAMES: [&'static str; 2] = ["lstm-seed", "cnn-attn"];
+    pub const NAMES: [&'static str; 3] = ["lstm-seed", "cnn-attn", "svm"];
 
     /// A model by name, for `n_features` inputs per frame and `n_classes` classes. `cnn-attn`
     /// takes overrides after a colon (see [`CnnAttnConfig::with_overrides`]); `None` for an
@@ -36,6 +40,14 @@ impl ModelConfig {
                 .ok()
                 .map(ModelConfig::CnnAttn);
         }
+        if let Some(spec) = name.strip_prefix("svm:") {
+            return SvmConfig::new()
+                .with_n_features(n_features)
+                .with_n_classes(n_classes)
+                .with_overrides(spec)
+                .ok()
+                .map(ModelConfig::Svm);
+        }
         match name {
             "lstm-seed" => Some(ModelConfig::LstmSeed(
                 LstmSeedConfig::new()
@@ -44,6 +56,11 @@ impl ModelConfig {
             )),
             "cnn-attn" => Some(ModelConfig::CnnAttn(
                 CnnAttnConfig::new()
+                    .with_n_features(n_features)
+                    .with_n_classes(n_classes),
+            )),
+            "svm" => Some(ModelConfig::Svm(
+                SvmConfig::new()
                     .with_n_features(n_features)
                     .with_n_classes(n_classes),
             )),
@@ -56,6 +73,7 @@ impl ModelConfig {
         match self {
             ModelConfig::LstmSeed(_) => "lstm-seed",
             ModelConfig::CnnAttn(_) => "cnn-attn",
+            ModelConfig::Svm(_) => "svm",
         }
     }
 
@@ -64,7 +82,7 @@ impl ModelConfig {
     pub fn standardize(&self) -> bool {
         match self {
             ModelConfig::LstmSeed(_) => false,
-            ModelConfig::CnnAttn(_) => true,
+            ModelConfig::CnnAttn(_) | ModelConfig::Svm(_) => true,
         }
     }
 
@@ -73,6 +91,7 @@ impl ModelConfig {
         match self {
             ModelConfig::LstmSeed(c) => Model::LstmSeed(c.init(device)),
             ModelConfig::CnnAttn(c) => Model::CnnAttn(c.init(device)),
+            ModelConfig::Svm(c) => Model::Svm(c.init(device)),
         }
     }
 }
@@ -84,6 +103,8 @@ pub enum Model {
     LstmSeed(LstmSeed),
     /// See [`ModelConfig::CnnAttn`].
     CnnAttn(CnnAttn),
+    /// See [`ModelConfig::Svm`].
+    Svm(Svm),
 }
 
 impl Model {
@@ -92,6 +113,7 @@ impl Model {
         match self {
             Model::LstmSeed(m) => m.forward(x),
             Model::CnnAttn(m) => m.forward(x),
+            Model::Svm(m) => m.forward(x),
         }
     }
 

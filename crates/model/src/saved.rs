@@ -140,6 +140,13 @@ impl SavedModel {
         Ok(saved)
     }
 
+    /// Whether the model reads speaker-normalised inputs ([`TrainConfig::speaker_norm`]): its
+    /// inputs must go through [`crate::data::normalize_group`] per speaker (all of one
+    /// speaker's clips together; a single clip alone) before [`predict`](Self::predict).
+    pub fn speaker_norm(&self) -> bool {
+        self.train.as_ref().is_some_and(|t| t.speaker_norm)
+    }
+
     /// Class probabilities for `n` inputs (`x` is `[n, frames, features]` row-major).
     pub fn predict(&self, model: &Model, x: &[f32], n: usize) -> Result<Vec<Vec<f32>>> {
         let [f, c] = self.input_shape;

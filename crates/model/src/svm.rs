@@ -1,0 +1,457 @@
+//! The "svm" classifier: an RBF-kernel support vector machine over one feature vector per clip
+//! (e.g. the `logmel-stats` pipeline), one-vs-rest, fitted by SMO.
+//!
+//! Not a network and not trained by gradient descent: [`fit`] solves each class's C-SVC dual
+//! exactly (LIBSVM's SMO with second-order working-set selection, Fan, Chen & Lin 2005), then
+//! the support vectors and their coefficients become the parameters of [`Svm`], a burn module,
+//! so the fitted model is saved, loaded and run exactly like the networks (`model.bpk`,
+//! [`crate::SavedModel::predict`]).
+//!
+//! Why our own solver: burn has no SVM, and the maintained Rust SVM (`linfa-svm`) keeps a
+//! fitted model's support vectors private, so its models could not be stored in emovox's one
+//! model format; it would also add a second numeric stack (ndarray, sprs) next to burn. The
+//! solver is ~150 lines of well-known arithmetic, tested against the dual's optimality
+//! conditions below.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::{Error, Result};
+
+/// Most training rows [`fit`] takes: the kernel matrix is `n²` `f32`s (12,000 rows: 576 MB).
+pub const MAX_ROWS: usize = 12_000;
+
+/// Configuration of [`Svm`]. `gamma` and `n_support` are filled in by [`fit`] and saved with
+/// the model, so [`SvmConfig::init`] rebuilds the fitted shape for loading.
+#[derive(Config, Debug)]
+pub struct SvmConfig {
+    /// Input values per clip (frames x features of the pipeline). Default 512 (`logmel-stats`).
+    #[config(default = 512)]
+    pub n_features: usize,
+    /// Output classes. Default 4 (the seed4 scheme).
+    #[config(default = 4)]
+    pub n_classes: usize,
+    /// Soft-margin penalty C. Default 10.
+    #[config(default = 10.0)]
+    pub c: f64,
+    /// RBF width: `K(a, b) = exp(-gamma |a - b|²)`. Default 0: `1 / n_features` at fit time
+    /// (scikit-learn's `gamma="scale"` on standardised inputs).
+    #[config(default = 0.0)]
+    pub gamma: f64,
+    /// Support vectors kept by the fit (0 before fitting).
+    #[config(default = 0)]
+    pub n_support: usize,
+    /// SMO stopping tolerance on the maximal KKT violation. Default 1e-3 (LIBSVM's).
+    #[config(default = 1e-3)]
+    pub tolerance: f64,
+}
+
+impl SvmConfig {
+    /// Applies `key=value` overrides separated by commas (`svm:c=3,gamma=0.002`).
+    pub fn with_overrides(mut self, spec: &str) -> Result<Self, String> {
+        for kv in spec.split(',').filter(|s| !s.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or(format!("expected key=value: {kv:?}"))?;
+            let num = |v: &str| -> Result<f64, String> {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 0.0)
+                    .ok_or(format!("bad {k} {v:?}"))
+            };
+            match k {
+                "c" | "C" => self.c = num(v)?,
+                "gamma" => self.gamma = num(v)?,
+                "tolerance" => self.tolerance = num(v)?,
+                _ => return Err(format!("unknown svm setting {kv:?}")),
+            }
+        }
+        if self.c <= 0.0 || self.tolerance <= 0.0 {
+            return Err("svm needs c > 0 and tolerance > 0".into());
+        }
+        Ok(self)
+    }
+
+    /// The RBF width used: [`gamma`](Self::gamma), or `1 / n_features` when it is 0.
+    pub fn effective_gamma(&self) -> f64 {
+        if self.gamma > 0.0 {
+            self.gamma
+        } else {
+            1.0 / self.n_features.max(1) as f64
+        }
+    }
+
+    /// An unfitted (all-zero) model of the saved shape, for loading weights into.
+    pub fn init(&self, device: &Device) -> Svm {
+        let n = self.n_support.max(1);
+        Svm {
+            support: Param::from_tensor(Tensor::zeros([n, self.n_features], device)),
+            coef: Param::from_tensor(Tensor::zeros([n, self.n_classes], device)),
+            bias: Param::from_tensor(Tensor::zeros([self.n_classes], device)),
+            gamma: self.effective_gamma(),
+        }
+    }
+}
+
+/// A fitted one-vs-rest RBF support vector classifier. Its "logits" are the classes' decision
+/// values `Σ_s coef[s, k] K(x, support[s]) + bias[k]`; their softmax is reported as
+/// probabilities (a monotone score, not calibrated like Platt scaling).
+#[derive(Module, Debug)]
+pub struct Svm {
+    /// Support vectors, `[n_support, n_features]` (standardised inputs).
+    pub support: Param<Tensor<2>>,
+    /// `alpha · y` of each support vector in each class's machine, `[n_support, classes]`.
+    pub coef: Param<Tensor<2>>,
+    /// Each class's machine's offset (`-rho`), `[classes]`.
+    pub bias: Param<Tensor<1>>,
+    /// RBF width.
+    pub gamma: f64,
+}
+
+impl Svm {
+    /// `x: [batch, frames, features]` (frames x features = the config's `n_features`; one
+    /// frame for per-clip pipelines) → decision values `[batch, classes]`.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let [b, t, f] = x.dims();
+        let x = x.reshape([b, t * f]);
+        let s = self.support.val();
+        let n = s.dims()[0];
+        let x2 = x.clone().powi_scalar(2).sum_dim(1); // [B, 1]
+        let s2 = s.clone().powi_scalar(2).sum_dim(1).reshape([1, n]); // [1, n]
+        let d = (x2 + s2 - x.matmul(s.transpose()).mul_scalar(2.0)).clamp_min(0.0);
+        let k = d.mul_scalar(-self.gamma).exp(); // [B, n]
+        k.matmul(self.coef.val()) + self.bias.val().unsqueeze::<2>()
+    }
+}
+
+/// The RBF kernel matrix of the rows of `x` (`n x f`, row-major), as `f32`.
+fn kernel_matrix(x: &[f32], n: usize, f: usize, gamma: f64) -> Vec<f32> {
+    use rayon::prelude::*;
+    let norms: Vec<f64> = x
+        .chunks_exact(f)
+        .map(|r| r.iter().map(|&v| v as f64 * v as f64).sum())
+        .collect();
+    let mut k = vec![0f32; n * n];
+    k.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+        let a = &x[i * f..(i + 1) * f];
+        for (j, out) in row.iter_mut().enumerate() {
+            let b = &x[j * f..(j + 1) * f];
+            let dot: f32 = a.iter().zip(b).map(|(p, q)| p * q).sum();
+            let d = (norms[i] + norms[j] - 2.0 * dot as f64).max(0.0);
+            *out = (-gamma * d).exp() as f32;
+        }
+    });
+    k
+}
+
+/// One binary C-SVC dual, `min ½ αᵀQα − Σα` with `Q_ij = y_i y_j K_ij`, `0 ≤ α ≤ c`,
+/// `yᵀα = 0`, solved by SMO as LIBSVM's `Solver::Solve` does (no shrinking). Returns `α` and
+/// `rho` (the decision function is `Σ α_i y_i K(x_i, x) − rho`).
+fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
+    const TAU: f64 = 1e-12;
+    let n = y.len();
+    let kk = |i: usize, j: usize| k[i * n + j] as f64;
+    let mut a = vec![0f64; n];
+    let mut g = vec![-1f64; n];
+    let max_iter = (100 * n).max(10_000_000);
+    for _ in 0..max_iter {
+        // Working set: i maximises -y G over I_up; j minimises the second-order gain over I_low.
+        let (mut gmax, mut i) = (f64::NEG_INFINITY, usize::MAX);
+        for t in 0..n {
+            let up = if y[t] > 0.0 { a[t] < c } else { a[t] > 0.0 };
+            if up && -y[t] * g[t] >= gmax {
+                gmax = -y[t] * g[t];
+                i = t;
+            }
+        }
+        if i == usize::MAX {
+            break;
+        }
+        let (mut gmax2, mut j, mut obj_min) = (f64::NEG_INFINITY, usize::MAX, f64::INFINITY);
+        for t in 0..n {
+            let low = if y[t] > 0.0 { a[t] > 0.0 } else { a[t] < c };
+            if !low {
+                continue;
+            }
+            let v = y[t] * g[t];
+            gmax2 = gmax2.max(v);
+            let diff = gmax + v;
+            if diff > 0.0 {
+                let quad = (kk(i, i) + kk(t, t) - 2.0 * kk(i, t)).max(TAU);
+                let obj = -(diff * diff) / quad;
+                if obj <= obj_min {
+                    obj_min = obj;
+                    j = t;
+                }
+            }
+        }
+        if gmax + gmax2 < eps || j == usize::MAX {
+            break;
+        }
+        let (ai, aj) = (a[i], a[j]);
+        let quad = (kk(i, i) + kk(j, j) - 2.0 * kk(i, j)).max(TAU);
+        if y[i] != y[j] {
+            let delta = (-g[i] - g[j]) / quad;
+            let diff = a[i] - a[j];
+            a[i] += delta;
+            a[j] += delta;
+            if diff > 0.0 {
+                if a[j] < 0.0 {
+                    a[j] = 0.0;
+                    a[i] = diff;
+                }
+                if a[i] > c {
+                    a[i] = c;
+                    a[j] = c - diff;
+                }
+            } else {
+                if a[i] < 0.0 {
+                    a[i] = 0.0;
+                    a[j] = -diff;
+                }
+                if a[j] > c {
+                    a[j] = c;
+                    a[i] = c + diff;
+                }
+            }
+        } else {
+            let delta = (g[i] - g[j]) / quad;
+            let sum = a[i] + a[j];
+            a[i] -= delta;
+            a[j] += delta;
+            if sum > c {
+                if a[i] > c {
+                    a[i] = c;
+                    a[j] = sum - c;
+                }
+                if a[j] > c {
+                    a[j] = c;
+                    a[i] = sum - c;
+                }
+            } else {
+                if a[j] < 0.0 {
+                    a[j] = 0.0;
+                    a[i] = sum;
+                }
+                if a[i] < 0.0 {
+                    a[i] = 0.0;
+                    a[j] = sum;
+                }
+            }
+        }
+        let (di, dj) = (a[i] - ai, a[j] - aj);
+        for t in 0..n {
+            g[t] += y[t] * (y[i] * kk(t, i) * di + y[j] * kk(t, j) * dj);
+        }
+    }
+    // rho: the mean of y G over free variables, else the middle of the feasible interval.
+    let (mut ub, mut lb, mut sum, mut free) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
+    for t in 0..n {
+        let yg = y[t] * g[t];
+        if a[t] >= c {
+            if y[t] < 0.0 {
+                ub = ub.min(yg)
+            } else {
+                lb = lb.max(yg)
+            }
+        } else if a[t] <= 0.0 {
+            if y[t] > 0.0 {
+                ub = ub.min(yg)
+            } else {
+                lb = lb.max(yg)
+            }
+        } else {
+            free += 1;
+            sum += yg;
+        }
+    }
+    let rho = if free > 0 {
+        sum / free as f64
+    } else {
+        (ub + lb) / 2.0
+    };
+    (a, rho)
+}
+
+/// Fits one-vs-rest machines on `x` (`y.len()` rows of `cfg.n_features` standardised values)
+/// with classes `y` in `0..cfg.n_classes`. Returns the config with `gamma` and `n_support`
+/// filled in, and the model.
+pub fn fit(x: &[f32], y: &[usize], cfg: &SvmConfig, device: &Device) -> Result<(SvmConfig, Svm)> {
+    let (n, f, classes) = (y.len(), cfg.n_features, cfg.n_classes);
+    if n == 0 || x.len() != n * f {
+        return Err(Error::Data(format!(
+            "svm: {} values for {n} rows of {f} features",
+            x.len()
+        )));
+    }
+    if n > MAX_ROWS {
+        return Err(Error::Data(format!(
+            "svm: {n} training rows, at most {MAX_ROWS} (the kernel matrix grows with the square); \
+             train on the original clips only or a per-clip pipeline without augmented copies"
+        )));
+    }
+    if let Some(&bad) = y.iter().find(|&&c| c >= classes) {
+        return Err(Error::Data(format!(
+            "svm: class {bad} with {classes} classes"
+        )));
+    }
+    let gamma = cfg.effective_gamma();
+    let k = kernel_matrix(x, n, f, gamma);
+    let mut coef = vec![0f64; n * classes];
+    let mut bias = vec![0f64; classes];
+    let solved: Vec<(Vec<f64>, f64)> = {
+        use rayon::prelude::*;
+        (0..classes)
+            .into_par_iter()
+            .map(|class| {
+                let yy: Vec<f64> = y
+                    .iter()
+                    .map(|&c| if c == class { 1.0 } else { -1.0 })
+                    .collect();
+                let (a, rho) = smo(&k, &yy, cfg.c, cfg.tolerance);
+                (a.iter().zip(&yy).map(|(a, y)| a * y).collect(), rho)
+            })
+            .collect()
+    };
+    for (class, (ay, rho)) in solved.into_iter().enumerate() {
+        for (i, v) in ay.into_iter().enumerate() {
+            coef[i * classes + class] = v;
+        }
+        bias[class] = -rho;
+    }
+    let keep: Vec<usize> = (0..n)
+        .filter(|&i| {
+            coef[i * classes..(i + 1) * classes]
+                .iter()
+                .any(|&v| v != 0.0)
+        })
+        .collect();
+    let m = keep.len().max(1);
+    let mut sv = vec![0f32; m * f];
+    let mut cf = vec![0f32; m * classes];
+    for (r, &i) in keep.iter().enumerate() {
+        sv[r * f..(r + 1) * f].copy_from_slice(&x[i * f..(i + 1) * f]);
+        for c in 0..classes {
+            cf[r * classes + c] = coef[i * classes + c] as f32;
+        }
+    }
+    let fitted = SvmConfig {
+        gamma,
+        n_support: keep.len(),
+        ..cfg.clone()
+    };
+    let bias: Vec<f32> = bias.iter().map(|&b| b as f32).collect();
+    let model = Svm {
+        support: Param::from_tensor(Tensor::from_data(TensorData::new(sv, [m, f]), device)),
+        coef: Param::from_tensor(Tensor::from_data(TensorData::new(cf, [m, classes]), device)),
+        bias: Param::from_tensor(Tensor::from_data(TensorData::new(bias, [classes]), device)),
+        gamma,
+    };
+    Ok((fitted, model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2-D points: class 0 near the origin, class 1 on a ring around it, class 2 far right
+    /// (not linearly separable for class 0 vs the rest).
+    fn rings() -> (Vec<f32>, Vec<usize>) {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for i in 0..12 {
+            let t = i as f32 * std::f32::consts::TAU / 12.0;
+            x.extend([0.3 * t.cos(), 0.3 * t.sin()]);
+            y.push(0);
+            x.extend([2.0 * t.cos(), 2.0 * t.sin()]);
+            y.push(1);
+            x.extend([6.0 + 0.5 * t.cos(), 0.5 * t.sin()]);
+            y.push(2);
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn smo_solution_satisfies_the_dual_optimality_conditions() {
+        let (x, y) = rings();
+        let n = y.len();
+        let k = kernel_matrix(&x, n, 2, 0.5);
+        let yy: Vec<f64> = y.iter().map(|&c| if c == 0 { 1.0 } else { -1.0 }).collect();
+        let c = 10.0;
+        let (a, rho) = smo(&k, &yy, c, 1e-6);
+        // Feasible: 0 <= a <= C and y'a = 0.
+        assert!(a.iter().all(|&v| (0.0..=c).contains(&v)));
+        assert!(a.iter().zip(&yy).map(|(a, y)| a * y).sum::<f64>().abs() < 1e-9);
+        // KKT: y_i f(x_i) >= 1 where a = 0, = 1 where 0 < a < C, <= 1 where a = C.
+        for i in 0..n {
+            let f: f64 = (0..n)
+                .map(|j| a[j] * yy[j] * k[i * n + j] as f64)
+                .sum::<f64>()
+                - rho;
+            let m = yy[i] * f;
+            if a[i] == 0.0 {
+                assert!(m >= 1.0 - 1e-3, "row {i}: margin {m} with a = 0");
+            } else if a[i] < c {
+                assert!((m - 1.0).abs() < 1e-3, "row {i}: margin {m} with free a");
+            } else {
+                assert!(m <= 1.0 + 1e-3, "row {i}: margin {m} with a = C");
+            }
+        }
+    }
+
+    #[test]
+    fn fitted_svm_classifies_its_training_rings_and_forward_matches_the_decision_function() {
+        let (x, y) = rings();
+        let device = Device::flex();
+        let cfg = SvmConfig::new().with_n_features(2).with_n_classes(3);
+        let (fitted, model) = fit(&x, &y, &cfg, &device).unwrap();
+        assert_eq!(fitted.gamma, 0.5, "gamma defaults to 1 / n_features");
+        assert!(fitted.n_support > 0 && fitted.n_support <= y.len());
+        let input = Tensor::<3>::from_data(TensorData::new(x.clone(), [y.len(), 1, 2]), &device);
+        let logits = model
+            .forward(input)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for (i, row) in logits.chunks(3).enumerate() {
+            let best = (0..3).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            assert_eq!(best, y[i], "row {i}: {row:?}");
+        }
+        // The tensor forward is the decision function written out.
+        let sv = model.support.val().into_data().try_to_vec::<f32>().unwrap();
+        let coef = model.coef.val().into_data().try_to_vec::<f32>().unwrap();
+        let bias = model.bias.val().into_data().try_to_vec::<f32>().unwrap();
+        for (i, p) in x.chunks(2).enumerate().step_by(5) {
+            for k in 0..3 {
+                let f: f64 = sv
+                    .chunks(2)
+                    .zip(coef.chunks(3))
+                    .map(|(s, c)| {
+                        let d = (p[0] - s[0]).powi(2) + (p[1] - s[1]).powi(2);
+                        c[k] as f64 * (-0.5 * d as f64).exp()
+                    })
+                    .sum::<f64>()
+                    + bias[k] as f64;
+                assert!(
+                    (f - logits[i * 3 + k] as f64).abs() < 1e-4,
+                    "row {i} class {k}"
+                );
+            }
+        }
+        // The shape survives a rebuild from the fitted config (what loading does).
+        let empty = fitted.init(&device);
+        assert_eq!(empty.num_params(), model.num_params());
+        // Too many columns is a clear error, not a panic.
+        let e = fit(&x[..5], &y, &cfg, &device).unwrap_err().to_string();
+        assert!(e.contains("5 values"), "{e}");
+    }
+
+    #[test]
+    fn overrides_parse_and_reject_bad_values() {
+        let c = SvmConfig::new().with_overrides("c=3,gamma=0.01").unwrap();
+        assert_eq!((c.c, c.gamma), (3.0, 0.01));
+        assert!(SvmConfig::new().with_overrides("c=-1").is_err());
+        assert!(SvmConfig::new().with_overrides("c=0").is_err());
+        assert!(SvmConfig::new().with_overrides("kernel=linear").is_err());
+    }
+}
