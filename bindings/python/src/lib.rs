@@ -409,8 +409,8 @@ fn melspectrogram<'py>(
     mel.into_pyarray(py).reshape([n_mels, frames])
 }
 
-/// Features of a named pipeline (`seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`, with
-/// overrides such as `mfcc:n_mfcc=20`), shape `(frames, columns)` as `emovox features` writes
+/// Features of a named pipeline (`seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`,
+/// `logmel-stats`, with overrides such as `mfcc:n_mfcc=20`), shape `(frames, columns)` as `emovox features` writes
 /// them. `y_or_bytes`: a path or the bytes of a file (decoded as `emovox features` decodes it),
 /// or samples with their rate `sr`.
 #[pyfunction]

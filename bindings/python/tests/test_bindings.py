@@ -89,8 +89,23 @@ def test_features_of_path_bytes_and_samples(datasets):
     np.testing.assert_allclose(emovox.features(y, "seed", sr=sr), f, atol=1e-4 * np.ptp(f))
     assert emovox.features(p, "handcrafted").shape == (1, 45)
     assert emovox.features(p, "mfcc-deltas").shape[1] == 39
-    assert set(emovox.pipelines()) == {"seed", "mfcc", "mfcc-deltas", "logmel", "handcrafted"}
+    assert set(emovox.pipelines()) == {"seed", "mfcc", "mfcc-deltas", "logmel", "handcrafted", "logmel-stats"}
     assert emovox.pipeline_info("mfcc:n_mfcc=20,frames=50")[1:] == (50, 20)
+    assert emovox.pipeline_info("logmel-stats")[1:] == (1, 512)
+
+
+def test_logmel_stats_are_numpys_statistics_of_the_log_mel(datasets):
+    # The same statistics written in numpy over emovox's own log-mel frames.
+    for p in [ravdess_clip(datasets), tess_clip(datasets)]:
+        x = emovox.features(p, "logmel:n_fft=512,hop=160,n_mels=64")
+        level = x.mean(axis=1)
+        x = x[level > level.max() - 40.0]
+        d = np.diff(x, axis=0)
+        want = np.concatenate([x.mean(0), x.std(0), x.max(0), x.min(0), np.percentile(x, 10, 0),
+                               np.percentile(x, 90, 0), np.abs(d).mean(0), d.std(0)])
+        got = emovox.features(p, "logmel-stats")
+        assert got.shape == (1, 512)
+        np.testing.assert_allclose(got[0], want, rtol=1e-4, atol=1e-3)
 
 
 def test_features_batch_keeps_going_past_bad_items(datasets):

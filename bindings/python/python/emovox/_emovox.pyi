@@ -56,7 +56,7 @@ def features(
     them. Samples need ``sr``."""
 
 def pipelines() -> List[str]:
-    """The named presets: seed, mfcc, mfcc-deltas, logmel, handcrafted."""
+    """The named presets: seed, mfcc, mfcc-deltas, logmel, handcrafted, logmel-stats."""
 
 def pipeline_info(spec: str) -> Tuple[str, Optional[int], int]:
     """``(canonical spec, frames or None when it varies, columns)`` of a pipeline spec."""
