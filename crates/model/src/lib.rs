@@ -7,6 +7,12 @@
 //! (for `--resume`) and `history.csv`; [`SavedModel`] loads it back with the feature pipeline
 //! and class names it was trained with; [`metrics`] scores predictions as scikit-learn does.
 //!
+//! Three models: `lstm-seed` (the original Keras network), `cnn-attn` (a compact CNN over
+//! frames) and `svm` ([`svm`]: an RBF support vector classifier over one vector per clip,
+//! fitted by SMO and stored as burn parameters like the networks). Any of them can be trained
+//! with speaker normalisation ([`TrainConfig::speaker_norm`], [`data::normalize_speakers`]):
+//! each speaker's features standardised over that speaker's own clips, no labels needed.
+//!
 //! Networks run on burn's pure-Rust `flex` CPU backend. The LSTM layers use a fused operation
 //! ([`op`]) whose forward and backward passes are written for speed (all timesteps' input
 //! projections in one GEMM, recurrent GEMMs on contiguous buffers, the backward pass derived
