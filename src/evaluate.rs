@@ -422,38 +422,9 @@ fn plots(run: &Path, dir: &Path, saved: &SavedModel, model: &Model, report: &Rep
 
 /// The first layer's input weights, flattened.
 fn first_layer_weights(model: &Model) -> Vec<f64> {
-    match model {
-        Model::LstmSeed(m) => match &m.lstm1 {
-            emovox_model::lstm_seed::Recurrent::Fused(l) => l
-                .kernel
-                .val()
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap_or_default()
-                .into_iter()
-                .map(f64::from)
-                .collect(),
-            emovox_model::lstm_seed::Recurrent::Stock(_) => Vec::new(),
-        },
-        Model::CnnAttn(m) => m.blocks[0]
-            .conv
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default()
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        // An SVM has no layers: its parameters that weigh the inputs are the dual coefficients.
-        Model::Svm(m) => m
-            .coef
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default()
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-    }
+    model
+        .first_layer_weights()
+        .into_iter()
+        .map(f64::from)
+        .collect()
 }

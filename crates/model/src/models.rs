@@ -121,6 +121,23 @@ impl Model {
     pub fn parameters(&self) -> usize {
         self.num_params()
     }
+
+    /// The weights of the first layer that reads the inputs, flattened (for the weight
+    /// histogram of an evaluation): the first LSTM's input kernel, the first convolution's
+    /// kernel, or an SVM's dual coefficients (it has no layers). Empty for burn's stock LSTM.
+    pub fn first_layer_weights(&self) -> Vec<f32> {
+        fn values<const D: usize>(p: &burn::module::Param<Tensor<D>>) -> Vec<f32> {
+            p.val().into_data().try_to_vec::<f32>().unwrap_or_default()
+        }
+        match self {
+            Model::LstmSeed(m) => match &m.lstm1 {
+                crate::lstm_seed::Recurrent::Fused(l) => values(&l.kernel),
+                crate::lstm_seed::Recurrent::Stock(_) => Vec::new(),
+            },
+            Model::CnnAttn(m) => values(&m.blocks[0].conv.weight),
+            Model::Svm(m) => values(&m.coef),
+        }
+    }
 }
 
 /// Every parameter of `model` flattened, in visiting order (for tests and weight plots).
