@@ -46,6 +46,10 @@ struct Scratch {
     mfcc: Vec<f32>,
     d1: Vec<f32>,
     d2: Vec<f32>,
+    /// MFCC, deltas and delta-deltas interleaved per frame (`speech-stats`).
+    mfcc_deltas: Vec<f32>,
+    /// One column of a statistics pipeline, sorted for its percentiles.
+    scratch: Vec<f32>,
     centroid: Vec<f32>,
     rolloff: Vec<f32>,
     zcr: Vec<f32>,
@@ -122,6 +126,8 @@ impl Extractor {
             mfcc: Vec::new(),
             d1: Vec::new(),
             d2: Vec::new(),
+            mfcc_deltas: Vec::new(),
+            scratch: Vec::new(),
             centroid: Vec::new(),
             rolloff: Vec::new(),
             zcr: Vec::new(),
@@ -349,9 +355,24 @@ impl Extractor {
                     }
                 }
             }
-            Kind::LogMelStats => {
-                log_mel_stats(&self.s.mel, n_mels, &mut self.s.d1, &mut out.values);
-                out.columns = STATS_NAMES.len() * n_mels;
+            Kind::LogMelStats | Kind::SpeechStats => {
+                let s = &mut self.s;
+                let keep = kept_frames(&s.mel, n_mels);
+                frame_stats(&s.mel, n_mels, &keep, &mut s.scratch, &mut out.values);
+                if self.config.kind == Kind::SpeechStats {
+                    spectral::delta(&s.mfcc, n_mfcc, 9, &mut s.d1);
+                    spectral::delta(&s.d1, n_mfcc, 9, &mut s.d2);
+                    s.mfcc_deltas.clear();
+                    for t in 0..frames {
+                        for m in [&s.mfcc, &s.d1, &s.d2] {
+                            s.mfcc_deltas
+                                .extend_from_slice(&m[t * n_mfcc..(t + 1) * n_mfcc]);
+                        }
+                    }
+                    let (md, scratch) = (&s.mfcc_deltas, &mut s.scratch);
+                    frame_stats(md, 3 * n_mfcc, &keep, scratch, &mut out.values);
+                }
+                out.columns = self.config.n_columns();
                 out.frames = 1;
                 return Ok(());
             }
@@ -417,23 +438,37 @@ impl Extractor {
 }
 
 /// Mean and population standard deviation (numpy's default `ddof=0`); zeros when empty.
-/// The `logmel-stats` vector of a log-mel spectrogram (`mel`, frames x `n_mels` dB): over the
-/// frames whose mean level is within [`STATS_RANGE_DB`] of the loudest frame's, each band's
-/// [`STATS_NAMES`] (percentiles interpolated linearly, as numpy's default; the differences are
-/// between consecutive kept frames), statistic-major, appended to `out`. `scratch` holds one
-/// band at a time.
-fn log_mel_stats(mel: &[f32], n_mels: usize, scratch: &mut Vec<f32>, out: &mut Vec<f32>) {
+/// Which frames of a log-mel spectrogram (`mel`, frames x `n_mels` dB) the statistics
+/// pipelines read: those whose mean level is within [`STATS_RANGE_DB`] of the loudest frame's.
+fn kept_frames(mel: &[f32], n_mels: usize) -> Vec<bool> {
     let level = |f: &[f32]| f.iter().sum::<f32>() / n_mels.max(1) as f32;
     let loudest = mel
         .chunks_exact(n_mels)
         .map(level)
         .fold(f32::NEG_INFINITY, f32::max);
-    let kept: Vec<&[f32]> = mel
-        .chunks_exact(n_mels)
-        .filter(|f| level(f) > loudest - STATS_RANGE_DB)
+    mel.chunks_exact(n_mels)
+        .map(|f| level(f) > loudest - STATS_RANGE_DB)
+        .collect()
+}
+
+/// Each column's [`STATS_NAMES`] over the `keep` frames of `frames` (row-major, `cols`
+/// values a frame), statistic-major, appended to `out` (percentiles interpolated linearly, as
+/// numpy's default; the differences are between consecutive kept frames). `scratch` holds one
+/// column at a time.
+fn frame_stats(
+    frames: &[f32],
+    cols: usize,
+    keep: &[bool],
+    scratch: &mut Vec<f32>,
+    out: &mut Vec<f32>,
+) {
+    let kept: Vec<&[f32]> = frames
+        .chunks_exact(cols)
+        .zip(keep)
+        .filter_map(|(f, &k)| k.then_some(f))
         .collect();
     let base = out.len();
-    out.resize(base + STATS_NAMES.len() * n_mels, 0.0);
+    out.resize(base + STATS_NAMES.len() * cols, 0.0);
     if kept.is_empty() {
         return;
     }
@@ -443,7 +478,7 @@ fn log_mel_stats(mel: &[f32], n_mels: usize, scratch: &mut Vec<f32>, out: &mut V
         let w = (pos - lo as f64) as f32;
         sorted[lo] + (sorted[hi] - sorted[lo]) * w
     };
-    for b in 0..n_mels {
+    for b in 0..cols {
         scratch.clear();
         scratch.extend(kept.iter().map(|f| f[b]));
         let (mean, std) = mean_std(scratch.iter().copied());
@@ -465,7 +500,7 @@ fn log_mel_stats(mel: &[f32], n_mels: usize, scratch: &mut Vec<f32>, out: &mut V
             diff_std,
         ];
         for (k, v) in stats.into_iter().enumerate() {
-            out[base + k * n_mels + b] = v;
+            out[base + k * cols + b] = v;
         }
     }
 }
@@ -651,7 +686,9 @@ mod tests {
             -8.0, -12.0, -12.0, -18.0, -100.0, -100.0, -25.0, -15.0, -10.0, -14.0,
         ];
         let (mut scratch, mut out) = (Vec::new(), Vec::new());
-        log_mel_stats(&mel, 2, &mut scratch, &mut out);
+        let keep = kept_frames(&mel, 2);
+        assert_eq!(keep, [true, true, false, true, true]);
+        frame_stats(&mel, 2, &keep, &mut scratch, &mut out);
         assert_eq!(out.len(), STATS_NAMES.len() * 2);
         // numpy: x = [-8, -12, -25, -10]; x.mean(), x.std(), x.max(), x.min(),
         // np.percentile(x, 10), np.percentile(x, 90), np.abs(np.diff(x)).mean(), np.diff(x).std()
@@ -706,5 +743,41 @@ mod tests {
             let g = |k: usize| f.values[k * 64 + b];
             assert!(g(2) >= g(5) && g(5) >= g(4) && g(4) >= g(3), "band {b}");
         }
+    }
+
+    #[test]
+    fn speech_stats_are_logmel_stats_then_mfcc_delta_stats_over_the_same_frames() {
+        let y = tone(300.0, 16000, 1.0);
+        let f = Extractor::new("speech-stats".parse().unwrap())
+            .unwrap()
+            .process(&y, 16000)
+            .unwrap();
+        assert_eq!(f.shape(), [1, 8 * 64 + 8 * 60]);
+        let lm = Extractor::new("logmel-stats".parse().unwrap())
+            .unwrap()
+            .process(&y, 16000)
+            .unwrap();
+        assert_eq!(
+            &f.values[..512],
+            &lm.values[..],
+            "the log-mel part is logmel-stats"
+        );
+        // The MFCC part: the statistics of mfcc-deltas' frames, kept by the log-mel level.
+        let mel = Extractor::new("logmel:n_fft=512,hop=160,n_mels=64".parse().unwrap())
+            .unwrap()
+            .process(&y, 16000)
+            .unwrap();
+        let md = Extractor::new(
+            "mfcc-deltas:n_fft=512,hop=160,n_mels=64,n_mfcc=20"
+                .parse()
+                .unwrap(),
+        )
+        .unwrap()
+        .process(&y, 16000)
+        .unwrap();
+        let keep = kept_frames(&mel.values, 64);
+        let (mut scratch, mut want) = (Vec::new(), Vec::new());
+        frame_stats(&md.values, 60, &keep, &mut scratch, &mut want);
+        assert_eq!(&f.values[512..], &want[..]);
     }
 }

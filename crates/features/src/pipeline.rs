@@ -13,6 +13,7 @@
 //! | `logmel` | frames x 128 | `power_to_db` of the mel power spectrogram |
 //! | `handcrafted` | 1 x 45 | per-clip statistics: MFCC mean/std, log-mel mean/std/min/max, ZCR, RMS, centroid, roll-off, pitch |
 //! | `logmel-stats` | 1 x 512 | per-band statistics of a finer log-mel (n_fft 512, hop 160, 64 bands) over the frames within [`STATS_RANGE_DB`] of the loudest: mean, std, max, min, 10th and 90th percentile, mean absolute and std of the frame-to-frame difference ([`STATS_NAMES`], each for every band) |
+//! | `speech-stats` | 1 x 992 | `logmel-stats`, then the same statistics of 20 MFCC + deltas + delta-deltas (each column) over the same frames |
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,6 +37,9 @@ pub enum Kind {
     /// One vector of per-band statistics of the log-mel spectrogram, 1 x (8 `n_mels`): each of
     /// [`STATS_NAMES`] for every band, statistic-major.
     LogMelStats,
+    /// `logmel-stats` followed by the same statistics of MFCC, deltas and delta-deltas over the
+    /// same frames: 1 x (8 `n_mels` + 24 `n_mfcc`).
+    SpeechStats,
 }
 
 /// The statistics of a `logmel-stats` vector, in order; each covers every mel band.
@@ -161,13 +165,14 @@ pub struct PipelineConfig {
 
 impl PipelineConfig {
     /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`.
-    pub const PRESETS: [&'static str; 6] = [
+    pub const PRESETS: [&'static str; 7] = [
         "seed",
         "mfcc",
         "mfcc-deltas",
         "logmel",
         "handcrafted",
         "logmel-stats",
+        "speech-stats",
     ];
 
     /// A named preset, or `None` for an unknown name.
@@ -205,6 +210,13 @@ impl PipelineConfig {
                 n_mels: 64,
                 ..base(Kind::LogMelStats)
             },
+            "speech-stats" => PipelineConfig {
+                n_fft: 512,
+                hop: 160,
+                n_mels: 64,
+                n_mfcc: 20,
+                ..base(Kind::SpeechStats)
+            },
             _ => return None,
         })
     }
@@ -218,7 +230,10 @@ impl PipelineConfig {
     /// Whether the output is one row per clip (`handcrafted`, `logmel-stats`) rather than one
     /// per frame.
     pub fn per_clip(&self) -> bool {
-        matches!(self.kind, Kind::Handcrafted | Kind::LogMelStats)
+        matches!(
+            self.kind,
+            Kind::Handcrafted | Kind::LogMelStats | Kind::SpeechStats
+        )
     }
 
     /// Number of values per frame (columns of the output).
@@ -229,6 +244,7 @@ impl PipelineConfig {
             Kind::LogMel => self.n_mels,
             Kind::Handcrafted => HANDCRAFTED_NAMES.len(),
             Kind::LogMelStats => STATS_NAMES.len() * self.n_mels,
+            Kind::SpeechStats => STATS_NAMES.len() * (self.n_mels + 3 * self.n_mfcc),
         }
     }
 
