@@ -31,27 +31,14 @@ pub fn predict_paths(
 ) -> Result<PredictReport> {
     let start = Instant::now();
     let (files, mut failures) = collect_files(inputs);
-    if same_speaker {
-        return predict_one_speaker(rec, files, failures, opts, start);
-    }
-    let out = run_parallel(
-        &files,
-        opts,
-        || (),
-        |(), path| {
-            rec.predict_file(path).map_err(|e| Failure {
-                path: path.clone(),
-                reason: e.reason(),
-            })
-        },
-    )?;
-    let mut results = Vec::with_capacity(out.len());
-    for (path, r) in files.into_iter().zip(out) {
-        match r {
-            Ok(p) => results.push((path, p)),
-            Err(f) => failures.push(f),
-        }
-    }
+    let results = if same_speaker {
+        // Features in parallel, then one normalisation over all that decoded.
+        let feats = each_file(&files, opts, &mut failures, |p| rec.features_of_file(p))?;
+        let (good, feats): (Vec<PathBuf>, Vec<_>) = feats.into_iter().unzip();
+        good.into_iter().zip(rec.predict_speaker(&feats)?).collect()
+    } else {
+        each_file(&files, opts, &mut failures, |p| rec.predict_file(p))?
+    };
     failures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(PredictReport {
         results,
@@ -60,41 +47,31 @@ pub fn predict_paths(
     })
 }
 
-/// [`predict_paths`] for one speaker's files: features in parallel, then one normalisation
-/// over all that decoded.
-fn predict_one_speaker(
-    rec: &Recognizer,
-    files: Vec<PathBuf>,
-    mut failures: Vec<Failure>,
+/// `f` on every file in parallel: what worked, in file order; each failure (with its reason)
+/// added to `failures`.
+fn each_file<T: Send>(
+    files: &[PathBuf],
     opts: &BatchOptions,
-    start: Instant,
-) -> Result<PredictReport> {
+    failures: &mut Vec<Failure>,
+    f: impl Fn(&PathBuf) -> crate::Result<T> + Sync + Send,
+) -> Result<Vec<(PathBuf, T)>> {
     let out = run_parallel(
-        &files,
+        files,
         opts,
         || (),
         |(), path| {
-            rec.features_of_file(path).map_err(|e| Failure {
+            f(path).map_err(|e| Failure {
                 path: path.clone(),
                 reason: e.reason(),
             })
         },
     )?;
-    let (mut good, mut feats) = (Vec::new(), Vec::new());
-    for (path, r) in files.into_iter().zip(out) {
+    let mut ok = Vec::with_capacity(out.len());
+    for (path, r) in files.iter().zip(out) {
         match r {
-            Ok(f) => {
-                good.push(path);
-                feats.push(f);
-            }
-            Err(f) => failures.push(f),
+            Ok(v) => ok.push((path.clone(), v)),
+            Err(e) => failures.push(e),
         }
     }
-    let preds = rec.predict_speaker(&feats)?;
-    failures.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(PredictReport {
-        results: good.into_iter().zip(preds).collect(),
-        failures,
-        elapsed: start.elapsed(),
-    })
+    Ok(ok)
 }
