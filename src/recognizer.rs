@@ -256,7 +256,7 @@ impl Recognizer {
     /// `logmel-stats`): normalising a single vector by itself would erase it, so such a model
     /// needs [`predict_speaker`](Self::predict_speaker) with several clips of the speaker.
     pub fn reads_single_clips(&self) -> bool {
-        !(self.saved.speaker_norm() && self.saved.input_shape[0] == 1)
+        !(self.saved.speaker_norm() && self.saved.pipeline.per_clip())
     }
 
     /// Predicts clips that are all of one speaker (and one recording set-up). For a
@@ -269,6 +269,15 @@ impl Recognizer {
     }
 
     fn predict_grouped(&self, batch: &[Features], together: bool) -> Result<Vec<Prediction>> {
+        if !together && !self.reads_single_clips() {
+            return Err(Error::Model(emovox_model::Error::Data(format!(
+                "this model ({}) was trained with --speaker-norm on one feature vector per clip: \
+                 it adapts to a speaker from several of their clips and cannot read one clip \
+                 alone; give it a speaker's clips together (`emovox predict --same-speaker`, \
+                 `Recognizer::predict_speaker`)",
+                self.source
+            ))));
+        }
         let [frames, cols] = self.saved.input_shape;
         let mut x = Vec::with_capacity(batch.len() * frames * cols);
         for f in batch {
@@ -279,15 +288,6 @@ impl Recognizer {
                 ))));
             }
             x.extend_from_slice(&f.values);
-        }
-        if !together && !self.reads_single_clips() {
-            return Err(Error::Model(emovox_model::Error::Data(format!(
-                "this model ({}) was trained with --speaker-norm on one feature vector per clip: \
-                 it adapts to a speaker from several of their clips and cannot read one clip \
-                 alone; give it a speaker's clips together (`emovox predict --same-speaker`, \
-                 `Recognizer::predict_speaker`)",
-                self.source
-            ))));
         }
         if self.saved.speaker_norm() {
             if together {

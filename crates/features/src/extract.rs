@@ -57,6 +57,26 @@ struct Scratch {
     pitch: Vec<PitchFrame>,
 }
 
+impl Scratch {
+    /// Appends the MFCC frames with their deltas and delta-deltas (width 9), interleaved per
+    /// frame (`n_mfcc` of each), to `out`, computing the deltas into `d1` and `d2`.
+    fn mfcc_with_deltas(&mut self, n_mfcc: usize, out: &mut Vec<f32>) {
+        spectral::delta(&self.mfcc, n_mfcc, 9, &mut self.d1);
+        spectral::delta(&self.d1, n_mfcc, 9, &mut self.d2);
+        let n = n_mfcc.max(1);
+        for ((c, d1), d2) in self
+            .mfcc
+            .chunks_exact(n)
+            .zip(self.d1.chunks_exact(n))
+            .zip(self.d2.chunks_exact(n))
+        {
+            out.extend_from_slice(c);
+            out.extend_from_slice(d1);
+            out.extend_from_slice(d2);
+        }
+    }
+}
+
 /// Runs one pipeline over many clips. Clone it to give each worker thread its own scratch space
 /// (plans are shared).
 ///
@@ -344,33 +364,19 @@ impl Extractor {
                 out.values.extend_from_slice(&self.s.mel);
             }
             Kind::MfccDeltas => {
-                let s = &mut self.s;
-                spectral::delta(&s.mfcc, n_mfcc, 9, &mut s.d1);
-                spectral::delta(&s.d1, n_mfcc, 9, &mut s.d2);
                 out.columns = 3 * n_mfcc;
-                for t in 0..frames {
-                    for m in [&s.mfcc, &s.d1, &s.d2] {
-                        out.values
-                            .extend_from_slice(&m[t * n_mfcc..(t + 1) * n_mfcc]);
-                    }
-                }
+                self.s.mfcc_with_deltas(n_mfcc, &mut out.values);
             }
             Kind::LogMelStats | Kind::SpeechStats => {
                 let s = &mut self.s;
                 let keep = kept_frames(&s.mel, n_mels);
                 frame_stats(&s.mel, n_mels, &keep, &mut s.scratch, &mut out.values);
                 if self.config.kind == Kind::SpeechStats {
-                    spectral::delta(&s.mfcc, n_mfcc, 9, &mut s.d1);
-                    spectral::delta(&s.d1, n_mfcc, 9, &mut s.d2);
-                    s.mfcc_deltas.clear();
-                    for t in 0..frames {
-                        for m in [&s.mfcc, &s.d1, &s.d2] {
-                            s.mfcc_deltas
-                                .extend_from_slice(&m[t * n_mfcc..(t + 1) * n_mfcc]);
-                        }
-                    }
-                    let (md, scratch) = (&s.mfcc_deltas, &mut s.scratch);
-                    frame_stats(md, 3 * n_mfcc, &keep, scratch, &mut out.values);
+                    let mut md = std::mem::take(&mut s.mfcc_deltas);
+                    md.clear();
+                    s.mfcc_with_deltas(n_mfcc, &mut md);
+                    frame_stats(&md, 3 * n_mfcc, &keep, &mut s.scratch, &mut out.values);
+                    s.mfcc_deltas = md;
                 }
                 out.columns = self.config.n_columns();
                 out.frames = 1;

@@ -181,26 +181,14 @@ impl Standardizer {
     pub fn fit_on(d: &Dataset, idx: impl IntoIterator<Item = usize>) -> Self {
         let c = d.columns.max(1);
         let stride = d.frames * d.columns;
-        let mut sum = vec![0f64; c];
-        let mut sq = vec![0f64; c];
-        let mut frames = 0usize;
-        for i in idx {
-            for frame in d.x[i * stride..(i + 1) * stride].chunks_exact(c) {
-                frames += 1;
-                for (j, &v) in frame.iter().enumerate() {
-                    sum[j] += v as f64;
-                    sq[j] += v as f64 * v as f64;
-                }
-            }
+        let frames = idx
+            .into_iter()
+            .flat_map(|i| d.x[i * stride..(i + 1) * stride].chunks_exact(c));
+        let (mean, std) = column_moments(frames, c, 1e-6);
+        Standardizer {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            std: std.iter().map(|&s| s as f32).collect(),
         }
-        let n = frames.max(1) as f64;
-        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
-        let std = sq
-            .iter()
-            .zip(&sum)
-            .map(|(q, s)| ((q / n - (s / n).powi(2)).max(0.0).sqrt().max(1e-6)) as f32)
-            .collect();
-        Standardizer { mean, std }
     }
 
     /// Standardises frames of `mean.len()` features in place.
@@ -212,6 +200,33 @@ impl Standardizer {
             }
         }
     }
+}
+
+/// Per-column mean and (population) standard deviation, at least `min_std`, of `frames` of
+/// `c` values each, summed in f64; zeros for no frames.
+fn column_moments<'a>(
+    frames: impl Iterator<Item = &'a [f32]>,
+    c: usize,
+    min_std: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut sum = vec![0f64; c];
+    let mut sq = vec![0f64; c];
+    let mut n = 0usize;
+    for frame in frames {
+        n += 1;
+        for (j, &v) in frame.iter().enumerate() {
+            sum[j] += v as f64;
+            sq[j] += v as f64 * v as f64;
+        }
+    }
+    let n = n.max(1) as f64;
+    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+    let std = sq
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| (q / n - m * m).max(0.0).sqrt().max(min_std))
+        .collect();
+    (mean, std)
 }
 
 /// Whether a frame is padding: `frames=N` pipelines pad short clips with all-zero frames.
@@ -229,26 +244,11 @@ fn is_padding(frame: &[f32]) -> bool {
 /// statistics come from the speaker's clips alone, never from labels.
 pub fn normalize_group(x: &mut [f32], columns: usize) {
     let c = columns.max(1);
-    let mut sum = vec![0f64; c];
-    let mut sq = vec![0f64; c];
-    let mut n = 0usize;
-    for frame in x.chunks_exact(c).filter(|f| !is_padding(f)) {
-        n += 1;
-        for (j, &v) in frame.iter().enumerate() {
-            sum[j] += v as f64;
-            sq[j] += v as f64 * v as f64;
-        }
-    }
-    if n == 0 {
+    if x.chunks_exact(c).all(is_padding) {
         return;
     }
-    let n = n as f64;
-    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-    let std: Vec<f64> = sq
-        .iter()
-        .zip(&mean)
-        .map(|(q, m)| (q / n - m * m).max(0.0).sqrt().max(1e-3))
-        .collect();
+    let real = x.chunks_exact(c).filter(|f| !is_padding(f));
+    let (mean, std) = column_moments(real, c, 1e-3);
     for frame in x.chunks_exact_mut(c).filter(|f| !is_padding(f)) {
         for ((v, m), s) in frame.iter_mut().zip(&mean).zip(&std) {
             *v = ((*v as f64 - m) / s) as f32;
