@@ -50,12 +50,7 @@ fn training_data(
         bail!("no rows with split {train_splits:?} in the table");
     }
     let data = Dataset::from_rows(&rows, classes, |_| true)?;
-    let config = ModelConfig::named(model, data.columns, classes.len()).with_context(|| {
-        format!(
-            "unknown model {model:?}; known: {}",
-            ModelConfig::NAMES.join(", ")
-        )
-    })?;
+    let config = model_config(model, data.columns, classes.len())?;
     Ok((data, config))
 }
 
@@ -158,9 +153,9 @@ pub fn evaluate(run: &Path, table_path: &Path, split: &str, out: Option<&Path>) 
 /// One fold's result in a cross-validation.
 #[derive(Debug, Serialize)]
 pub struct FoldResult {
-    /// The held-out fold (`fold3`).
+    /// The held-out fold (`fold3`, or the held-out corpus in leave-one-corpus-out).
     pub fold: String,
-    /// Its metrics.
+    /// Its metrics (UAR over the classes the fold has).
     pub metrics: Metrics,
 }
 
@@ -169,6 +164,8 @@ pub struct FoldResult {
 pub struct CvReport {
     /// The model trained in every fold.
     pub model: String,
+    /// What was held out in each fold: `speaker-kfold` or `corpus` (leave one corpus out).
+    pub held_out: String,
     /// Per fold.
     pub folds: Vec<FoldResult>,
     /// Mean and sample standard deviation over folds of accuracy, UAR and macro-F1.
@@ -177,6 +174,11 @@ pub struct CvReport {
     pub uar: (f64, f64),
     /// Macro-F1 mean and std.
     pub macro_f1: (f64, f64),
+    /// The fold with the lowest UAR, and that UAR.
+    pub worst_fold: (String, f64),
+    /// The lowest recall of any class in any fold (over classes the fold has): fold, class,
+    /// recall.
+    pub min_class_recall: (String, String, f64),
 }
 
 /// Speaker-grouped cross-validation over a table split into `fold1`..`foldK` (from `emovox
@@ -201,14 +203,102 @@ pub fn cross_validate(
     if folds.len() < 2 {
         bail!("the table has no fold splits; index with --split kfold-speaker:K");
     }
+    let plan: Vec<Fold> = folds
+        .iter()
+        .map(|fold| Fold {
+            name: fold.clone(),
+            // Train only on the other folds; a held-out fold's augmented copies are never used.
+            train: Box::new({
+                let fold = fold.clone();
+                move |r: &Row| split_of(r).starts_with("fold") && split_of(r) != fold
+            }),
+            test: Box::new({
+                let fold = fold.clone();
+                move |r: &Row| split_of(r) == fold
+            }),
+        })
+        .collect();
+    run_folds(table, model, cfg, out, progress, "speaker-kfold", plan)
+}
+
+/// The corpus of a row ("" when the table does not say).
+fn corpus_of(r: &Row) -> &str {
+    r.meta.as_ref().map_or("", |m| m.corpus.as_str())
+}
+
+/// Leave one corpus out: for each corpus in `table` (at least two), trains `model` on all the
+/// other corpora (every split, augmented copies included; validation holds out whole speakers
+/// of those corpora, never the held-out one) into `out/CORPUS`, and scores every original clip
+/// of the held-out corpus: UAR over the classes that corpus has, per-class recall, the mean and
+/// the worst fold. The honest measure of "works on recordings it never heard": other voices,
+/// languages, microphones and rooms. Writes `out/cv_report.json` and `out/cv_report.txt`.
+pub fn leave_one_corpus_out(
+    table: &Table,
+    model: &str,
+    cfg: TrainConfig,
+    out: &Path,
+    progress: &mut dyn Progress,
+) -> Result<CvReport> {
+    let mut corpora: Vec<String> = table
+        .rows
+        .iter()
+        .filter(|r| r.meta.as_ref().is_some_and(|m| !m.label.is_empty()))
+        .map(|r| corpus_of(r).to_string())
+        .collect();
+    corpora.sort();
+    corpora.dedup();
+    if corpora.len() < 2 || corpora.iter().any(|c| c.is_empty()) {
+        bail!(
+            "leave-one-corpus-out needs labelled rows of at least two named corpora; the table has \
+             {corpora:?} (make it with `emovox index` over several corpora, then `emovox features \
+             --manifest`)"
+        );
+    }
+    let plan: Vec<Fold> = corpora
+        .iter()
+        .map(|c| Fold {
+            name: c.clone(),
+            train: Box::new({
+                let c = c.clone();
+                move |r: &Row| corpus_of(r) != c
+            }),
+            test: Box::new({
+                let c = c.clone();
+                move |r: &Row| corpus_of(r) == c
+            }),
+        })
+        .collect();
+    run_folds(table, model, cfg, out, progress, "corpus", plan)
+}
+
+/// One fold of a cross-validation: which rows train and which are scored (of those, only the
+/// original clips).
+struct Fold {
+    name: String,
+    train: Box<dyn Fn(&Row) -> bool>,
+    test: Box<dyn Fn(&Row) -> bool>,
+}
+
+fn run_folds(
+    table: &Table,
+    model: &str,
+    cfg: TrainConfig,
+    out: &Path,
+    progress: &mut dyn Progress,
+    held_out: &str,
+    plan: Vec<Fold>,
+) -> Result<CvReport> {
     let classes = Dataset::classes_of(&table.rows);
     let mut results = Vec::new();
-    for fold in &folds {
-        let train_splits: Vec<String> = folds.iter().filter(|f| *f != fold).cloned().collect();
-        let dir = out.join(fold);
-        eprintln!("{fold}: training on {}", train_splits.join(","));
-        // Train only on the other folds; a held-out fold's augmented copies are never used.
-        let (data, config) = training_data(table, &train_splits, &classes, model)?;
+    for fold in &plan {
+        let dir = out.join(&fold.name);
+        let rows: Vec<Row> = table.rows.iter().filter(|r| (fold.train)(r)).cloned().collect();
+        if rows.is_empty() {
+            bail!("{}: no rows to train on", fold.name);
+        }
+        eprintln!("{}: training on {} rows", fold.name, rows.len());
+        let data = Dataset::from_rows(&rows, &classes, |_| true)?;
+        let config = model_config(model, data.columns, classes.len())?;
         Trainer::new(
             &dir,
             config,
@@ -221,7 +311,7 @@ pub fn cross_validate(
         let test: Vec<Row> = table
             .rows
             .iter()
-            .filter(|r| split_of(r) == fold && is_original(r))
+            .filter(|r| (fold.test)(r) && is_original(r))
             .cloned()
             .collect();
         let mut td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
@@ -229,23 +319,42 @@ pub fn cross_validate(
         let pred = predict_all(&saved, &m, &td)?;
         let metrics = Metrics::compute(&saved.classes, &td.y, &pred);
         eprintln!(
-            "{fold}: accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}  ({} clips)",
-            metrics.accuracy, metrics.uar, metrics.macro_f1, metrics.n
+            "{}: accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}  ({} clips)",
+            fold.name, metrics.accuracy, metrics.uar, metrics.macro_f1, metrics.n
         );
         results.push(FoldResult {
-            fold: fold.clone(),
+            fold: fold.name.clone(),
             metrics,
         });
     }
     let stat = |f: fn(&Metrics) -> f64| {
         emovox_model::metrics::mean_std(&results.iter().map(|r| f(&r.metrics)).collect::<Vec<_>>())
     };
+    let worst_fold = results
+        .iter()
+        .map(|r| (r.fold.clone(), r.metrics.uar))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or_default();
+    let min_class_recall = results
+        .iter()
+        .flat_map(|r| {
+            r.metrics
+                .per_class
+                .iter()
+                .filter(|c| c.support > 0)
+                .map(|c| (r.fold.clone(), c.class.clone(), c.recall))
+        })
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .unwrap_or_default();
     let report = CvReport {
         model: model.to_string(),
+        held_out: held_out.to_string(),
         accuracy: stat(|m| m.accuracy),
         uar: stat(|m| m.uar),
         macro_f1: stat(|m| m.macro_f1),
         folds: results,
+        worst_fold,
+        min_class_recall,
     };
     std::fs::create_dir_all(out)?;
     std::fs::write(
@@ -256,25 +365,72 @@ pub fn cross_validate(
     Ok(report)
 }
 
-/// The human-readable cross-validation summary.
+fn model_config(model: &str, columns: usize, classes: usize) -> Result<ModelConfig> {
+    ModelConfig::named(model, columns, classes).with_context(|| {
+        format!(
+            "unknown model {model:?}; known: {}",
+            ModelConfig::NAMES.join(", ")
+        )
+    })
+}
+
+/// The human-readable cross-validation summary: per fold, accuracy, UAR, macro-F1 and each
+/// class's recall (`-` for a class the fold does not have); mean +- std, the worst fold and the
+/// lowest class recall.
 pub fn cv_text(r: &CvReport) -> String {
+    let what = match r.held_out.as_str() {
+        "corpus" => "leave-one-corpus-out",
+        _ => "speaker-grouped",
+    };
     let mut s = format!(
-        "{} speaker-grouped cross-validation, {} folds\n\n",
+        "{} {what} cross-validation, {} folds\n\n",
         r.model,
         r.folds.len()
     );
-    s += "fold      clips  accuracy     UAR  macro-F1\n";
+    let classes: Vec<&str> = r
+        .folds
+        .first()
+        .map(|f| f.metrics.per_class.iter().map(|c| c.class.as_str()).collect())
+        .unwrap_or_default();
+    s += "fold        clips  accuracy     UAR  macro-F1";
+    for c in &classes {
+        s += &format!(" {:>10}", truncate(c, 10));
+    }
+    s += "\n";
     for f in &r.folds {
         s += &format!(
-            "{:<8} {:>6}  {:>8.4} {:>7.4} {:>9.4}\n",
+            "{:<10} {:>6}  {:>8.4} {:>7.4} {:>9.4}",
             f.fold, f.metrics.n, f.metrics.accuracy, f.metrics.uar, f.metrics.macro_f1
         );
+        for c in &f.metrics.per_class {
+            if c.support > 0 {
+                s += &format!(" {:>10.3}", c.recall);
+            } else {
+                s += &format!(" {:>10}", "-");
+            }
+        }
+        s += "\n";
     }
     s += &format!(
         "\nmean +- std: accuracy {:.4} +- {:.4}   UAR {:.4} +- {:.4}   macro-F1 {:.4} +- {:.4}\n",
         r.accuracy.0, r.accuracy.1, r.uar.0, r.uar.1, r.macro_f1.0, r.macro_f1.1
     );
+    s += &format!(
+        "worst fold: {} (UAR {:.4}); lowest class recall: {} in {} ({:.3})\n",
+        r.worst_fold.0,
+        r.worst_fold.1,
+        r.min_class_recall.1,
+        r.min_class_recall.0,
+        r.min_class_recall.2
+    );
     s
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 /// A speaker-normalised model ([`SavedModel::speaker_norm`]) reads each test speaker's clips

@@ -139,6 +139,71 @@ fn index_finds_every_ravdess_and_tess_clip_with_its_labels_and_speaker() {
     assert_eq!(count(&tess_rows, &["label"])["fearful"], 400);
 }
 
+/// Issue 16: EMOVO (Italian) and TurEV-DB (Turkish) are detected per file from the shared
+/// copies, with their speakers and emotions, and mapped into the shared vocabulary and seed4.
+#[test]
+fn index_reads_emovo_and_turev_with_speakers_and_labels() {
+    let Some(ds) = datasets("index_reads_emovo_and_turev_with_speakers_and_labels") else {
+        return;
+    };
+    let (emovo, turev) = (ds.join("emovo"), ds.join("turev"));
+    assert!(
+        emovo.is_dir() && turev.is_dir(),
+        "the datasets folder has emovo/ and turev/"
+    );
+    let dir = temp_dir("index-emovo-turev");
+    let out = dir.join("m.csv");
+    let args = [emovo.to_str().unwrap(), turev.to_str().unwrap(), "--split", "none"];
+    let (o, rows) = index(&args, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(rows.len(), 588 + 1735);
+    let by_corpus = count(&rows, &["corpus"]);
+    assert_eq!((by_corpus["emovo"], by_corpus["turev"]), (588, 1735));
+
+    let emovo_rows: Vec<_> = rows.iter().filter(|r| r["corpus"] == "emovo").cloned().collect();
+    let speakers = count(&emovo_rows, &["speaker"]);
+    assert_eq!(speakers.keys().cloned().collect::<Vec<_>>(), ["f1", "f2", "f3", "m1", "m2", "m3"]);
+    assert!(speakers.values().all(|&n| n == 98), "{speakers:?}");
+    let labels = count(&emovo_rows, &["label"]);
+    for e in ["neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised"] {
+        assert_eq!(labels[e], 84, "{e}: {labels:?}");
+    }
+    assert_eq!(count(&emovo_rows, &["sex"])["female"], 294);
+
+    let turev_rows: Vec<_> = rows.iter().filter(|r| r["corpus"] == "turev").cloned().collect();
+    let per = count(&turev_rows, &["speaker", "label"]);
+    assert_eq!(per["1157/angry"], 77);
+    assert_eq!(per["1157/sad"], 73);
+    assert!(!per.contains_key("1157/calm") && !per.contains_key("1157/happy"));
+    assert_eq!(per["7895/happy"], 29);
+    assert_eq!(count(&turev_rows, &["speaker"]).len(), 6);
+    let labels = count(&turev_rows, &["label"]);
+    assert_eq!(
+        labels,
+        BTreeMap::from([
+            ("angry".into(), 487),
+            ("calm".into(), 408),
+            ("happy".into(), 357),
+            ("sad".into(), 483)
+        ])
+    );
+
+    // seed4: calm -> neutral, joy -> happy, anger and sadness -> unpleasant (40 % of each
+    // dropped, as the original did), fear and disgust excluded.
+    let out4 = dir.join("m4.csv");
+    let (o, rows4) = index(&[args[0], args[1], "--split", "none", "--scheme", "seed4"], &out4);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let l4 = count(&rows4, &["corpus", "label"]);
+    assert_eq!(l4["emovo/neutral"], 84);
+    assert_eq!(l4["emovo/happy"], 84);
+    assert_eq!(l4["emovo/surprise"], 84);
+    assert_eq!(l4["turev/neutral"], 408);
+    assert_eq!(l4["turev/happy"], 357);
+    assert!(!l4.contains_key("turev/surprise"));
+    let fear = rows4.iter().find(|r| r["path"].ends_with("pau-f1-b1.flac")).unwrap();
+    assert_eq!(fear["label"], "", "fear is excluded from seed4");
+}
+
 #[test]
 fn seed4_scheme_gives_the_original_class_balance() {
     let Some(ds) = datasets("seed4_scheme_gives_the_original_class_balance") else {

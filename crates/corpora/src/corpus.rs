@@ -26,6 +26,11 @@ pub enum Corpus {
     CremaD,
     /// Berlin Database of Emotional Speech, `03a01Fa.wav`.
     EmoDb,
+    /// EMOVO, Italian (Costantini et al., 2014): `EMO-SPEAKER-SENTENCE`, e.g. `gio-f1-b1.wav`.
+    Emovo,
+    /// TurEV-DB, Turkish single words (Canpolat et al., 2020): `EMOTION/SPEAKER_CODE_WORD`, e.g.
+    /// `Angry/1157_kz_acik.wav`.
+    Turev,
     /// A user's own recordings, one folder per label: `DIR/happy/x.wav` or
     /// `DIR/happy/SPEAKER/x.wav`.
     Folder,
@@ -33,12 +38,15 @@ pub enum Corpus {
 
 impl Corpus {
     /// Every corpus, in the order auto-detection tries them (the folder layout last).
-    pub const ALL: [Corpus; 6] = [
+    /// (TurEV-DB before CREMA-D: both start with a 4-digit speaker.)
+    pub const ALL: [Corpus; 8] = [
         Corpus::Ravdess,
         Corpus::Tess,
         Corpus::Savee,
+        Corpus::Turev,
         Corpus::CremaD,
         Corpus::EmoDb,
+        Corpus::Emovo,
         Corpus::Folder,
     ];
 
@@ -50,6 +58,8 @@ impl Corpus {
             Corpus::Savee => "savee",
             Corpus::CremaD => "crema-d",
             Corpus::EmoDb => "emodb",
+            Corpus::Emovo => "emovo",
+            Corpus::Turev => "turev",
             Corpus::Folder => "folder",
         }
     }
@@ -66,6 +76,14 @@ impl Corpus {
             }
             Corpus::CremaD => "ACTOR_SENTENCE_EMOTION_LEVEL, e.g. 1001_DFA_ANG_XX",
             Corpus::EmoDb => "SSTTTEV: speaker, text, emotion letter, version, e.g. 03a01Fa",
+            Corpus::Emovo => {
+                "EMO-SPEAKER-SENTENCE, EMO one of neu, gio, tri, rab, pau, dis, sor, SPEAKER f1-f3 \
+                 or m1-m3, e.g. gio-f1-b1"
+            }
+            Corpus::Turev => {
+                "SPEAKER_CODE_WORD with CODE kz (angry), sk (calm), mt (happy), hl (sad), in a \
+                 folder Angry, Calm, Happy or Sad, e.g. Angry/1157_kz_acik"
+            }
             Corpus::Folder => "DIR/LABEL/file or DIR/LABEL/SPEAKER/file",
         }
     }
@@ -88,6 +106,8 @@ impl Corpus {
             Corpus::Savee => savee(stem, parent),
             Corpus::CremaD => crema_d(stem),
             Corpus::EmoDb => emodb(stem),
+            Corpus::Emovo => emovo(stem),
+            Corpus::Turev => turev(stem, parent),
             Corpus::Folder => folder(path, root),
         }
         .map(|p| Clip {
@@ -122,10 +142,13 @@ impl FromStr for Corpus {
             "savee" => Corpus::Savee,
             "cremad" => Corpus::CremaD,
             "emodb" => Corpus::EmoDb,
+            "emovo" => Corpus::Emovo,
+            "turev" | "turevdb" => Corpus::Turev,
             "folder" | "folders" | "generic" => Corpus::Folder,
             _ => {
                 return Err(format!(
-                    "unknown corpus {s:?}; known: ravdess, tess, savee, crema-d, emodb, folder"
+                    "unknown corpus {s:?}; known: ravdess, tess, savee, crema-d, emodb, emovo, \
+                     turev, folder"
                 ))
             }
         })
@@ -560,6 +583,94 @@ fn emodb(stem: &str) -> Read {
     })
 }
 
+/// EMOVO: `gio-f1-b1` (emotion, speaker, sentence). Speakers f1-f3 are female, m1-m3 male.
+fn emovo(stem: &str) -> Read {
+    let fields: Vec<&str> = stem.split('-').collect();
+    const CODES: [(&str, &str); 7] = [
+        ("neu", "neutral"),
+        ("gio", "joy"),
+        ("tri", "sadness"),
+        ("rab", "anger"),
+        ("pau", "fear"),
+        ("dis", "disgust"),
+        ("sor", "surprise"),
+    ];
+    let speaker_shaped = |s: &str| {
+        s.len() == 2 && matches!(s.as_bytes()[0], b'f' | b'm') && s.as_bytes()[1].is_ascii_digit()
+    };
+    // The shape: three fields, a three-letter code first and a speaker like f1/m3 second.
+    if fields.len() != 3
+        || fields[0].len() != 3
+        || !fields[0].bytes().all(|b| b.is_ascii_lowercase())
+        || !speaker_shaped(fields[1])
+    {
+        return Read::NotMine;
+    }
+    let Some(&(_, emotion)) = CODES.iter().find(|(c, _)| *c == fields[0]) else {
+        return Read::Invalid(format!(
+            "emotion code {:?} is not one of neu, gio, tri, rab, pau, dis, sor",
+            fields[0]
+        ));
+    };
+    let speaker = fields[1];
+    if !matches!(speaker.as_bytes()[1], b'1'..=b'3') {
+        return Read::Invalid(format!("speaker {speaker} is not f1-f3 or m1-m3"));
+    }
+    let sentence = fields[2];
+    let letters = sentence.trim_end_matches(|c: char| c.is_ascii_digit());
+    if letters.is_empty() || letters.len() == sentence.len() {
+        return Read::Invalid(format!(
+            "sentence {sentence:?} is not letters then a number (b1, l3, n5, d2)"
+        ));
+    }
+    Read::Ok(Parsed {
+        speaker: Some(speaker.to_string()),
+        sex: Some(if speaker.starts_with('f') {
+            Sex::Female
+        } else {
+            Sex::Male
+        }),
+        emotion: emotion.to_string(),
+        extra: extra([("sentence", sentence.to_string())]),
+    })
+}
+
+/// TurEV-DB: `1157_kz_acik` (speaker, emotion code, word) inside the emotion's folder.
+fn turev(stem: &str, parent: &str) -> Read {
+    let fields: Vec<&str> = stem.splitn(3, '_').collect();
+    const CODES: [(&str, &str); 4] = [
+        ("kz", "angry"),
+        ("sk", "calm"),
+        ("mt", "happy"),
+        ("hl", "sad"),
+    ];
+    let [speaker, code, word] = fields.as_slice() else {
+        return Read::NotMine;
+    };
+    if speaker.len() != 4 || !all_digits(speaker) || code.len() != 2 {
+        return Read::NotMine;
+    }
+    let Some(&(_, emotion)) = CODES.iter().find(|(c, _)| c == code) else {
+        return Read::NotMine;
+    };
+    if word.is_empty() {
+        return Read::Invalid("empty word".into());
+    }
+    // The release's folders name the emotion; a clip filed under another one is a mistake.
+    let folder = parent.to_ascii_lowercase();
+    if CODES.iter().any(|(_, e)| *e == folder) && folder != emotion {
+        return Read::Invalid(format!(
+            "code {code} ({emotion}) disagrees with its folder {parent}"
+        ));
+    }
+    Read::Ok(Parsed {
+        speaker: Some(speaker.to_string()),
+        sex: None,
+        emotion: emotion.to_string(),
+        extra: extra([("word", word.to_string())]),
+    })
+}
+
 /// One folder per label under `root`: `root/LABEL/file` or `root/LABEL/SPEAKER/file`.
 fn folder(path: &Path, root: &Path) -> Read {
     let Ok(rel) = path.strip_prefix(root) else {
@@ -694,6 +805,43 @@ mod tests {
         );
         assert!(invalid(Corpus::EmoDb, "/d/03a01Xa.wav").contains("'X'"));
         assert!(invalid(Corpus::EmoDb, "/d/04a01Fa.wav").contains("speaker 04"));
+    }
+
+    #[test]
+    fn emovo_fields() {
+        let c = clip(Corpus::Emovo, "/data/emovo/f1/gio-f1-b1.flac");
+        assert_eq!(c.speaker.as_deref(), Some("f1"));
+        assert_eq!(c.sex, Some(Sex::Female));
+        assert_eq!(c.emotion, "joy");
+        assert_eq!(c.canonical_emotion(), "happy");
+        assert_eq!(c.extra["sentence"], "b1");
+        let c = clip(Corpus::Emovo, "/data/m3/sor-m3-n5.wav");
+        assert_eq!((c.sex, c.canonical_emotion().as_str()), (Some(Sex::Male), "surprised"));
+        for (name, want) in [("tri", "sad"), ("rab", "angry"), ("pau", "fearful"), ("neu", "neutral"), ("dis", "disgust")] {
+            let c = clip(Corpus::Emovo, &format!("/d/{name}-m1-d2.wav"));
+            assert_eq!(c.canonical_emotion(), want, "{name}");
+        }
+        assert!(invalid(Corpus::Emovo, "/d/xyz-f1-b1.wav").contains("emotion code"));
+        assert!(invalid(Corpus::Emovo, "/d/gio-f7-b1.wav").contains("speaker f7"));
+        assert!(invalid(Corpus::Emovo, "/d/gio-f1-11.wav").contains("sentence"));
+        assert_eq!(claim(Corpus::Emovo, "/d/03-01-03-01-01-01-03.wav"), Claim::NotMine);
+        assert_eq!(claim(Corpus::Emovo, "/d/notes-f1.wav"), Claim::NotMine);
+    }
+
+    #[test]
+    fn turev_fields_and_folder_check() {
+        let c = clip(Corpus::Turev, "/data/turev/Angry/1157_kz_acik.opus");
+        assert_eq!(c.speaker.as_deref(), Some("1157"));
+        assert_eq!(c.emotion, "angry");
+        assert_eq!(c.extra["word"], "acik");
+        let c = clip(Corpus::Turev, "/x/Calm/7895_sk_iki_kelime.wav");
+        assert_eq!((c.emotion.as_str(), c.extra["word"].as_str()), ("calm", "iki_kelime"));
+        assert_eq!(clip(Corpus::Turev, "/x/any/1234_mt_a.wav").emotion, "happy");
+        assert_eq!(clip(Corpus::Turev, "/x/Sad/1234_hl_bugu.wav").emotion, "sad");
+        assert!(invalid(Corpus::Turev, "/x/Happy/1234_kz_acik.wav").contains("disagrees"));
+        // CREMA-D's names also start with four digits: not TurEV's.
+        assert_eq!(claim(Corpus::Turev, "/x/1001_DFA_ANG_XX.wav"), Claim::NotMine);
+        assert_eq!(claim(Corpus::Turev, "/x/1001_xx_word.wav"), Claim::NotMine);
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //! | SAVEE | `DC_a01` or `DC/a01` | `DC`, `JE`, `JK`, `KL` | emotion, sentence |
 //! | CREMA-D | `1001_DFA_ANG_XX` | `1001`..`1091` | emotion, sentence, intensity |
 //! | EmoDB | `03a01Fa` | `03`..`16` | emotion, sentence, version, sex |
+//! | EMOVO (Italian) | `gio-f1-b1` | `f1`..`f3`, `m1`..`m3` | emotion, sentence, sex |
+//! | TurEV-DB (Turkish) | `Angry/1157_kz_acik` (the folder must agree with the code) | `1157`, `1234`, ... | emotion, word |
 //! | folder | `DIR/LABEL/file`, `DIR/LABEL/SPEAKER/file` | the `SPEAKER` folder | label |
 //!
 //! # Example
