@@ -70,18 +70,29 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
 
 /// Runs `work` over `items` in parallel on `jobs` threads (all cores by default), with one
 /// `init()` state per worker, ticking the progress bar.
+///
+/// Each item is a firewall: a panic inside `work` (in a decoder, resampler or model we do not
+/// control) becomes `on_panic(item, message)`, that worker's state is planned afresh (it may have
+/// been left half-updated), and the batch goes on.
 pub(crate) fn run_parallel<T: Sync, S, R: Send>(
     items: &[T],
     opts: &BatchOptions,
     init: impl Fn() -> S + Sync + Send,
     work: impl Fn(&mut S, &T) -> R + Sync + Send,
+    on_panic: impl Fn(&T, String) -> R + Sync + Send,
 ) -> Result<Vec<R>> {
     let pb = progress_bar(items.len(), opts.progress);
     let run = || -> Vec<R> {
         items
             .par_iter()
             .map_init(&init, |state, item| {
-                let r = work(state, item);
+                let r = match emovox_audio::guard::catch_panic(|| work(state, item)) {
+                    Ok(r) => r,
+                    Err(msg) => {
+                        *state = init();
+                        on_panic(item, msg)
+                    }
+                };
                 pb.inc(1);
                 r
             })
@@ -123,6 +134,7 @@ pub fn extract(
                 reason,
             })
         },
+        |path, msg| Err(panic_failure(path, msg)),
     )?;
     let mut rows = Vec::with_capacity(results.len());
     for r in results {
@@ -145,6 +157,15 @@ pub fn extract(
         excluded: 0,
         elapsed: start.elapsed(),
     })
+}
+
+/// The failure of a file whose processing panicked inside a dependency (caught by
+/// [`run_parallel`]), worded as [`crate::Error::Panicked`] words it.
+pub(crate) fn panic_failure(path: &Path, msg: String) -> Failure {
+    Failure {
+        path: path.to_path_buf(),
+        reason: crate::Error::Panicked(msg).to_string(),
+    }
 }
 
 /// A stable 64-bit FNV-1a hash, to derive each clip's random stream from its path (the same on
@@ -238,6 +259,7 @@ pub fn extract_manifest(
             }
             Ok(rows)
         },
+        |entry, msg| Err(panic_failure(&entry.clip.path, msg)),
     )?;
     let (mut rows, mut failures) = (Vec::new(), Vec::new());
     for r in results {
@@ -270,6 +292,37 @@ mod tests {
         // Known FNV-1a 64 values: the seeds of every clip's noise must never change.
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    /// Issue 15: a panic in one item's work (rubato's, in a rayon worker) took the whole batch
+    /// down with exit 101. Now it is that item's failure, the rest are done, and the worker's
+    /// state is planned afresh.
+    #[test]
+    fn r15_a_panicking_item_fails_alone() {
+        let items: Vec<PathBuf> = (0..40).map(|i| PathBuf::from(format!("{i}.wav"))).collect();
+        let inits = std::sync::atomic::AtomicUsize::new(0);
+        let out = run_parallel(
+            &items,
+            &BatchOptions {
+                jobs: Some(2),
+                progress: false,
+            },
+            || inits.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+            |_, p| {
+                if p == Path::new("7.wav") {
+                    panic!("Imaginary part of first value was non-zero");
+                }
+                Ok(p.clone())
+            },
+            |p, msg| Err(panic_failure(p, msg)),
+        )
+        .unwrap();
+        assert_eq!(out.len(), 40);
+        let failed: Vec<_> = out.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].path, Path::new("7.wav"));
+        assert!(failed[0].reason.contains("Imaginary part"), "{}", failed[0].reason);
+        assert!(out[8].is_ok() && out[39].is_ok());
     }
 
     #[test]

@@ -371,18 +371,24 @@ impl TrainOpts {
 /// `emovox evaluate`.
 #[derive(Debug, clap::Args)]
 pub struct EvaluateArgs {
-    /// The model folder (from `emovox train`). Not with --kfold.
-    #[arg(required_unless_present = "kfold", conflicts_with = "kfold")]
+    /// The model folder (from `emovox train`). Not with --kfold or --loco.
+    #[arg(required_unless_present_any = ["kfold", "loco"], conflicts_with_all = ["kfold", "loco"])]
     pub run: Option<PathBuf>,
+    /// Leave one corpus out: for each corpus in the table, train --model on all the others
+    /// (into --out/CORPUS; validation holds out whole speakers of the training corpora) and
+    /// score the held-out corpus's clips: UAR over the classes it has, per-class recall, the
+    /// mean and the worst fold. The measure of how a model does on recordings it never heard.
+    #[arg(long, requires = "out", conflicts_with = "kfold")]
+    pub loco: bool,
     /// Run the whole speaker-grouped cross-validation of --model over the table's
     /// fold1..foldK splits (`emovox index --split kfold-speaker:K`), training one model per fold
     /// into --out/foldN, and report mean +- std over folds.
     #[arg(long, requires = "out")]
     pub kfold: bool,
-    /// With --kfold: the model to train.
+    /// With --kfold or --loco: the model to train.
     #[arg(short, long, default_value = "lstm-seed")]
     pub model: String,
-    /// With --kfold: training settings for every fold.
+    /// With --kfold or --loco: training settings for every fold.
     #[command(flatten)]
     pub opts: TrainOpts,
     /// Worker threads. Default: one per core.
@@ -871,7 +877,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
-    if a.kfold {
+    if a.kfold || a.loco {
         let table = crate::evaluate::load_table(&a.features)?;
         let out = a.out.clone().unwrap_or_else(|| PathBuf::from("runs/cv"));
         let cfg = a.opts.config()?;
@@ -881,13 +887,17 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
             epochs: cfg.epochs,
         };
         let r = with_threads(a.jobs, || {
-            crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar)
+            if a.loco {
+                crate::evaluate::leave_one_corpus_out(&table, &a.model, cfg, &out, &mut bar)
+            } else {
+                crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar)
+            }
         })??;
         print!("{}", crate::evaluate::cv_text(&r));
         return Ok(ExitCode::SUCCESS);
     }
     let Some(run) = &a.run else {
-        bail!("give a model folder, or --kfold")
+        bail!("give a model folder, or --kfold or --loco")
     };
     let report = with_threads(a.jobs, || {
         crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref())

@@ -43,6 +43,10 @@ pub enum Error {
     /// Drawing a chart failed.
     #[error("{0}")]
     Chart(#[from] emovox_report::Error),
+    /// Code outside emovox panicked while processing this input; the panic was caught and the
+    /// rest of the batch (or the server) goes on. A bug worth reporting, with the input.
+    #[error("processing crashed inside a dependency (caught; please report it with this input): {0}")]
+    Panicked(String),
     /// An error about one file: the path, then what went wrong.
     #[error("{}: {source}", path.display())]
     File {

@@ -65,6 +65,7 @@ fn each_file<T: Send>(
                 reason: e.reason(),
             })
         },
+        |path, msg| Err(crate::batch::panic_failure(path, msg)),
     )?;
     let mut ok = Vec::with_capacity(out.len());
     for (path, r) in files.iter().zip(out) {

@@ -23,6 +23,11 @@ pub(crate) fn argmax(v: &[f32]) -> usize {
         .fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
 }
 
+/// Runs one input's work, turning a panic inside a dependency into that input's error.
+pub(crate) fn firewall<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    emovox_audio::guard::catch_panic(f).unwrap_or_else(|msg| Err(Error::Panicked(msg)))
+}
+
 /// One class and its probability.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassScore {
@@ -191,35 +196,52 @@ impl Recognizer {
 
     /// Predicts the emotion in an audio file of any format the decoder reads. The file is
     /// decoded only as far as the model's pipeline reads (its crop), and resampled as needed.
+    ///
+    /// Every `predict_*` and `features_of_file` is a firewall: a panic inside a dependency while
+    /// processing this input becomes [`Error::Panicked`] for it, and the recognizer stays usable.
     pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
         let path = path.as_ref();
-        self.features_of_file(path)
-            .and_then(|f| self.predict_one(&f))
-            .map_err(|e| e.in_file(path))
+        firewall(|| {
+            self.features_of_file_unguarded(path)
+                .and_then(|f| self.predict_one(&f))
+        })
+        .map_err(|e| e.in_file(path))
     }
 
     /// Predicts from the bytes of an audio file (`ext_hint`: its extension, if known).
     pub fn predict_bytes(&self, bytes: &[u8], ext_hint: Option<&str>) -> Result<Prediction> {
-        let clip = decode_bytes(bytes, ext_hint, &self.decode)?;
-        self.predict_decoded(&clip)
+        firewall(|| {
+            let clip = decode_bytes(bytes, ext_hint, &self.decode)?;
+            self.predict_decoded_unguarded(&clip)
+        })
     }
 
     /// Predicts from mono samples at `rate` Hz, cropped and resampled as the model's pipeline
     /// says (as in training).
     pub fn predict_samples(&self, samples: &[f32], rate: u32) -> Result<Prediction> {
-        let f = self.with_extractor(|ex| ex.process(samples, rate))?;
-        self.predict_one(&f)
+        firewall(|| {
+            let f = self.with_extractor(|ex| ex.process(samples, rate))?;
+            self.predict_one(&f)
+        })
     }
 
     /// Predicts from a decoded clip (which may start part-way into its stream, as decoded with
     /// the pipeline's decode options).
     pub fn predict_decoded(&self, clip: &Decoded) -> Result<Prediction> {
+        firewall(|| self.predict_decoded_unguarded(clip))
+    }
+
+    fn predict_decoded_unguarded(&self, clip: &Decoded) -> Result<Prediction> {
         let f = self.features_of(clip)?;
         self.predict_one(&f)
     }
 
     /// The features the model reads from `path`.
     pub fn features_of_file(&self, path: &Path) -> Result<Features> {
+        firewall(|| self.features_of_file_unguarded(path)).map_err(|e| e.in_file(path))
+    }
+
+    fn features_of_file_unguarded(&self, path: &Path) -> Result<Features> {
         let clip = decode_file(path, &self.decode)?;
         self.features_of(&clip)
     }

@@ -65,6 +65,7 @@ fn to_serve(e: Error) -> ServeError {
             ServeError::TooShort(e.to_string())
         }
         e @ Error::Features(_) => ServeError::BadAudio(e.to_string()),
+        e @ Error::Panicked(_) => ServeError::Unprocessable(e.to_string()),
         e @ Error::Io(_) => ServeError::BadAudio(e.to_string()),
         // Model, Option, Chart: the server's fault.
         e => ServeError::Internal(e.to_string()),

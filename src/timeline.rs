@@ -209,6 +209,8 @@ impl Timeline {
                 "hop must be 0.01 s to the window ({window} s), got {hop}"
             )));
         }
+        // Samples beyond any audio scale are refused before the detector or resampler.
+        emovox_audio::guard::check_samples(samples)?;
         // Resample the whole recording once; windows are then cut at the pipeline's rate.
         let y = if rate == sr {
             samples.to_vec()

@@ -163,6 +163,31 @@ fn features_batch_goes_past_bad_files() {
     );
 }
 
+/// Issue 15: the huge-float WAV beside 60 good clips made `emovox features` exit 101 without
+/// writing anything.
+#[test]
+fn r15_huge_float_wav_does_not_stop_features_writing_the_good_rows() {
+    let Some(d) = datasets("r15_huge_float_wav_does_not_stop_features_writing_the_good_rows") else {
+        return;
+    };
+    let dir = common::hostile_folder(&d, "r15-features");
+    let out = dir.join("x.parquet");
+    let o = emovox(&[
+        "features",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "one failed file: exit 1\n{err}");
+    assert!(err.contains("hostile.wav") && err.contains("beyond any audio scale"), "{err}");
+    let f = std::fs::File::open(&out).expect("the good files were written");
+    let reader = parquet::file::reader::SerializedFileReader::new(f).unwrap();
+    use parquet::file::reader::FileReader;
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 60);
+}
+
 /// Parses `emovox features --format csv --out -` into (path, values).
 fn csv_rows(text: &str) -> Vec<(String, Vec<f32>)> {
     text.lines()

@@ -397,3 +397,24 @@ fn timeline_rejects_bad_options_and_bad_files() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("bad.wav"), "{}", stderr(&o));
 }
+
+/// Issue 15: a float WAV with huge finite samples (about 3.3e38) beside 60 good RAVDESS clips
+/// crashed `emovox predict` (a rubato panic in a rayon worker, exit 101) and lost all 60 results.
+#[test]
+fn r15_huge_float_wav_does_not_take_the_batch_down() {
+    let Some(d) = datasets("r15_huge_float_wav_does_not_take_the_batch_down") else {
+        return;
+    };
+    let dir = common::hostile_folder(&d, "r15-predict");
+    let o = emovox(&["predict", "--csv", &dir.display().to_string()]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "one failed file: exit 1\n{err}");
+    assert_eq!(out.lines().count(), 1 + 60, "60 predictions: {out}\n{err}");
+    assert!(err.contains("1 file(s) failed"), "{err}");
+    assert!(err.contains("hostile.wav"), "the file is named: {err}");
+    assert!(
+        err.contains("beyond any audio scale") && err.contains("3.3e38"),
+        "the reason says what is wrong: {err}"
+    );
+    assert!(!err.contains("panicked"), "no panic: {err}");
+}

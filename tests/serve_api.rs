@@ -443,3 +443,23 @@ fn emovox_serve_stops_gracefully_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
 }
+
+/// Issue 15: the huge-float WAV got `500 internal error: worker failed: task 5 panicked`. Now it
+/// is refused as bad audio on every route that decodes, and the server goes on serving.
+#[test]
+fn r15_huge_float_wav_gets_4xx_and_the_server_keeps_serving() {
+    let s = server(Options::default());
+    let a = s.addr();
+    let p = common::temp_dir("r15-serve").join("hostile.wav");
+    common::write_huge_float_wav(&p);
+    let hostile = std::fs::read(&p).expect("read");
+    for path in ["/api/predict", "/api/timeline", "/api/analyze"] {
+        let r = post(a, path, "audio/wav", &hostile);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert!(r.error().contains("beyond any audio scale"), "{}", r.text());
+    }
+    let r = post(a, "/api/predict", "audio/wav", &tone_wav(2.0, 16_000));
+    assert_eq!(r.status, 200, "still serving: {}", r.text());
+    assert_eq!(get(a, "/healthz").status, 200);
+    s.stop();
+}

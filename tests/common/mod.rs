@@ -123,3 +123,61 @@ fn split_csv_line(line: &str) -> Vec<String> {
     cells.push(cur);
     cells
 }
+
+/// Writes the kind of file that crashed whole batches (issue 15): a 32-bit float WAV (44.1 kHz,
+/// mono, with a `fact` chunk, its data cut short of what the header promises) whose samples are
+/// finite but huge (about 3.3e38, near f32's largest value).
+#[allow(dead_code)]
+pub fn write_huge_float_wav(path: &Path) {
+    let rate = 44_100u32;
+    let n = 31_250usize; // 125 KB of samples
+    let data: Vec<u8> = (0..n)
+        .flat_map(|i| {
+            let v = 3.3e38f32 * if i % 2 == 0 { 1.0 } else { -0.9 };
+            v.to_le_bytes()
+        })
+        .collect();
+    let promised = (data.len() + 4096) as u32; // truncated: the header claims more
+    let mut b = Vec::with_capacity(58 + data.len());
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(50 + promised).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&18u32.to_le_bytes());
+    b.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    b.extend_from_slice(&1u16.to_le_bytes()); // mono
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 4).to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&32u16.to_le_bytes());
+    b.extend_from_slice(&0u16.to_le_bytes()); // cbSize
+    b.extend_from_slice(b"fact");
+    b.extend_from_slice(&4u32.to_le_bytes());
+    b.extend_from_slice(&(promised / 4).to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&promised.to_le_bytes());
+    b.extend_from_slice(&data);
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).expect("create folder");
+    }
+    std::fs::write(path, b).expect("write wav");
+}
+
+/// A folder holding links to the 60 clips of RAVDESS actor 1 and, beside them, the file of
+/// [`write_huge_float_wav`] as `hostile.wav`. Returns the folder.
+#[allow(dead_code)]
+pub fn hostile_folder(datasets: &Path, name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    let actor = datasets.join("ravdess/Actor_01");
+    let mut n = 0;
+    for e in std::fs::read_dir(&actor).expect("read Actor_01") {
+        let p = e.expect("entry").path();
+        if p.extension().and_then(|x| x.to_str()) == Some("flac") {
+            std::os::unix::fs::symlink(&p, dir.join(p.file_name().expect("name")))
+                .expect("link a clip");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 60, "RAVDESS Actor_01 has 60 clips");
+    write_huge_float_wav(&dir.join("hostile.wav"));
+    dir
+}

@@ -63,6 +63,17 @@ fn err(e: impl Display) -> PyErr {
     EmovoxError::new_err(e.to_string())
 }
 
+/// Runs one call's (or one row's) work as a firewall: a panic inside a dependency becomes an
+/// error message (so Python sees `EmovoxError`, not pyo3's `PanicException`, and a batch row
+/// fails alone).
+fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    emovox_audio::guard::catch_panic(f).unwrap_or_else(|msg| {
+        Err(format!(
+            "processing crashed inside a dependency (caught; please report it with this input): {msg}"
+        ))
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inputs
 // ---------------------------------------------------------------------------------------------
@@ -164,7 +175,12 @@ fn with_extractor<T>(
                 cache.len() - 1
             }
         };
-        f(&mut cache[idx])
+        let out = guarded(|| f(&mut cache[idx]));
+        if out.is_err() {
+            // It may have been left half-updated by a panic: plan afresh next time.
+            cache.remove(idx);
+        }
+        out
     })
 }
 
@@ -222,7 +238,7 @@ fn load<'py>(
     let held = read_input(path_or_bytes, false)?;
     let input = held.input();
     let (y, rate) = py
-        .detach(|| -> Result<(Vec<f32>, u32), String> {
+        .detach(|| guarded(|| -> Result<(Vec<f32>, u32), String> {
             if !(offset >= 0.0 && offset.is_finite()) {
                 return Err(format!("offset must be a finite number >= 0, got {offset}"));
             }
@@ -251,7 +267,7 @@ fn load<'py>(
                 }
                 _ => Ok((y, native)),
             }
-        })
+        }))
         .map_err(err)?;
     Ok((y.into_pyarray(py), rate))
 }
@@ -382,10 +398,9 @@ fn melspectrogram<'py>(
     let mut buf = Vec::new();
     let s = slice_or_copy(&a, &mut buf);
     let (mel, frames) = py
-        .detach(|| -> Result<(Vec<f32>, usize), String> {
-            if s.iter().any(|v| !v.is_finite()) {
-                return Err("invalid input: audio buffer is not finite everywhere".into());
-            }
+        .detach(|| guarded(|| -> Result<(Vec<f32>, usize), String> {
+            emovox_audio::guard::check_samples(s)
+                .map_err(|e| format!("invalid input: {e}"))?;
             let stft = Stft::new(n_fft, hop_length).map_err(|e| e.to_string())?;
             let mut scratch = stft.scratch();
             let mut spec = Vec::new();
@@ -404,7 +419,7 @@ fn melspectrogram<'py>(
             fb.apply(&spec, &mut mel);
             let frames = stft.n_frames(s.len());
             Ok((transpose(&mel, frames, n_mels), frames))
-        })
+        }))
         .map_err(err)?;
     mel.into_pyarray(py).reshape([n_mels, frames])
 }
@@ -527,19 +542,22 @@ fn check_offsets(offsets: &[i64]) -> PyResult<usize> {
 }
 
 /// Runs `f` over `0..n` on `jobs` threads (1: this thread), keeping order.
+/// Each row is a firewall ([`guarded`]): a panic fails that row alone.
+#[allow(clippy::type_complexity)]
 fn run_rows<T: Send>(
     n: usize,
     jobs: usize,
-    f: impl Fn(usize) -> T + Sync + Send,
-) -> Result<Vec<T>, String> {
+    f: impl Fn(usize) -> Result<T, String> + Sync + Send,
+) -> Result<Vec<Result<T, String>>, String> {
+    let row = |i| guarded(|| f(i));
     if jobs <= 1 || n <= 1 {
-        return Ok((0..n).map(f).collect());
+        return Ok((0..n).map(row).collect());
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| e.to_string())?;
-    Ok(pool.install(|| (0..n).into_par_iter().map(f).collect()))
+    Ok(pool.install(|| (0..n).into_par_iter().map(row).collect()))
 }
 
 /// Features of every file in an Arrow-style binary column (`data`: the value bytes, `offsets`:
@@ -768,7 +786,7 @@ impl Recognizer {
         let input = held.input();
         let rec = &self.inner;
         let p = py
-            .detach(|| match (&input, sr) {
+            .detach(|| guarded(|| match (&input, sr) {
                 (Input::Samples(s), Some(sr)) => {
                     rec.predict_samples(s, sr).map_err(|e| e.to_string())
                 }
@@ -777,7 +795,7 @@ impl Recognizer {
                 }
                 (Input::Path(p), _) => rec.predict_file(p).map_err(|e| e.to_string()),
                 (Input::Bytes(b), _) => rec.predict_bytes(b, None).map_err(|e| e.to_string()),
-            })
+            }))
             .map_err(err)?;
         prediction_dict(py, &p)
     }
@@ -814,7 +832,7 @@ impl Recognizer {
                     match row_input(data, offsets, i, paths, &mut path)? {
                         Input::Path(p) => rec.predict_file(p).map_err(|e| e.reason()),
                         Input::Bytes(b) => rec.predict_bytes(b, None).map_err(|e| e.to_string()),
-                        Input::Samples(_) => unreachable!("a batch row is bytes or a path"),
+                        Input::Samples(_) => Err("a batch row is bytes or a path".into()),
                     }
                 })
             })

@@ -290,3 +290,54 @@ def test_the_gil_is_released_while_the_core_works(datasets):
     t.join()
     steps_during.append(n)
     assert steps_during[0] > 1000, steps_during
+
+
+# --- issue 15: samples beyond any audio scale ----------------------------------------------------
+
+def huge_float_wav() -> bytes:
+    """The file that crashed every path (issue 15): a 32-bit float WAV, 44.1 kHz, mono, with a
+    `fact` chunk, cut short of what its header promises, whose samples are finite but about 3.3e38."""
+    import struct
+    rate, n = 44100, 31250
+    data = np.tile(np.array([3.3e38, -2.97e38], dtype="<f4"), n // 2).tobytes()
+    promised = len(data) + 4096
+    fmt = struct.pack("<HHIIHHH", 3, 1, rate, rate * 4, 4, 32, 0)
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+            + b"fact" + struct.pack("<II", 4, promised // 4)
+            + b"data" + struct.pack("<I", promised) + data)
+    return b"RIFF" + struct.pack("<I", len(body) + 4096) + body
+
+
+def test_r15_huge_samples_raise_emovox_error_not_panic_exception(datasets, tmp_path):
+    wav = huge_float_wav()
+    path = tmp_path / "hostile.wav"
+    path.write_bytes(wav)
+    rec = emovox.Recognizer()
+    for call in [lambda: rec.predict(wav), lambda: rec.predict(str(path)),
+                 lambda: emovox.features(wav), lambda: emovox.load(wav)]:
+        with pytest.raises(emovox.EmovoxError, match="beyond any audio scale"):
+            call()
+    huge = np.full(48000, 3e38, dtype=np.float32)
+    nan = tone()
+    nan[100] = np.nan
+    for y in [huge, nan]:
+        with pytest.raises(emovox.EmovoxError):
+            rec.predict(y, sr=44100)
+        with pytest.raises(emovox.EmovoxError):
+            emovox.mfcc(y)
+        with pytest.raises(emovox.EmovoxError):
+            emovox.melspectrogram(y)
+        with pytest.raises(emovox.EmovoxError):
+            emovox.features(y, "seed", sr=44100)
+    # A batch (a Spark partition) fails that row alone.
+    items = [ravdess_clip(datasets).read_bytes(), wav]
+    data = np.frombuffer(b"".join(items), dtype=np.uint8)
+    offsets = np.cumsum([0] + [len(i) for i in items]).astype(np.int64)
+    labels, conf, probs, errors = rec.predict_batch(data, offsets)
+    assert errors[0] is None and labels[0] == rec.predict(items[0])["label"]
+    assert labels[1] is None and "beyond any audio scale" in errors[1]
+    _, _, frames, _, ferrors = emovox.features_batch(data, offsets, "seed")
+    assert ferrors[0] is None and frames[0] == 100
+    assert "beyond any audio scale" in ferrors[1]
+    # And the recognizer still works.
+    assert rec.predict(items[0])["label"] in rec.classes

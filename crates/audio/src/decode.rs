@@ -20,11 +20,12 @@
 //!   packets depend on the ones before, decode from the start and drop. If a seek fails or lands
 //!   after the start (a damaged file), the stream is decoded again from the start.
 //! * Bad input never panics: every failure is an [`Error`] saying why, and a panic inside a
-//!   third-party decoder is caught and reported as [`Error::DecoderPanic`].
+//!   third-party decoder is caught and reported as [`Error::DecoderPanic`]. Samples beyond any
+//!   audio scale (a corrupt float file) are refused with [`Error::SampleRange`]
+//!   ([`guard`](crate::guard)).
 
 use std::fs::File;
 use std::io::{self, Cursor};
-use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use symphonia::core::audio::GenericAudioBufferRef;
@@ -287,17 +288,7 @@ fn guarded<F>(f: F) -> Result<Decoded>
 where
     F: FnOnce() -> Result<Decoded>,
 {
-    match panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::DecoderPanic(msg))
-        }
-    }
+    crate::guard::catch_panic(f).unwrap_or_else(|msg| Err(Error::DecoderPanic(msg)))
 }
 
 type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
@@ -1063,6 +1054,9 @@ fn decode_pass<'s>(
             }
         }
     }
+    // Finite but beyond any audio scale (a corrupt float file): refused here, before any
+    // resampler or FFT sees it (see `guard`).
+    crate::guard::check_samples(&out)?;
     Ok(Decoded {
         samples: out,
         sample_rate: rate,
@@ -1080,16 +1074,8 @@ mod tests {
     use super::*;
     use std::io::{Read, Seek, SeekFrom};
 
-    #[test]
-    fn nonfinite_float_samples_are_zeroed_and_counted() {
-        let vals = [
-            0.5f32,
-            f32::NAN,
-            -0.25,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            0.125,
-        ];
+    /// A mono 16 kHz 32-bit float WAV of `vals`.
+    fn float_wav(vals: &[f32]) -> Vec<u8> {
         let data = vals.len() * 4;
         let mut b = Vec::new();
         b.extend_from_slice(b"RIFF");
@@ -1107,9 +1093,37 @@ mod tests {
         for v in vals {
             b.extend_from_slice(&v.to_le_bytes());
         }
+        b
+    }
+
+    #[test]
+    fn nonfinite_float_samples_are_zeroed_and_counted() {
+        let b = float_wav(&[
+            0.5f32,
+            f32::NAN,
+            -0.25,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.125,
+        ]);
         let d = decode_bytes(&b, Some("wav"), &DecodeOptions::new()).unwrap();
         assert_eq!(d.samples, vec![0.5, 0.0, -0.25, 0.0, 0.0, 0.125]);
         assert_eq!(d.nonfinite_zeroed, 3);
+    }
+
+    /// Issue 15: finite samples near f32::MAX decoded fine and then crashed rubato.
+    #[test]
+    fn r15_huge_finite_float_samples_are_refused_at_decode() {
+        let b = float_wav(&[0.5, 3.3e38, -3.0e38, 0.1]);
+        let e = decode_bytes(&b, Some("wav"), &DecodeOptions::new()).unwrap_err();
+        assert!(
+            matches!(e, Error::SampleRange { count: 2, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("3.3e38"), "{e}");
+        // Loud but plausible float audio (clipped mastering, unscaled int16) still decodes.
+        let ok = decode_bytes(&float_wav(&[4.0, -32768.0]), None, &DecodeOptions::new()).unwrap();
+        assert_eq!(ok.samples, vec![4.0, -32768.0]);
     }
 
     #[test]

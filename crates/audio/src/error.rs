@@ -29,6 +29,31 @@ pub enum Error {
     /// A third-party decoder panicked on this input (caught; a bug to report upstream).
     #[error("the decoder crashed on this input: {0}")]
     DecoderPanic(String),
+    /// Samples beyond any audio scale (see [`guard`](crate::guard)): a corrupt or hostile file.
+    #[error(
+        "{count} sample(s) reach {peak:.1e}, beyond any audio scale (emovox accepts up to \
+         ±{limit:.1e}, the largest integer PCM value; audio is nominally within ±1): the data is \
+         corrupt or not audio"
+    )]
+    SampleRange {
+        /// Largest absolute sample value.
+        peak: f32,
+        /// Samples beyond the limit.
+        count: usize,
+        /// The limit ([`MAX_SAMPLE_MAGNITUDE`](crate::guard::MAX_SAMPLE_MAGNITUDE)).
+        limit: f32,
+    },
+    /// Samples that are NaN or infinite, passed as samples (decoding zeroes them instead).
+    #[error("{count} of {total} samples are NaN or infinite")]
+    NonFinite {
+        /// NaN or infinite samples.
+        count: usize,
+        /// All samples.
+        total: usize,
+    },
+    /// Code outside emovox panicked while processing this input (caught; a bug to report).
+    #[error("processing this audio crashed inside a dependency (caught): {0}")]
+    Panicked(String),
     /// A parameter (rate, ratio, FFT size...) is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),

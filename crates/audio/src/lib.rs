@@ -9,6 +9,10 @@
 //!   planned once per rate pair and reused for every clip.
 //! * [`stft`]: the short-time Fourier transform and its inverse, with librosa's conventions.
 //! * [`augment`]: reproducible noise, time stretch and pitch shift.
+//! * [`guard`]: samples no recording can hold are refused before any work; a panic in a
+//!   dependency becomes one item's error ([`guard::catch_panic`]).
+//! * [`hostile`]: structure-aware hostile files and sample buffers for fuzzing and robustness
+//!   tests.
 //!
 //! # Example
 //!
@@ -46,6 +50,8 @@
 pub mod augment;
 mod decode;
 mod error;
+pub mod guard;
+pub mod hostile;
 mod resample;
 pub mod stft;
 

@@ -254,11 +254,14 @@ impl Resampler {
         }
     }
 
-    /// Resamples one clip into `out` (resized to [`output_len`](Self::output_len)).
+    /// Resamples one clip into `out` (resized to [`output_len`](Self::output_len)). Input that
+    /// is NaN, infinite or beyond any audio scale is refused ([`crate::guard::check_samples`]).
     pub fn process(&mut self, input: &[f32], out: &mut Vec<f32>) -> Result<()> {
         let n_in = input.len();
         let n_out = self.output_len(n_in);
         out.clear();
+        // rubato's FFT resampler panics on infinities (and huge values become them).
+        crate::guard::check_samples(input)?;
         let Some(plan) = self.plan.as_mut() else {
             out.extend_from_slice(input);
             return Ok(());

@@ -310,6 +310,9 @@ impl Extractor {
 
     /// Features of `y`, already cropped and at the pipeline's rate.
     fn analyse(&mut self, y: &[f32], out: &mut Features) -> Result<()> {
+        // Samples passed directly (Python arrays, live PCM) have not been through the decoder's
+        // check: NaN or huge values would become infinities in the STFT.
+        emovox_audio::guard::check_samples(y)?;
         let target = self.config.sample_rate;
         let n_mels = self.config.n_mels;
         let want_mag = self.config.kind == Kind::Handcrafted;

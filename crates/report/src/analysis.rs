@@ -449,6 +449,7 @@ impl Chart {
 pub fn display_name(c: Corpus) -> String {
     match c {
         Corpus::EmoDb => "EmoDB".into(),
+        Corpus::Turev => "TurEV-DB".into(),
         Corpus::Folder => "folder".into(),
         c => c.name().to_ascii_uppercase(),
     }

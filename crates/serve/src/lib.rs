@@ -82,6 +82,10 @@ pub enum Error {
     /// The audio is too short for the model.
     #[error("{0}")]
     TooShort(String),
+    /// The audio was read but could not be processed: code outside emovox panicked on it (the
+    /// panic was caught; the server goes on).
+    #[error("{0}")]
+    Unprocessable(String),
     /// The body is larger than the limit.
     #[error("request body is larger than the limit of {limit} bytes")]
     TooLarge {
@@ -111,7 +115,7 @@ impl Error {
         match self {
             Error::BadAudio(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::TooShort(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::TooShort(_) | Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) | Error::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -128,6 +132,7 @@ impl From<emovox_audio::Error> for Error {
             A::UnknownFormat(_) | A::UnsupportedCodec(_) => Error::Unsupported(e.to_string()),
             A::Empty => Error::BadAudio("the request body is empty: send audio".into()),
             A::InvalidParameter(_) | A::BufferSize { .. } => Error::Internal(e.to_string()),
+            A::Panicked(_) => Error::Unprocessable(e.to_string()),
             e => Error::BadAudio(e.to_string()),
         }
     }
@@ -229,9 +234,15 @@ impl State {
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || f(engine.as_ref()))
-            .await
-            .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
+        // A panic that escapes the engine (the engine's own firewall turns panics on the input
+        // into 422s) is the server's fault, 500, and this worker thread goes on serving.
+        tokio::task::spawn_blocking(move || {
+            emovox_audio::guard::catch_panic(|| f(engine.as_ref())).unwrap_or_else(|msg| {
+                Err(Error::Internal(format!("the engine panicked (caught): {msg}")))
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
     }
 }
 
@@ -395,5 +406,67 @@ mod tests {
         assert_eq!(Error::TooLarge { limit: 1 }.status().as_u16(), 413);
         assert_eq!(Error::Busy(1).status().as_u16(), 503);
         assert_eq!(Error::TooShort("x".into()).status().as_u16(), 422);
+        assert_eq!(s(A::Panicked("x".into())), 422);
+        assert_eq!(
+            s(A::SampleRange {
+                peak: 3e38,
+                count: 1,
+                limit: 1.0
+            }),
+            400
+        );
+    }
+
+    struct Answers;
+
+    impl Engine for Answers {
+        fn classes(&self) -> Vec<String> {
+            vec!["x".into()]
+        }
+        fn model_info(&self) -> Value {
+            Value::Null
+        }
+        fn live_seconds(&self) -> f64 {
+            1.0
+        }
+        fn predict(&self, _: &audio::Decoded) -> Result<Value> {
+            Ok(Value::Bool(true))
+        }
+        fn predict_samples(&self, _: &[f32], _: u32) -> Result<Value> {
+            Ok(Value::Bool(true))
+        }
+        fn timeline(&self, _: &[f32], _: u32) -> Result<Value> {
+            Ok(Value::Null)
+        }
+    }
+
+    /// Issue 15: a panic in a worker answered `500 worker failed: task 5 panicked`. Now a panic
+    /// that escapes the engine is a 500 that says so, its worker permit is given back, and the
+    /// next job runs (one worker: the permit must have been released).
+    #[test]
+    fn r15_a_panic_in_a_job_is_an_error_and_the_worker_goes_on() {
+        let state = Arc::new(State {
+            engine: Arc::new(Answers),
+            opts: Options::default(),
+            admit: Arc::new(tokio::sync::Semaphore::new(4)),
+            work: Arc::new(tokio::sync::Semaphore::new(1)),
+        });
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let e = state
+                .run(|_| -> Result<Value> { panic!("boom in a dependency") })
+                .await
+                .expect_err("a panic is an error");
+            assert_eq!(e.status().as_u16(), 500);
+            assert!(e.to_string().contains("boom in a dependency"), "{e}");
+            for _ in 0..3 {
+                let ok = state.run(|e| e.predict_samples(&[0.0], 16_000)).await;
+                assert_eq!(ok.expect("served"), Value::Bool(true));
+            }
+        });
     }
 }
