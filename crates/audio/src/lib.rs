@@ -9,6 +9,8 @@
 //!   planned once per rate pair and reused for every clip.
 //! * [`stft`]: the short-time Fourier transform and its inverse, with librosa's conventions.
 //! * [`augment`]: reproducible noise, time stretch and pitch shift.
+//! * [`vad`]: voice-activity detection (a small neural network gated by energy): speech regions
+//!   of a clip or a stream, and the span to keep when trimming silence.
 //!
 //! # Example
 //!
@@ -48,6 +50,7 @@ mod decode;
 mod error;
 mod resample;
 pub mod stft;
+pub mod vad;
 
 pub use decode::{decode_bytes, decode_file, DecodeOptions, Decoded};
 pub use error::{Error, Result};
