@@ -19,13 +19,17 @@ fn main() {
     let mut r = Resampler::new(clip.sample_rate, 16000).unwrap();
     let mut y = Vec::new();
     r.process(&clip.samples, &mut y).unwrap();
+    let mut y = y;
+    if let Some(db) = std::env::args().nth(3) { let a = 10f32.powf(db.parse::<f32>().unwrap() / 20.0) * 1.7; let mut s = 5u64; for v in y.iter_mut() { *v += a * lcg(&mut s); } }
     y };
     let mut det = earshot::Detector::default();
+    let vad = emovox_audio::vad::Vad::new(emovox_audio::vad::VadConfig::new()).unwrap();
+    let probs = vad.frame_probabilities(&y, &mut vad.scratch());
     let every: usize = std::env::args().nth(2).map(|s| s.parse().unwrap()).unwrap_or(1);
     for (i, f) in y.chunks_exact(256).enumerate() {
         let s = det.predict_f32(f);
         let e = f.iter().map(|v| v * v).sum::<f32>() / 256.0;
         let db = 10.0 * (e + 1e-12).log10();
-        if i % every == 0 { println!("{:5.3} {:6.1} {:5.2} {}", i as f32 * 0.016, db, s, "#".repeat((s * 40.0) as usize)); }
+        if i % every == 0 { println!("{:5.3} {:6.1} {:5.2} {:5.2} {}", i as f32 * 0.016, db, s, probs[i], "#".repeat((s * 40.0) as usize)); }
     }
 }

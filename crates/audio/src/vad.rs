@@ -116,7 +116,7 @@ impl Default for VadConfig {
             bridge: 0.3,
             pad: 0.1,
             floor_db: -60.0,
-            gate_db: 6.0,
+            gate_db: 4.0,
         }
     }
 }
@@ -170,8 +170,10 @@ impl VadConfig {
         self
     }
 
-    /// A frame must be this many dB above the adaptive noise floor to be speech (the gate opens
-    /// over +-3 dB around it). Default 6.
+    /// The energy gate: a frame less than half this many dB above the adaptive noise floor is
+    /// never speech, one this many dB above it passes whole (linear in between; 0 turns the gate
+    /// off). [`VadMethod::Energy`] calls a frame speech from 1.5x to 3x this above the floor, or
+    /// from 0.375x to 0.75x when periodic. Default 4.
     pub fn gate_db(mut self, db: f32) -> Self {
         self.gate_db = db;
         self
@@ -331,7 +333,11 @@ impl VadStream {
 
 /// Linear ramp: 0 at or below `lo`, 1 at or above `hi`.
 fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
-    ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+    if hi > lo {
+        ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+    } else {
+        f32::from(x >= lo)
+    }
 }
 
 fn db(power: f32) -> f32 {
@@ -671,9 +677,14 @@ impl Pipeline {
             0.0
         } else {
             match c.method {
-                VadMethod::Neural => f.score * ramp(above, c.gate_db - 3.0, c.gate_db + 3.0),
-                VadMethod::Energy => ramp(above, c.gate_db + 3.0, c.gate_db + 9.0).max(
-                    ramp(above, c.gate_db - 3.0, c.gate_db).min(ramp(f.score, 0.45, 0.75)),
+                VadMethod::Neural if c.gate_db > 0.0 => {
+                    f.score * ramp(above, c.gate_db / 2.0, c.gate_db)
+                }
+                VadMethod::Neural => f.score,
+                // Clearly louder than the noise, or a little louder and periodic.
+                VadMethod::Energy => ramp(above, 1.5 * c.gate_db, 3.0 * c.gate_db).max(
+                    ramp(above, 0.375 * c.gate_db, 0.75 * c.gate_db)
+                        .min(ramp(f.score, 0.45, 0.75)),
                 ),
             }
         };
