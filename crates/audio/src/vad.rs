@@ -115,7 +115,7 @@ impl Default for VadConfig {
             min_speech: 0.1,
             bridge: 0.3,
             pad: 0.1,
-            floor_db: -60.0,
+            floor_db: -65.0,
             gate_db: 4.0,
         }
     }
@@ -164,7 +164,7 @@ impl VadConfig {
         self
     }
 
-    /// Frames quieter than this (dBFS, 3-frame smoothed RMS) are never speech. Default -60.
+    /// Frames quieter than this (dBFS, 3-frame smoothed RMS) are never speech. Default -65.
     pub fn floor_db(mut self, db: f32) -> Self {
         self.floor_db = db;
         self
@@ -200,10 +200,16 @@ impl VadConfig {
             }
         }
         if !(self.floor_db.is_finite() && self.floor_db <= 0.0) {
-            return bad(format!("VAD floor_db must be <= 0 dBFS, got {}", self.floor_db));
+            return bad(format!(
+                "VAD floor_db must be <= 0 dBFS, got {}",
+                self.floor_db
+            ));
         }
         if !(self.gate_db.is_finite() && (0.0..=60.0).contains(&self.gate_db)) {
-            return bad(format!("VAD gate_db must be 0..=60 dB, got {}", self.gate_db));
+            return bad(format!(
+                "VAD gate_db must be 0..=60 dB, got {}",
+                self.gate_db
+            ));
         }
         Ok(())
     }
@@ -414,9 +420,12 @@ impl ChunkResampler {
         }
         out.clear();
         let skip = self.out_index(self.next) - self.out_index(ws);
-        out.extend(self.tmp.iter().skip(skip).take(
-            self.out_index(self.next + self.core).saturating_sub(self.out_index(self.next)),
-        ));
+        out.extend(
+            self.tmp.iter().skip(skip).take(
+                self.out_index(self.next + self.core)
+                    .saturating_sub(self.out_index(self.next)),
+            ),
+        );
     }
 
     /// Feeds input; appends to `out` the 16 kHz samples now complete.
@@ -616,7 +625,11 @@ impl Pipeline {
             self.window.copy_within(FRAME.., 0);
             let cur = &mut self.window[FRAME..];
             for (w, &v) in cur.iter_mut().zip(&self.y16[used..used + n]) {
-                *w = if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 };
+                *w = if v.is_finite() {
+                    v.clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                };
             }
             cur[n..].fill(0.0);
             let power = cur.iter().map(|v| v * v).sum::<f32>() / n as f32;
@@ -663,11 +676,7 @@ impl Pipeline {
         };
         let i = self.queue_start;
         self.queue_start += 1;
-        while self
-            .mins
-            .front()
-            .is_some_and(|&(j, _)| j + FLOOR_BACK < i)
-        {
+        while self.mins.front().is_some_and(|&(j, _)| j + FLOOR_BACK < i) {
             self.mins.pop_front();
         }
         let floor = self.mins.front().map_or(self.config.floor_db, |m| m.1);
@@ -683,8 +692,7 @@ impl Pipeline {
                 VadMethod::Neural => f.score,
                 // Clearly louder than the noise, or a little louder and periodic.
                 VadMethod::Energy => ramp(above, 1.5 * c.gate_db, 3.0 * c.gate_db).max(
-                    ramp(above, 0.375 * c.gate_db, 0.75 * c.gate_db)
-                        .min(ramp(f.score, 0.45, 0.75)),
+                    ramp(above, 0.375 * c.gate_db, 0.75 * c.gate_db).min(ramp(f.score, 0.45, 0.75)),
                 ),
             }
         };
@@ -789,4 +797,329 @@ fn periodicity(w: &[f32; 2 * FRAME]) -> f32 {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SR: usize = 16_000;
+
+    fn tone(n: usize, rate: usize, amp: f32) -> Vec<f32> {
+        (0..n)
+            .map(|i| amp * (i as f32 * 2.0 * std::f32::consts::PI * 220.0 / rate as f32).sin())
+            .collect()
+    }
+
+    /// Silence and tone bursts: `(seconds, is_tone)` pieces.
+    fn pieces(parts: &[(f64, bool)], rate: usize) -> Vec<f32> {
+        let mut y = Vec::new();
+        for &(sec, on) in parts {
+            let n = (sec * rate as f64) as usize;
+            if on {
+                y.extend(tone(n, rate, 0.3));
+            } else {
+                y.extend(std::iter::repeat_n(0.0, n));
+            }
+        }
+        y
+    }
+
+    /// White noise from a fixed LCG, uniform in [-amp, amp].
+    fn noise(n: usize, amp: f32, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                amp * (((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0)
+            })
+            .collect()
+    }
+
+    fn regions(cfg: VadConfig, y: &[f32], rate: usize) -> Vec<(usize, usize)> {
+        let vad = Vad::new(cfg).unwrap();
+        vad.speech_regions(y, rate as u32, &mut vad.scratch())
+            .unwrap()
+    }
+
+    fn seconds(r: &[(usize, usize)], rate: usize) -> Vec<(f64, f64)> {
+        r.iter()
+            .map(|&(a, b)| (a as f64 / rate as f64, b as f64 / rate as f64))
+            .collect()
+    }
+
+    #[test]
+    fn digital_silence_has_no_speech() {
+        for rate in [16_000, 48_000, 44_100] {
+            for n in [0, 1, 255, 256, 257, rate, 5 * rate] {
+                let y = vec![0.0f32; n];
+                assert!(
+                    regions(VadConfig::new(), &y, rate).is_empty(),
+                    "{rate} Hz, {n}"
+                );
+                let e = VadConfig::new().method(VadMethod::Energy);
+                assert!(regions(e, &y, rate).is_empty(), "{rate} Hz, {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn near_silence_noise_and_a_click_are_not_speech() {
+        for method in [VadMethod::Neural, VadMethod::Energy] {
+            let cfg = VadConfig::new().method(method);
+            // Near-silence, and steady noise at a speech-like level.
+            for amp in [1e-4, 3e-3, 0.05] {
+                let y = noise(3 * SR, amp, 1);
+                assert!(regions(cfg, &y, SR).is_empty(), "{method:?} noise {amp}");
+            }
+            // A click in digital silence, and in near-silence.
+            for floor in [0.0, 1e-4] {
+                let mut y = noise(2 * SR, floor, 2);
+                for v in &mut y[SR..SR + 10] {
+                    *v = 0.9;
+                }
+                assert!(regions(cfg, &y, SR).is_empty(), "{method:?} click");
+            }
+        }
+    }
+
+    #[test]
+    fn a_tone_burst_is_one_region() {
+        for method in [VadMethod::Neural, VadMethod::Energy] {
+            for rate in [16_000, 48_000] {
+                let y = pieces(&[(1.0, false), (1.0, true), (1.0, false)], rate);
+                let r = regions(VadConfig::new().method(method).pad(0.0), &y, rate);
+                let s = seconds(&r, rate);
+                assert_eq!(s.len(), 1, "{method:?} {rate}: {s:?}");
+                assert!(
+                    (s[0].0 - 1.0).abs() < 0.04 && (s[0].1 - 2.0).abs() < 0.04,
+                    "{s:?}"
+                );
+                // Padding widens it by 0.1 s at each end.
+                let p = seconds(&regions(VadConfig::new().method(method), &y, rate), rate);
+                assert!((p[0].0 - (s[0].0 - 0.1)).abs() < 0.02, "{p:?} vs {s:?}");
+                assert!((p[0].1 - (s[0].1 + 0.1)).abs() < 0.02, "{p:?} vs {s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_pause_is_bridged_and_a_long_one_splits() {
+        let short = pieces(
+            &[
+                (0.5, false),
+                (0.5, true),
+                (0.15, false),
+                (0.5, true),
+                (0.5, false),
+            ],
+            SR,
+        );
+        let r = seconds(&regions(VadConfig::new(), &short, SR), SR);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(
+            (r[0].0 - 0.4).abs() < 0.04 && (r[0].1 - 1.75).abs() < 0.04,
+            "{r:?}"
+        );
+
+        let long = pieces(
+            &[
+                (0.5, false),
+                (0.5, true),
+                (1.0, false),
+                (0.5, true),
+                (0.5, false),
+            ],
+            SR,
+        );
+        let r = seconds(&regions(VadConfig::new(), &long, SR), SR);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(
+            (r[0].1 - 1.1).abs() < 0.04 && (r[1].0 - 1.9).abs() < 0.04,
+            "{r:?}"
+        );
+        // A bridge longer than the pause joins them.
+        let r = regions(VadConfig::new().bridge(1.2), &long, SR);
+        assert_eq!(r.len(), 1, "{r:?}");
+    }
+
+    #[test]
+    fn min_speech_drops_short_bursts() {
+        let y = pieces(&[(1.0, false), (0.06, true), (1.0, false)], SR);
+        assert!(regions(VadConfig::new(), &y, SR).is_empty());
+        assert_eq!(regions(VadConfig::new().min_speech(0.03), &y, SR).len(), 1);
+    }
+
+    #[test]
+    fn probabilities_are_finite_on_hostile_input() {
+        let vad = Vad::new(VadConfig::new()).unwrap();
+        let mut scratch = vad.scratch();
+        let mut y = pieces(&[(0.3, false), (0.5, true), (0.3, false)], SR);
+        y[100] = f32::NAN;
+        y[5000] = f32::INFINITY;
+        y[9000] = f32::NEG_INFINITY;
+        y.extend(std::iter::repeat_n(4.0, 3000)); // far beyond full scale
+        for method in [VadMethod::Neural, VadMethod::Energy] {
+            let vad = Vad::new(VadConfig::new().method(method)).unwrap();
+            let p = vad.frame_probabilities(&y, &mut scratch);
+            assert_eq!(p.len(), y.len().div_ceil(FRAME));
+            assert!(
+                p.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
+                "{p:?}"
+            );
+            let r = vad.speech_regions(&y, SR as u32, &mut scratch).unwrap();
+            assert!(r.iter().all(|&(a, b)| a < b && b <= y.len()));
+        }
+    }
+
+    #[test]
+    fn input_shorter_than_a_frame() {
+        let vad = Vad::new(VadConfig::new()).unwrap();
+        let mut scratch = vad.scratch();
+        for n in [0, 1, 100, 255] {
+            let y = tone(n, SR, 0.5);
+            assert_eq!(
+                vad.frame_probabilities(&y, &mut scratch).len(),
+                n.div_ceil(FRAME)
+            );
+            assert!(vad
+                .speech_regions(&y, SR as u32, &mut scratch)
+                .unwrap()
+                .is_empty());
+            assert_eq!(vad.trim(&y, 48_000, &mut scratch).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn trim_spans_first_to_last_region() {
+        let vad = Vad::new(VadConfig::new()).unwrap();
+        let mut scratch = vad.scratch();
+        let y = pieces(
+            &[
+                (0.5, false),
+                (0.5, true),
+                (1.0, false),
+                (0.5, true),
+                (0.5, false),
+            ],
+            SR,
+        );
+        let r = vad.speech_regions(&y, SR as u32, &mut scratch).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            vad.trim(&y, SR as u32, &mut scratch).unwrap(),
+            Some((r[0].0, r[1].1))
+        );
+    }
+
+    #[test]
+    fn streaming_matches_whole_clip_processing() {
+        for rate in [16_000usize, 48_000, 44_100, 22_050] {
+            let mut y = pieces(
+                &[
+                    (0.7, false),
+                    (0.6, true),
+                    (0.9, false),
+                    (0.4, true),
+                    (2.5, false),
+                    (0.8, true),
+                    (0.3, false),
+                ],
+                rate,
+            );
+            let n = y.len();
+            for (v, n) in y.iter_mut().zip(noise(n, 1e-3, 3)) {
+                *v += n;
+            }
+            let vad = Vad::new(VadConfig::new()).unwrap();
+            let whole = vad
+                .speech_regions(&y, rate as u32, &mut vad.scratch())
+                .unwrap();
+            assert_eq!(whole.len(), 3, "{rate}: {whole:?}");
+            let mut stream = vad.stream(rate as u32).unwrap();
+            let mut got = Vec::new();
+            let mut at = 0;
+            let mut k = 0usize;
+            while at < y.len() {
+                k = (k * 7919 + 1234) % 9000;
+                let n = (k + 1).min(y.len() - at);
+                stream.push(&y[at..at + n], &mut got);
+                at += n;
+                // A region is reported at most ~1.5 s after it ends.
+                for r in &got {
+                    assert!(r.1 <= at);
+                }
+            }
+            assert_eq!(stream.samples_seen(), y.len());
+            stream.finish(&mut got);
+            // Chunked resampling differs from whole-clip resampling by rounding only.
+            assert_eq!(got.len(), whole.len(), "{rate}: {got:?} vs {whole:?}");
+            for (a, b) in got.iter().zip(&whole) {
+                let tol = rate / 100;
+                assert!(
+                    a.0.abs_diff(b.0) <= tol && a.1.abs_diff(b.1) <= tol,
+                    "{rate}: {got:?} vs {whole:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_resampling_matches_whole_clip_resampling() {
+        for rate in [48_000u32, 44_100, 22_050, 8_000, 24_414] {
+            let n = rate as usize * 7 / 2 + 17;
+            let y: Vec<f32> = tone(n, rate as usize, 0.5)
+                .iter()
+                .zip(noise(n, 0.1, 9))
+                .map(|(a, b)| a + b)
+                .collect();
+            let mut whole = Vec::new();
+            Resampler::new(rate, VAD_RATE)
+                .unwrap()
+                .process(&y, &mut whole)
+                .unwrap();
+            let mut c = ChunkResampler::new(rate).unwrap();
+            let (mut got, mut block) = (Vec::new(), Vec::new());
+            for part in y.chunks(5000) {
+                c.push(part, &mut got, &mut block);
+            }
+            c.finish(&mut got, &mut block);
+            assert_eq!(got.len(), whole.len(), "{rate}");
+            let err = got
+                .iter()
+                .zip(&whole)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(err < 2e-3, "{rate} Hz: max error {err}");
+        }
+    }
+
+    #[test]
+    fn streaming_reports_regions_before_the_end() {
+        let y = pieces(&[(0.5, false), (0.5, true), (3.0, false)], SR);
+        let vad = Vad::new(VadConfig::new()).unwrap();
+        let mut stream = vad.stream(SR as u32).unwrap();
+        let mut got = Vec::new();
+        stream.push(&y, &mut got);
+        assert_eq!(got.len(), 1, "closed region reported without finish");
+        stream.finish(&mut got);
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        assert!(Vad::new(VadConfig::new().onset(0.0)).is_err());
+        assert!(Vad::new(VadConfig::new().onset(0.4).offset(0.5)).is_err());
+        assert!(Vad::new(VadConfig::new().pad(f64::NAN)).is_err());
+        assert!(Vad::new(VadConfig::new().bridge(-1.0)).is_err());
+        assert!(Vad::new(VadConfig::new().gate_db(f32::INFINITY)).is_err());
+        assert!(Vad::new(VadConfig::new().floor_db(3.0)).is_err());
+        let vad = Vad::new(VadConfig::new()).unwrap();
+        assert!(vad
+            .speech_regions(&[0.0; 10], 0, &mut vad.scratch())
+            .is_err());
+        assert!(vad.stream(0).is_err());
+    }
 }
