@@ -34,9 +34,10 @@
 //! # Streaming
 //!
 //! [`Vad::stream`] gives a [`VadStream`]: push chunks of any size, get each region once it has
-//! closed (at most `max(bridge, 2 * pad) + 1 s` after it ended). Its state is a few KiB whatever
-//! the length of the recording. [`Vad::speech_regions`] runs the same code on a whole clip, so the
-//! two give identical regions.
+//! closed: `max(bridge, 2 * pad)` of silence after it, plus the noise floor's 1 s look-ahead,
+//! plus (at rates other than 16 kHz) up to one resampling block of about 1 s. Its state is some
+//! 20 KiB plus one resampling block, whatever the length of the recording. [`Vad::speech_regions`]
+//! runs the same code on a whole clip, so the two give the same regions.
 //!
 //! # Measured
 //!
@@ -1106,6 +1107,16 @@ mod tests {
         assert_eq!(got.len(), 1, "closed region reported without finish");
         stream.finish(&mut got);
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn detectors_move_between_threads() {
+        fn send<T: Send>() {}
+        fn sync<T: Sync>() {}
+        send::<Vad>();
+        sync::<Vad>();
+        send::<VadScratch>();
+        send::<VadStream>();
     }
 
     #[test]
