@@ -7,17 +7,22 @@
 //!
 //! Audio is analysed at 16 kHz (other rates are resampled with [`Resampler`], in overlapping
 //! chunks so memory stays bounded) in frames of 256 samples (16 ms). Each frame gets a speech
-//! probability, [`VadMethod::Neural`] by default:
+//! probability from one of three [`VadMethod`]s:
 //!
-//! * **Neural** (default): the score of [earshot](https://crates.io/crates/earshot)'s small
-//!   recurrent network (40 KiB of weights inside the crate, MIT OR Apache-2.0), multiplied by an
-//!   **energy gate**: a frame whose level (3-frame smoothed) is below the absolute floor
-//!   ([`VadConfig::floor_db`]) or not clearly above the adaptive noise floor
-//!   ([`VadConfig::gate_db`]) gets probability 0. The network alone scores digital silence 0.2,
-//!   stationary noise up to 0.6 and a pure tone 0.8: the gate makes silence, near-silence and
-//!   steady noise never speech, and cuts the network's ~50 ms tail after speech ends in silence.
-//! * **Energy**: no network; level above the noise floor, helped by periodicity (normalised
-//!   autocorrelation over pitch lags 60-400 Hz) for quieter voiced frames. Kept for comparison.
+//! * **Hybrid** (default): the score of [earshot](https://crates.io/crates/earshot)'s small
+//!   recurrent network (40 KiB of weights inside the crate, MIT OR Apache-2.0) times an
+//!   **energy gate**, or, when larger, the evidence of a clearly voiced frame: periodicity
+//!   (normalised autocorrelation over pitch lags of 60-400 Hz) of at least 0.75-0.9 in a frame
+//!   8-16 dB above the noise floor. The network alone scores digital silence 0.2, steady noise up
+//!   to 0.6 and a pure tone 0.8, and quiet, sad or breathy voices as low as 0.3: the gate makes
+//!   silence, near-silence and steady noise never speech, and the voicing rescue finds those
+//!   voices.
+//! * **Neural**: the network times the gate only (cheapest).
+//! * **Energy**: no network; level above the noise floor, or periodic and a little above it.
+//!
+//! The gate: a frame whose level (3-frame smoothed) is below the absolute floor
+//! ([`VadConfig::floor_db`]) or less than half of [`VadConfig::gate_db`] above the adaptive noise
+//! floor has probability 0; it passes whole from `gate_db` above the floor.
 //!
 //! The adaptive noise floor is the minimum of the smoothed frame level over the last 4 s and the
 //! next 1 s (levels below the absolute floor count as the absolute floor).
@@ -87,8 +92,11 @@ const MAX_LAG: usize = 266;
 /// How each frame's speech probability is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VadMethod {
-    /// earshot's neural score times the energy gate (default).
+    /// [`Neural`](Self::Neural), or a strongly periodic (voiced) frame well above the noise
+    /// floor: finds quiet or unusual voices the network scores low (default).
     #[default]
+    Hybrid,
+    /// earshot's neural score times the energy gate; the cheapest.
     Neural,
     /// Level above the adaptive noise floor, and periodicity; no network.
     Energy,
@@ -110,7 +118,7 @@ pub struct VadConfig {
 impl Default for VadConfig {
     fn default() -> Self {
         VadConfig {
-            method: VadMethod::Neural,
+            method: VadMethod::Hybrid,
             onset: 0.5,
             offset: 0.35,
             min_speech: 0.1,
@@ -128,7 +136,7 @@ impl VadConfig {
         Self::default()
     }
 
-    /// How frames are scored. Default [`VadMethod::Neural`].
+    /// How frames are scored. Default [`VadMethod::Hybrid`].
     pub fn method(mut self, method: VadMethod) -> Self {
         self.method = method;
         self
@@ -467,8 +475,10 @@ fn gcd(a: u64, b: u64) -> u64 {
 struct Raw {
     /// Mean square of the frame.
     power: f32,
-    /// earshot's score (Neural) or periodicity (Energy).
+    /// earshot's score (Neural, Hybrid) or periodicity (Energy).
     score: f32,
+    /// Periodicity (Hybrid).
+    periodic: f32,
 }
 
 /// One frame waiting for its noise floor.
@@ -476,6 +486,7 @@ struct Raw {
 struct Pending {
     level: f32,
     score: f32,
+    periodic: f32,
 }
 
 /// A region being built, in frames.
@@ -604,7 +615,7 @@ impl Pipeline {
         // The last frame's smoothing and every frame still waiting for look-ahead.
         if let Some(last) = self.prev_raw[1] {
             let p = self.prev_raw[0].map_or(last.power, |a| (a.power + last.power) / 2.0);
-            self.smoothed(db(p), last.score);
+            self.smoothed(db(p), last.score, last.periodic);
         }
         while !self.queue.is_empty() {
             self.decide(regions);
@@ -634,13 +645,24 @@ impl Pipeline {
             }
             cur[n..].fill(0.0);
             let power = cur.iter().map(|v| v * v).sum::<f32>() / n as f32;
-            let score = match self.config.method {
-                VadMethod::Neural => self.detector.predict_f32(cur),
-                VadMethod::Energy => periodicity(&self.window),
+            let (score, periodic) = match self.config.method {
+                VadMethod::Neural => (self.detector.predict_f32(cur), 0.0),
+                VadMethod::Energy => (periodicity(&self.window), 0.0),
+                VadMethod::Hybrid => (
+                    self.detector.predict_f32(&self.window[FRAME..]),
+                    periodicity(&self.window),
+                ),
             };
             used += n;
             self.n16 += n;
-            self.frame(Raw { power, score }, regions);
+            self.frame(
+                Raw {
+                    power,
+                    score,
+                    periodic,
+                },
+                regions,
+            );
         }
         self.y16.drain(..used);
     }
@@ -651,7 +673,7 @@ impl Pipeline {
         if let Some(mid) = self.prev_raw[1] {
             let sum = self.prev_raw[0].map_or((0.0, 0.0), |a| (a.power, 1.0));
             let p = (sum.0 + mid.power + raw.power) / (sum.1 + 2.0);
-            self.smoothed(db(p), mid.score);
+            self.smoothed(db(p), mid.score, mid.periodic);
         }
         self.prev_raw = [self.prev_raw[1], Some(raw)];
         while self.queue.len() > FLOOR_AHEAD {
@@ -660,14 +682,18 @@ impl Pipeline {
     }
 
     /// A frame's smoothed level is known: into the noise-floor window.
-    fn smoothed(&mut self, level: f32, score: f32) {
+    fn smoothed(&mut self, level: f32, score: f32, periodic: f32) {
         let i = self.queue_start + self.queue.len();
         let clamped = level.max(self.config.floor_db);
         while self.mins.back().is_some_and(|&(_, v)| v >= clamped) {
             self.mins.pop_back();
         }
         self.mins.push_back((i, clamped));
-        self.queue.push_back(Pending { level, score });
+        self.queue.push_back(Pending {
+            level,
+            score,
+            periodic,
+        });
     }
 
     /// Decides the oldest queued frame.
@@ -691,6 +717,9 @@ impl Pipeline {
                     f.score * ramp(above, c.gate_db / 2.0, c.gate_db)
                 }
                 VadMethod::Neural => f.score,
+                VadMethod::Hybrid => (f.score * ramp(above, c.gate_db / 2.0, c.gate_db)).max(
+                    ramp(above, 2.0 * c.gate_db, 4.0 * c.gate_db).min(ramp(f.periodic, 0.75, 0.9)),
+                ),
                 // Clearly louder than the noise, or a little louder and periodic.
                 VadMethod::Energy => ramp(above, 1.5 * c.gate_db, 3.0 * c.gate_db).max(
                     ramp(above, 0.375 * c.gate_db, 0.75 * c.gate_db).min(ramp(f.score, 0.45, 0.75)),
@@ -778,20 +807,37 @@ impl Pipeline {
 }
 
 /// Strength of the best pitch period in `w` (two frames): the largest normalised
-/// autocorrelation over lags of 60-400 Hz, 0 for silence.
+/// autocorrelation over lags of 60-400 Hz, 0 for silence. Computed at 8 kHz (pairs averaged),
+/// with 8 accumulators so the products vectorise.
 fn periodicity(w: &[f32; 2 * FRAME]) -> f32 {
-    const N: usize = 2 * FRAME;
-    let mean = w.iter().sum::<f32>() / N as f32;
+    const N: usize = FRAME;
     let mut x = [0.0f32; N];
+    for (v, p) in x.iter_mut().zip(w.chunks_exact(2)) {
+        *v = 0.5 * (p[0] + p[1]);
+    }
+    let mean = x.iter().sum::<f32>() / N as f32;
     let mut prefix = [0.0f64; N + 1];
-    for (i, v) in w.iter().enumerate() {
-        x[i] = v - mean;
+    for i in 0..N {
+        x[i] -= mean;
         prefix[i + 1] = prefix[i] + (x[i] as f64) * (x[i] as f64);
     }
     let mut best = 0.0f32;
-    for lag in MIN_LAG..=MAX_LAG {
+    for lag in MIN_LAG / 2..=MAX_LAG / 2 {
         let m = N - lag;
-        let dot: f32 = x[..m].iter().zip(&x[lag..]).map(|(a, b)| a * b).sum();
+        let (a, b) = (&x[..m], &x[lag..]);
+        let mut acc = [0.0f32; 8];
+        for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+            for k in 0..8 {
+                acc[k] += ca[k] * cb[k];
+            }
+        }
+        let tail = m - m % 8;
+        let dot = acc.iter().sum::<f32>()
+            + a[tail..]
+                .iter()
+                .zip(&b[tail..])
+                .map(|(p, q)| p * q)
+                .sum::<f32>();
         let den = (prefix[m] * (prefix[N] - prefix[lag])).sqrt();
         if den > 1e-12 {
             best = best.max((dot as f64 / den) as f32);
@@ -868,7 +914,7 @@ mod tests {
 
     #[test]
     fn near_silence_noise_and_a_click_are_not_speech() {
-        for method in [VadMethod::Neural, VadMethod::Energy] {
+        for method in [VadMethod::Hybrid, VadMethod::Neural, VadMethod::Energy] {
             let cfg = VadConfig::new().method(method);
             // Near-silence, and steady noise at a speech-like level.
             for amp in [1e-4, 3e-3, 0.05] {
@@ -888,7 +934,7 @@ mod tests {
 
     #[test]
     fn a_tone_burst_is_one_region() {
-        for method in [VadMethod::Neural, VadMethod::Energy] {
+        for method in [VadMethod::Hybrid, VadMethod::Neural, VadMethod::Energy] {
             for rate in [16_000, 48_000] {
                 let y = pieces(&[(1.0, false), (1.0, true), (1.0, false)], rate);
                 let r = regions(VadConfig::new().method(method).pad(0.0), &y, rate);
@@ -962,7 +1008,7 @@ mod tests {
         y[5000] = f32::INFINITY;
         y[9000] = f32::NEG_INFINITY;
         y.extend(std::iter::repeat_n(4.0, 3000)); // far beyond full scale
-        for method in [VadMethod::Neural, VadMethod::Energy] {
+        for method in [VadMethod::Hybrid, VadMethod::Neural, VadMethod::Energy] {
             let vad = Vad::new(VadConfig::new().method(method)).unwrap();
             let p = vad.frame_probabilities(&y, &mut scratch);
             assert_eq!(p.len(), y.len().div_ceil(FRAME));
