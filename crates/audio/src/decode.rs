@@ -1139,10 +1139,10 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let r = (state >> 33) as usize;
-            if r % 5 == 0 {
+            if r.is_multiple_of(5) {
                 pos = r % (data.len() + 10);
                 assert_eq!(f.seek(SeekFrom::Start(pos as u64)).unwrap(), pos as u64);
-            } else if r % 7 == 0 {
+            } else if r.is_multiple_of(7) {
                 let back = (r % 5000) as i64;
                 let p = f.seek(SeekFrom::Current(-back.min(pos as i64))).unwrap();
                 pos = p as usize;

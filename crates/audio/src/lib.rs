@@ -13,6 +13,8 @@
 //!   dependency becomes one item's error ([`guard::catch_panic`]).
 //! * [`hostile`]: structure-aware hostile files and sample buffers for fuzzing and robustness
 //!   tests.
+//! * [`vad`]: voice-activity detection (a small neural network gated by energy): speech regions
+//!   of a clip or a stream, and the span to keep when trimming silence.
 //!
 //! # Example
 //!
@@ -54,6 +56,7 @@ pub mod guard;
 pub mod hostile;
 mod resample;
 pub mod stft;
+pub mod vad;
 
 pub use decode::{decode_bytes, decode_file, DecodeOptions, Decoded};
 pub use error::{Error, Result};

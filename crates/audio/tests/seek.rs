@@ -178,6 +178,10 @@ fn seeking_is_exact_on_every_format_and_quirk() {
     let mut n = 0;
     for dir in ["formats", "quirks"] {
         for ext in ["wav", "aiff", "aif", "flac", "mp3", "ogg", "opus", "m4a"] {
+            // Opus needs the `opus` feature (on in the workspace build, off in this crate's).
+            if ext == "opus" && !cfg!(feature = "opus") {
+                continue;
+            }
             for path in files(&d.join(dir), ext) {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 if bad.contains(&name) {
