@@ -162,11 +162,11 @@ impl fmt::Display for Chain {
                 f.write_str("+")?;
             }
             match *op {
-                Op::Noise(s) if s == 0.5 => f.write_str("noise")?,
+                Op::Noise(0.5) => f.write_str("noise")?,
                 Op::Noise(s) => write!(f, "noise={s}")?,
-                Op::Stretch(r) if r == 0.8 => f.write_str("stretch")?,
+                Op::Stretch(0.8) => f.write_str("stretch")?,
                 Op::Stretch(r) => write!(f, "stretch={r}")?,
-                Op::Pitch(n) if n == 0.7 => f.write_str("pitch")?,
+                Op::Pitch(0.7) => f.write_str("pitch")?,
                 Op::Pitch(n) => write!(f, "pitch={n}")?,
             }
         }

@@ -55,7 +55,7 @@ impl Stft {
     ///
     /// `n_fft` must be even and at least 2, `hop` at least 1.
     pub fn new(n_fft: usize, hop: usize) -> Result<Self> {
-        if n_fft < 2 || n_fft % 2 != 0 {
+        if n_fft < 2 || !n_fft.is_multiple_of(2) {
             return Err(Error::InvalidParameter(format!(
                 "n_fft must be even and >= 2, got {n_fft}"
             )));
