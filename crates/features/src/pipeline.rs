@@ -279,7 +279,7 @@ impl PipelineConfig {
                 self.sample_rate
             ));
         }
-        if self.n_fft < 16 || self.n_fft % 2 != 0 {
+        if self.n_fft < 16 || !self.n_fft.is_multiple_of(2) {
             return bad(format!("n_fft must be even and >= 16, got {}", self.n_fft));
         }
         if self.hop == 0 {
@@ -310,7 +310,7 @@ impl PipelineConfig {
         if self.frames == Some(0) {
             return bad("frames must be >= 1".into());
         }
-        if matches!(self.top_db, Some(t) if !(t >= 0.0)) {
+        if matches!(self.top_db, Some(t) if t.is_nan() || t < 0.0) {
             return bad("top_db must be >= 0".into());
         }
         if self.kind == Kind::Prosody {
