@@ -16,7 +16,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use emovox_audio::decode_file;
-use emovox_features::{Extractor, Features, Kind, PipelineConfig, HANDCRAFTED_NAMES, PROSODY_NAMES};
+use emovox_features::{
+    Extractor, Features, Kind, PipelineConfig, HANDCRAFTED_NAMES, PROSODY_NAMES,
+};
 
 fn main() -> ExitCode {
     match run() {
@@ -46,7 +48,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if files.is_empty() {
-        return Err("no input files (usage: dump_features [--pipeline SPEC] [--time] FILE...)".into());
+        return Err(
+            "no input files (usage: dump_features [--pipeline SPEC] [--time] FILE...)".into(),
+        );
     }
     let config: PipelineConfig = spec.parse()?;
     let kind = config.kind;

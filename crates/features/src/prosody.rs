@@ -26,12 +26,12 @@
 //! | descriptor | definition |
 //! |---|---|
 //! | F0 | YIN ([`F0_MIN_HZ`]..[`F0_MAX_HZ`]) in semitones re [`SEMITONE_REF_HZ`]; voiced frames only (below) |
-//! | voicing | YIN aperiodicity below [`VOICING_MAX_APERIODICITY`], short-frame level within [`VOICING_RANGE_DB`] of the clip's loudest frame and above [`SILENCE_DB`] dBFS; runs shorter than [`MIN_VOICED_FRAMES`] dropped; F0 median-of-3 smoothed within runs and octave jumps of more than [`OCTAVE_JUMP_ST`] from the clip median folded back |
-//! | jitter (local) | mean absolute difference of consecutive pitch periods / mean period, over the periods starting in the frame's long window; periods are marked in the waveform by cross-correlation, each searched within [`PERIOD_SEARCH_REL`] of the YIN period and kept if the correlation is at least [`MIN_PERIOD_CORRELATION`] |
+//! | voicing | YIN aperiodicity below [`VOICING_MAX_APERIODICITY`], short-frame level within [`VOICING_RANGE_DB`] of the clip's loudest frame and above [`SILENCE_DB`] dBFS; runs shorter than [`MIN_VOICED_FRAMES`] dropped, gaps of up to [`MAX_BRIDGE_FRAMES`] between runs with F0 within [`BRIDGE_MAX_JUMP_ST`] bridged; F0 median-of-3 smoothed within runs and octave jumps of more than [`OCTAVE_JUMP_ST`] from the clip median folded back |
+//! | jitter (local) | mean absolute difference of consecutive pitch periods / mean period, over the periods starting in the frame's long window; periods are marked in the waveform by cross-correlation with the previous period (lags within [`PERIOD_SEARCH_REL`] of the YIN period, kept if the correlation is at least [`MIN_PERIOD_CORRELATION`]), each mark then moved to the waveform peak within [`PEAK_SNAP_REL`] of the match |
 //! | shimmer (local, dB) | mean absolute dB difference of the peak-to-peak amplitudes of consecutive periods, same periods |
 //! | HNR (dB) | `10 log10(r / (1 - r))`, `r` the peak of the long frame's normalised autocorrelation near the pitch period, divided by the window's own (Boersma 1993), clamped to [`HNR_R_RANGE`] |
 //! | H1-H2, H1-A3 (dB) | level of the first harmonic minus the second's, and minus that of the harmonic nearest F3 (peaks of the long Gaussian-window spectrum within [`HARMONIC_SEARCH_REL`] f0 of each multiple) |
-//! | F1-F3 frequency, bandwidth | roots of an order-[`LPC_ORDER`] LPC polynomial fitted to the short frame's power spectrum below [`LPC_BAND_HZ`] (as if resampled to twice that, as openSMILE does), pre-emphasised from [`PRE_EMPHASIS_HZ`]; the three lowest roots between [`FORMANT_RANGE_HZ`] |
+//! | F1-F3 frequency, bandwidth | roots of an order-[`LPC_ORDER`] LPC polynomial fitted to the short frame's power spectrum below [`LPC_BAND_HZ`] (as if resampled to twice that, as openSMILE does), pre-emphasised from [`PRE_EMPHASIS_HZ`]; the three lowest roots between [`FORMANT_RANGE_HZ`] narrower than [`FORMANT_MAX_BW_HZ`] |
 //! | F1-F3 amplitude (dB re H1) | the strongest harmonic within half a bandwidth (at least f0 / 2) of the formant, minus H1 |
 //! | loudness | `sum_b (e_b E_b)^`[`LOUDNESS_EXPONENT`] over [`N_BANDS`] HTK-mel bands from [`BANDS_HZ`] of the power spectrum, `e_b` the equal-loudness weight at the band centre (Hermansky 1990, as openSMILE's PLP auditory spectrum) |
 //! | alpha ratio (dB) | `10 log10` of the power 1-5 kHz over the power 50 Hz-1 kHz ([`ALPHA_BANDS_HZ`]) |
@@ -227,6 +227,12 @@ pub const VOICING_RANGE_DB: f32 = 45.0;
 pub const SILENCE_DB: f32 = -70.0;
 /// Voiced runs shorter than this many frames (30 ms at a 10 ms hop) are taken as unvoiced.
 pub const MIN_VOICED_FRAMES: usize = 3;
+/// Unvoiced gaps of at most this many frames between two voiced runs are bridged (taken as
+/// voiced, F0 interpolated) ...
+pub const MAX_BRIDGE_FRAMES: usize = 2;
+/// ... when F0 on either side differs by less than this many semitones (a voicing dropout, not a
+/// boundary; openSMILE's Viterbi smoothing bridges such gaps too).
+pub const BRIDGE_MAX_JUMP_ST: f32 = 2.0;
 /// A voiced frame more than this many semitones from the clip's median F0 is moved by an octave
 /// towards it when that brings it closer (YIN octave errors).
 pub const OCTAVE_JUMP_ST: f32 = 9.0;
@@ -246,8 +252,14 @@ pub const LPC_BAND_HZ: f64 = 5500.0;
 pub const PRE_EMPHASIS_HZ: f64 = 50.0;
 /// LPC roots outside this frequency range, Hz, are not formants (eGeMAPS: 50-5450).
 pub const FORMANT_RANGE_HZ: (f64, f64) = (50.0, 5450.0);
+/// LPC roots wider than this, Hz, model spectral tilt rather than a resonance and are not
+/// formants (openSMILE keeps them, which is why its mean F1 bandwidth is over 1 kHz).
+pub const FORMANT_MAX_BW_HZ: f64 = 600.0;
 /// Periods are searched within this fraction of the YIN period (openSMILE's `searchRangeRel`).
 pub const PERIOD_SEARCH_REL: f32 = 0.1;
+/// Period marks sit on waveform peaks: the largest sample within this fraction of the period
+/// around the best-correlating lag.
+pub const PEAK_SNAP_REL: f32 = 0.03;
 /// A period is kept if its waveform correlates at least this well with the previous one
 /// (openSMILE's `minCC`).
 pub const MIN_PERIOD_CORRELATION: f32 = 0.5;
@@ -523,7 +535,13 @@ impl Prosody {
             let sff: f64 = f.iter().map(|x| (x - mean).powi(2)).sum();
             let w = f
                 .iter()
-                .map(|x| if sff > 0.0 { ((x - mean) / sff) as f32 } else { 0.0 })
+                .map(|x| {
+                    if sff > 0.0 {
+                        ((x - mean) / sff) as f32
+                    } else {
+                        0.0
+                    }
+                })
                 .collect();
             (a, w)
         };
@@ -626,9 +644,11 @@ impl Prosody {
             self.frame_into(y, t, &self.short_win, &mut s.fft_in);
             let energy = s.fft_in.iter().map(|v| v * v).sum::<f32>() / self.short_win_power;
             // Lengths come from the plan, so this cannot fail.
-            let _ = self
-                .short_fft
-                .process_with_scratch(&mut s.fft_in, &mut s.fft_out, &mut s.fft_scratch);
+            let _ = self.short_fft.process_with_scratch(
+                &mut s.fft_in,
+                &mut s.fft_out,
+                &mut s.fft_scratch,
+            );
             for ((p, m), c) in s.power.iter_mut().zip(s.mag.iter_mut()).zip(&s.fft_out) {
                 *p = c.norm_sqr();
                 *m = p.sqrt();
@@ -673,7 +693,8 @@ impl Prosody {
                 f32::NAN
             };
             for (i, (a, w)) in self.slopes.iter().enumerate() {
-                row[lld::SLOPE_LO + i] = w.iter().zip(&p[*a..]).map(|(w, &v)| w * db_power(v)).sum();
+                row[lld::SLOPE_LO + i] =
+                    w.iter().zip(&p[*a..]).map(|(w, &v)| w * db_power(v)).sum();
             }
             let fb = self.flux_bins;
             let msq: f32 = s.mag[..fb].iter().map(|m| m * m).sum::<f32>() / fb as f32;
@@ -722,7 +743,7 @@ impl Prosody {
             }
             let f = z.arg() * self.lpc_rate / (2.0 * PI);
             let bw = -radius.ln() * self.lpc_rate / PI;
-            if f > FORMANT_RANGE_HZ.0 && f < FORMANT_RANGE_HZ.1 {
+            if f > FORMANT_RANGE_HZ.0 && f < FORMANT_RANGE_HZ.1 && bw < FORMANT_MAX_BW_HZ {
                 found[n] = (f, bw);
                 n += 1;
             }
@@ -761,6 +782,21 @@ impl Prosody {
         for &(a, b) in &s.runs {
             if b - a < MIN_VOICED_FRAMES {
                 s.class[a..b].fill(UNVOICED);
+            }
+        }
+        // Bridge short dropouts inside continuous voicing, F0 interpolated across them.
+        voiced_runs(&s.class, &mut s.runs);
+        for w in s.runs.windows(2) {
+            let ((_, end), (next, _)) = (w[0], w[1]);
+            let (f_a, f_b) = (s.pitch[end - 1].f0, s.pitch[next].f0);
+            if next - end <= MAX_BRIDGE_FRAMES
+                && (12.0 * (f_b / f_a).log2()).abs() < BRIDGE_MAX_JUMP_ST
+            {
+                for t in end..next {
+                    let w = (t + 1 - end) as f32 / (next + 1 - end) as f32;
+                    s.pitch[t].f0 = f_a * (f_b / f_a).powf(w);
+                    s.class[t] = VOICED;
+                }
             }
         }
         voiced_runs(&s.class, &mut s.runs);
@@ -825,17 +861,36 @@ impl Prosody {
                 self.sr / Self::f0_hz(&s.lld, t)
             };
             chain += 1;
+            // The largest sample of y[lo..=hi] (hi < b - 1), refined to a parabola's vertex.
+            let snap = |lo: usize, hi: usize| -> (usize, f32) {
+                let i = (lo..=hi)
+                    .max_by(|&i, &j| y[i].total_cmp(&y[j]))
+                    .unwrap_or(lo);
+                if i == 0 {
+                    return (i, 0.0);
+                }
+                let (l, c, r) = (y[i - 1], y[i], y[i + 1]);
+                let curv = l + r - 2.0 * c;
+                let frac = if curv < 0.0 {
+                    (0.5 * (l - r) / curv).clamp(-0.5, 0.5)
+                } else {
+                    0.0
+                };
+                (i, i as f32 + frac)
+            };
             // Start at the largest sample of the first period.
-            let first = (a + period_at(a).ceil() as usize).min(b);
-            let mut pos = (a..first)
-                .max_by(|&i, &j| y[i].total_cmp(&y[j]))
-                .unwrap_or(a);
+            let first = (a + period_at(a).ceil() as usize).min(b.saturating_sub(2));
+            if first <= a {
+                continue;
+            }
+            let (mut pos, mut mark) = snap(a, first);
             loop {
                 let period = period_at(pos);
                 let win = period.round() as usize;
                 let lmin = ((period * (1.0 - PERIOD_SEARCH_REL)).floor() as usize).max(2);
                 let lmax = (period * (1.0 + PERIOD_SEARCH_REL)).ceil() as usize;
-                if win < 2 || pos + lmax + 1 + win > b {
+                let reach = ((period * PEAK_SNAP_REL).ceil() as usize).max(1);
+                if win < 2 || pos + lmax + reach + win + 2 > b {
                     break;
                 }
                 let x0 = &y[pos..pos + win];
@@ -861,31 +916,26 @@ impl Prosody {
                         (best, best_cc) = (lag, c);
                     }
                 }
-                if best_cc < MIN_PERIOD_CORRELATION {
+                // The next mark: the waveform peak nearest the best-matching lag.
+                let (next, next_mark) = snap(pos + best - reach, pos + best + reach);
+                if best_cc < MIN_PERIOD_CORRELATION || next <= pos {
+                    // No match: start a new chain from the next period's peak.
                     chain += 1;
-                    pos += win;
+                    (pos, mark) = snap(pos + win, pos + 2 * win);
                     continue;
                 }
-                let (l, r) = (cc(best - 1), cc(best + 1));
-                let curv = l + r - 2.0 * best_cc;
-                let shift = if curv < 0.0 {
-                    (0.5 * (l - r) / curv).clamp(-0.5, 0.5)
-                } else {
-                    0.0
-                };
-                let seg = &y[pos..pos + best];
-                let (lo, hi) = seg
+                let (lo, hi) = y[pos..next]
                     .iter()
                     .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
                         (lo.min(v), hi.max(v))
                     });
                 s.periods.push(Period {
                     start: pos,
-                    len: best as f32 - shift,
+                    len: next_mark - mark,
                     amp: hi - lo,
                     chain,
                 });
-                pos += best;
+                (pos, mark) = (next, next_mark);
             }
         }
     }
@@ -903,7 +953,8 @@ impl Prosody {
             while first < s.periods.len() && s.periods[first].start < a {
                 first += 1;
             }
-            let (mut n, mut sum_len, mut pairs, mut dlen, mut damp) = (0, 0.0f32, 0, 0.0f32, 0.0f32);
+            let (mut n, mut sum_len, mut pairs, mut dlen, mut damp) =
+                (0, 0.0f32, 0, 0.0f32, 0.0f32);
             let mut prev: Option<Period> = None;
             for p in s.periods[first..].iter().take_while(|p| p.start < b) {
                 n += 1;
@@ -943,17 +994,21 @@ impl Prosody {
                 continue;
             }
             self.frame_into(y, t, &self.long_win, &mut s.fft_in);
-            let _ = self
-                .long_fft
-                .process_with_scratch(&mut s.fft_in, &mut s.fft_out, &mut s.fft_scratch);
+            let _ = self.long_fft.process_with_scratch(
+                &mut s.fft_in,
+                &mut s.fft_out,
+                &mut s.fft_scratch,
+            );
             for (m, c) in s.mag.iter_mut().zip(s.fft_out.iter_mut()) {
                 let p = c.norm_sqr();
                 *m = p.sqrt();
                 *c = Complex32::new(p, 0.0);
             }
-            let _ = self
-                .long_ifft
-                .process_with_scratch(&mut s.fft_out, &mut s.acf, &mut s.ifft_scratch);
+            let _ = self.long_ifft.process_with_scratch(
+                &mut s.fft_out,
+                &mut s.acf,
+                &mut s.ifft_scratch,
+            );
             let f0 = Self::f0_hz(&s.lld, t);
             let period = self.sr / f0;
             let row = &mut s.lld[t * lld::N..(t + 1) * lld::N];
@@ -983,7 +1038,9 @@ impl Prosody {
             let mag = &s.mag;
             let harmonic = |k: f32| -> Option<f32> {
                 let centre = k * f0;
-                let a = ((centre - HARMONIC_SEARCH_REL * f0) / bin_hz).floor().max(1.0) as usize;
+                let a = ((centre - HARMONIC_SEARCH_REL * f0) / bin_hz)
+                    .floor()
+                    .max(1.0) as usize;
                 let b = ((centre + HARMONIC_SEARCH_REL * f0) / bin_hz).ceil() as usize;
                 let b = b.max(a + 1).min(mag.len() - 1);
                 if a >= b {
@@ -1021,7 +1078,13 @@ impl Prosody {
     }
 
     /// The per-clip vector.
-    fn functionals(&self, n_samples: usize, s: &mut ProsodyScratch, frames: usize, out: &mut Vec<f32>) {
+    fn functionals(
+        &self,
+        n_samples: usize,
+        s: &mut ProsodyScratch,
+        frames: usize,
+        out: &mut Vec<f32>,
+    ) {
         let dt = self.hop as f32 / self.sr;
         let duration = (n_samples as f32 / self.sr).max(dt);
         let ProsodyScratch {
@@ -1041,8 +1104,13 @@ impl Prosody {
         smoothed(x, class, lld::F0, voiced, col);
         let (f0_mean, f0_cv) = mean_cv(col);
         col.sort_unstable_by(f32::total_cmp);
-        let (p20, p50, p80) = (percentile(col, 0.2), percentile(col, 0.5), percentile(col, 0.8));
-        let f0_h = PEAK_REL_THRESHOLD * (col.last().copied().unwrap_or(0.0) - col.first().copied().unwrap_or(0.0));
+        let (p20, p50, p80) = (
+            percentile(col, 0.2),
+            percentile(col, 0.5),
+            percentile(col, 0.8),
+        );
+        let f0_h = PEAK_REL_THRESHOLD
+            * (col.last().copied().unwrap_or(0.0) - col.first().copied().unwrap_or(0.0));
         rise.clear();
         fall.clear();
         for &(a, b) in runs.iter() {
@@ -1063,7 +1131,11 @@ impl Prosody {
         let (rm, rs) = mean_std(rise);
         let (fm, fs) = mean_std(fall);
         col.sort_unstable_by(f32::total_cmp);
-        let (p20, p50, p80) = (percentile(col, 0.2), percentile(col, 0.5), percentile(col, 0.8));
+        let (p20, p50, p80) = (
+            percentile(col, 0.2),
+            percentile(col, 0.5),
+            percentile(col, 0.8),
+        );
         out.extend([l_mean, l_cv, p20, p50, p80, p80 - p20, rm, rs, fm, fs]);
         let rel = if hi > 0.0 { 1.0 / hi } else { 0.0 };
         out.extend([l_mean, p20, p50, p80, p80 - p20, rm, rs, fm, fs].map(|v| v * rel));
@@ -1090,7 +1162,11 @@ impl Prosody {
             (lld::H1A3, false),
         ] {
             smoothed(x, class, c, voiced, col);
-            out.extend(pair(if relative { mean_cv(col) } else { mean_std(col) }));
+            out.extend(pair(if relative {
+                mean_cv(col)
+            } else {
+                mean_std(col)
+            }));
         }
         for i in 0..3 {
             smoothed(x, class, lld::FREQ + i, voiced, col);
@@ -1250,7 +1326,9 @@ fn mean_cv(v: &[f32]) -> (f32, f32) {
 fn min_max(v: &[f32]) -> (f32, f32) {
     let (lo, hi) = v
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
     if lo > hi {
         (0.0, 0.0)
     } else {
@@ -1280,7 +1358,7 @@ fn turning_slopes(x: &[f32], dt: f32, h: f32, rise: &mut Vec<f32>, fall: &mut Ve
         Up,
         Down,
     }
-    if x.len() < 2 || !(h > 0.0) {
+    if x.len() < 2 || h.is_nan() || h <= 0.0 {
         return 0;
     }
     let slope = |from: (usize, f32), to: (usize, f32)| {
@@ -1338,7 +1416,7 @@ fn turning_slopes(x: &[f32], dt: f32, h: f32, rise: &mut Vec<f32>, fall: &mut Ve
 fn levinson(r: &[f64; LPC_ORDER + 1]) -> Option<[f64; LPC_ORDER + 1]> {
     // A tiny white-noise floor keeps the recursion stable on near-singular spectra.
     let r0 = r[0] * (1.0 + 1e-9);
-    if !(r0 > 1e-30) || !r0.is_finite() {
+    if r0.is_nan() || r0 <= 1e-30 || r0.is_infinite() {
         return None;
     }
     let mut a = [0f64; LPC_ORDER + 1];
@@ -1357,7 +1435,7 @@ fn levinson(r: &[f64; LPC_ORDER + 1]) -> Option<[f64; LPC_ORDER + 1]> {
         }
         a[i] = k;
         err *= 1.0 - k * k;
-        if !(err > 0.0) {
+        if err.is_nan() || err <= 0.0 {
             return None;
         }
     }
@@ -1366,7 +1444,11 @@ fn levinson(r: &[f64; LPC_ORDER + 1]) -> Option<[f64; LPC_ORDER + 1]> {
 
 /// Roots of the monic polynomial `z^p + a[1] z^(p-1) + .. + a[p]` by Durand-Kerner iteration.
 fn poly_roots(a: &[f64; LPC_ORDER + 1], roots: &mut [Complex<f64>; LPC_ORDER]) {
-    let eval = |z: Complex<f64>| a[1..].iter().fold(Complex::new(1.0, 0.0), |acc, &c| acc * z + c);
+    let eval = |z: Complex<f64>| {
+        a[1..]
+            .iter()
+            .fold(Complex::new(1.0, 0.0), |acc, &c| acc * z + c)
+    };
     let seed = Complex::new(0.4, 0.9);
     let mut z = Complex::new(1.0, 0.0);
     for r in roots.iter_mut() {
@@ -1422,7 +1504,11 @@ mod tests {
 
     /// A voiced-like signal: at each pulse time a decaying 900 Hz ringing of amplitude `amps[i]`;
     /// pulses `periods[i]` seconds apart.
-    fn pulses(periods: impl Iterator<Item = f32>, amps: impl Iterator<Item = f32>, secs: f32) -> Vec<f32> {
+    fn pulses(
+        periods: impl Iterator<Item = f32>,
+        amps: impl Iterator<Item = f32>,
+        secs: f32,
+    ) -> Vec<f32> {
         let n = (secs * SR) as usize;
         let mut y = vec![0f32; n];
         let mut t = 0.01f32;
@@ -1449,7 +1535,10 @@ mod tests {
         (0..(secs * SR) as usize)
             .map(|i| {
                 (1..12)
-                    .map(|k| (2.0 * std::f32::consts::PI * f0 * k as f32 * i as f32 / SR).sin() / k as f32)
+                    .map(|k| {
+                        (2.0 * std::f32::consts::PI * f0 * k as f32 * i as f32 / SR).sin()
+                            / k as f32
+                    })
                     .sum::<f32>()
                     * 0.2
             })
@@ -1469,47 +1558,92 @@ mod tests {
     fn steady_tone_has_its_pitch_and_no_jitter() {
         let v = run(&harmonic_tone(150.0, 1.0));
         let st = 12.0 * (150.0f32 / 27.5).log2();
-        assert!((col(&v, "f0_mean") - st).abs() < 0.2, "{}", col(&v, "f0_mean"));
+        assert!(
+            (col(&v, "f0_mean") - st).abs() < 0.2,
+            "{}",
+            col(&v, "f0_mean")
+        );
         assert!((col(&v, "f0_p50") - st).abs() < 0.2);
         assert!(col(&v, "f0_range_p20_p80") < 0.2);
-        assert!(col(&v, "voiced_fraction") > 0.85, "{}", col(&v, "voiced_fraction"));
+        assert!(
+            col(&v, "voiced_fraction") > 0.85,
+            "{}",
+            col(&v, "voiced_fraction")
+        );
         assert!(col(&v, "jitter_mean") < 0.003, "{}", col(&v, "jitter_mean"));
-        assert!(col(&v, "shimmer_db_mean") < 0.1, "{}", col(&v, "shimmer_db_mean"));
+        assert!(
+            col(&v, "shimmer_db_mean") < 0.1,
+            "{}",
+            col(&v, "shimmer_db_mean")
+        );
         assert!(col(&v, "hnr_db_mean") > 20.0, "{}", col(&v, "hnr_db_mean"));
         // Harmonics fall as 1/k: H1-H2 = 20 log10(2) = 6 dB.
-        assert!((col(&v, "h1_h2_db_mean") - 6.02).abs() < 1.0, "{}", col(&v, "h1_h2_db_mean"));
+        assert!(
+            (col(&v, "h1_h2_db_mean") - 6.02).abs() < 1.0,
+            "{}",
+            col(&v, "h1_h2_db_mean")
+        );
         assert_eq!(col(&v, "voiced_segments_per_s"), 1.0);
     }
 
     #[test]
-    fn alternating_periods_and_amplitudes_give_known_jitter_and_shimmer() {
-        // Periods 1/140 s * (1 +- 0.02): |dT| / T = 0.04. Amplitudes 1, 0.8: |20 log10 0.8| = 1.94 dB.
+    fn random_period_and_amplitude_perturbations_give_their_jitter_and_shimmer() {
+        // Periods 1/140 s * (1 + 0.03 u), amplitudes 0.5 (1 + 0.1 v), u and v uniform in
+        // [-1, 1] (a fixed LCG): the true local jitter and shimmer are computed from the
+        // sequences themselves.
         let t0 = 1.0 / 140.0;
-        let y = pulses(
-            (0..).map(|i| if i % 2 == 0 { t0 * 1.02 } else { t0 * 0.98 }),
-            (0..).map(|i| if i % 2 == 0 { 0.5 } else { 0.4 }),
-            1.0,
-        );
-        let v = run(&y);
-        assert!((col(&v, "jitter_mean") - 0.04).abs() < 0.006, "jitter {}", col(&v, "jitter_mean"));
+        let mut state = 7u32;
+        let mut uniform = move || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        };
+        let periods: Vec<f32> = (0..140).map(|_| t0 * (1.0 + 0.03 * uniform())).collect();
+        let amps: Vec<f32> = (0..140).map(|_| 0.5 * (1.0 + 0.1 * uniform())).collect();
+        let n = 135;
+        let jitter = periods[..n]
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .sum::<f32>()
+            / (n - 1) as f32
+            / (periods[..n].iter().sum::<f32>() / n as f32);
+        let shimmer = amps[..n]
+            .windows(2)
+            .map(|w| (20.0 * (w[1] / w[0]).log10()).abs())
+            .sum::<f32>()
+            / (n - 1) as f32;
+        let v = run(&pulses(periods.into_iter(), amps.into_iter(), 1.0));
+        let (j, s) = (col(&v, "jitter_mean"), col(&v, "shimmer_db_mean"));
         assert!(
-            (col(&v, "shimmer_db_mean") - 1.94).abs() < 0.25,
-            "shimmer {}",
-            col(&v, "shimmer_db_mean")
+            (j - jitter).abs() < 0.15 * jitter,
+            "jitter {j}, true {jitter}"
+        );
+        assert!(
+            (s - shimmer).abs() < 0.2 * shimmer,
+            "shimmer {s}, true {shimmer}"
         );
         // The regular train: no jitter, no shimmer.
         let v = run(&pulses((0..).map(|_| t0), (0..).map(|_| 0.5), 1.0));
         assert!(col(&v, "jitter_mean") < 0.003, "{}", col(&v, "jitter_mean"));
-        assert!(col(&v, "shimmer_db_mean") < 0.1, "{}", col(&v, "shimmer_db_mean"));
+        assert!(
+            col(&v, "shimmer_db_mean") < 0.1,
+            "{}",
+            col(&v, "shimmer_db_mean")
+        );
         let st = 12.0 * (140.0f32 / 27.5).log2();
-        assert!((col(&v, "f0_mean") - st).abs() < 0.2, "{}", col(&v, "f0_mean"));
+        assert!(
+            (col(&v, "f0_mean") - st).abs() < 0.2,
+            "{}",
+            col(&v, "f0_mean")
+        );
     }
 
     /// A pulse train at `f0` through resonators at `formants` (frequency, bandwidth).
     fn vowel(f0: f32, formants: &[(f32, f32)], secs: f32) -> Vec<f32> {
         let n = (secs * SR) as usize;
         let period = (SR / f0) as usize;
-        let mut y: Vec<f32> = (0..n).map(|i| if i % period == 0 { 1.0 } else { 0.0 }).collect();
+        let mut y: Vec<f32> = (0..n)
+            .map(|i| if i % period == 0 { 1.0 } else { 0.0 })
+            .collect();
         for &(f, bw) in formants {
             let r = (-std::f32::consts::PI * bw / SR).exp();
             let c = 2.0 * r * (2.0 * std::f32::consts::PI * f / SR).cos();
@@ -1527,20 +1661,32 @@ mod tests {
 
     #[test]
     fn formants_of_a_synthetic_vowel() {
-        let v = run(&vowel(120.0, &[(700.0, 80.0), (1200.0, 90.0), (2600.0, 120.0)], 1.0));
+        let v = run(&vowel(
+            120.0,
+            &[(700.0, 80.0), (1200.0, 90.0), (2600.0, 120.0)],
+            1.0,
+        ));
         for (name, want, tol) in [
             ("f1_freq_mean", 700.0, 60.0),
             ("f2_freq_mean", 1200.0, 80.0),
             ("f3_freq_mean", 2600.0, 150.0),
         ] {
-            assert!((col(&v, name) - want).abs() < tol, "{name} {}", col(&v, name));
+            assert!(
+                (col(&v, name) - want).abs() < tol,
+                "{name} {}",
+                col(&v, name)
+            );
         }
         assert!(col(&v, "f1_bw_mean") < 400.0, "{}", col(&v, "f1_bw_mean"));
     }
 
     #[test]
     fn relative_values_ignore_gain_and_absolute_ones_do_not() {
-        let y = vowel(180.0, &[(500.0, 80.0), (1500.0, 100.0), (2500.0, 150.0)], 0.8);
+        let y = vowel(
+            180.0,
+            &[(500.0, 80.0), (1500.0, 100.0), (2500.0, 150.0)],
+            0.8,
+        );
         let quiet: Vec<f32> = y.iter().map(|v| v * 0.1).collect();
         let (a, b) = (run(&y), run(&quiet));
         for name in [
@@ -1558,12 +1704,19 @@ mod tests {
             "voiced_fraction",
         ] {
             let (x, z) = (col(&a, name), col(&b, name));
-            assert!((x - z).abs() <= 1e-3 * x.abs().max(1.0), "{name}: {x} vs {z}");
+            assert!(
+                (x - z).abs() <= 1e-3 * x.abs().max(1.0),
+                "{name}: {x} vs {z}"
+            );
         }
         // Loudness scales with intensity^0.33: 0.1 in amplitude is 0.01^0.33 = 0.219.
         let ratio = col(&b, "loudness_mean") / col(&a, "loudness_mean");
         assert!((ratio - 0.01f32.powf(0.33)).abs() < 0.01, "{ratio}");
-        assert!((col(&a, "equivalent_sound_level_db") - col(&b, "equivalent_sound_level_db") - 20.0).abs() < 0.01);
+        assert!(
+            (col(&a, "equivalent_sound_level_db") - col(&b, "equivalent_sound_level_db") - 20.0)
+                .abs()
+                < 0.01
+        );
     }
 
     #[test]
@@ -1581,8 +1734,15 @@ mod tests {
             })
             .collect();
         let v = run(&noise);
-        assert!(col(&v, "voiced_fraction") < 0.1, "{}", col(&v, "voiced_fraction"));
-        let clipped: Vec<f32> = harmonic_tone(200.0, 1.0).iter().map(|v| (v * 20.0).clamp(-1.0, 1.0)).collect();
+        assert!(
+            col(&v, "voiced_fraction") < 0.1,
+            "{}",
+            col(&v, "voiced_fraction")
+        );
+        let clipped: Vec<f32> = harmonic_tone(200.0, 1.0)
+            .iter()
+            .map(|v| (v * 20.0).clamp(-1.0, 1.0))
+            .collect();
         let v = run(&clipped);
         assert!(col(&v, "voiced_fraction") > 0.8);
         for len in [0, 1, 100, 1600, 4800] {
@@ -1597,13 +1757,22 @@ mod tests {
         // 0, 2, 4, 1, 1, 3 every 0.5 s, hysteresis 0.5: rise 0->4 over 1 s (4/s), fall 4->1 over
         // 0.5 s (6/s), trailing rise 1->3 over 0.5 s... from the valley at index 3 (1 s): 2/s.
         let (mut rise, mut fall) = (Vec::new(), Vec::new());
-        let peaks = turning_slopes(&[0.0, 2.0, 4.0, 1.0, 1.0, 3.0], 0.5, 0.5, &mut rise, &mut fall);
+        let peaks = turning_slopes(
+            &[0.0, 2.0, 4.0, 1.0, 1.0, 3.0],
+            0.5,
+            0.5,
+            &mut rise,
+            &mut fall,
+        );
         assert_eq!(peaks, 1);
         assert_eq!(rise, vec![4.0, 2.0]);
         assert_eq!(fall, vec![6.0]);
         // Below the hysteresis nothing turns.
         rise.clear();
-        assert_eq!(turning_slopes(&[0.0, 0.1, 0.0], 0.5, 0.5, &mut rise, &mut fall), 0);
+        assert_eq!(
+            turning_slopes(&[0.0, 0.1, 0.0], 0.5, 0.5, &mut rise, &mut fall),
+            0
+        );
         assert!(rise.is_empty());
     }
 
@@ -1641,7 +1810,10 @@ mod tests {
             r[k] = -a1 * r[k - 1] - a2 * r[k - 2];
         }
         let a = levinson(&r).unwrap();
-        assert!((a[1] - a1).abs() < 1e-6 && (a[2] - a2).abs() < 1e-6, "{a:?}");
+        assert!(
+            (a[1] - a1).abs() < 1e-6 && (a[2] - a2).abs() < 1e-6,
+            "{a:?}"
+        );
         assert!(a[3..].iter().all(|v| v.abs() < 1e-6));
         let mut roots = [Complex::new(0.0, 0.0); LPC_ORDER];
         // A polynomial with known roots: (z - 0.5)(z + 0.25) and the pair above, rest at 0.
@@ -1659,8 +1831,12 @@ mod tests {
         poly_roots(&poly, &mut roots);
         let want = Complex::from_polar(rho, th);
         assert!(roots.iter().any(|z| (z - want).norm() < 1e-6), "{roots:?}");
-        assert!(roots.iter().any(|z| (z - Complex::new(0.5, 0.0)).norm() < 1e-6));
-        assert!(roots.iter().any(|z| (z - Complex::new(-0.25, 0.0)).norm() < 1e-6));
+        assert!(roots
+            .iter()
+            .any(|z| (z - Complex::new(0.5, 0.0)).norm() < 1e-6));
+        assert!(roots
+            .iter()
+            .any(|z| (z - Complex::new(-0.25, 0.0)).norm() < 1e-6));
     }
 
     #[test]
@@ -1672,7 +1848,11 @@ mod tests {
                 .collect()
         };
         let (lo, hi) = (run(&tone(300.0)), run(&tone(440.0)));
-        assert!(col(&lo, "alpha_ratio_v_mean") < -30.0, "{}", col(&lo, "alpha_ratio_v_mean"));
+        assert!(
+            col(&lo, "alpha_ratio_v_mean") < -30.0,
+            "{}",
+            col(&lo, "alpha_ratio_v_mean")
+        );
         assert!(col(&hi, "alpha_ratio_v_mean") < -30.0);
         assert!(col(&lo, "hammarberg_v_mean") > 30.0);
         // 300 Hz is inside 0-500: the slope there rises to the peak then falls; 500-1500 falls.
