@@ -219,7 +219,7 @@ pub const F0_MAX_HZ: f32 = 600.0;
 pub const SEMITONE_REF_HZ: f32 = 27.5;
 /// A frame is voiced only if YIN's aperiodicity (cumulative-mean-normalised difference at the
 /// chosen period) is below this.
-pub const VOICING_MAX_APERIODICITY: f32 = 0.3;
+pub const VOICING_MAX_APERIODICITY: f32 = 0.4;
 /// ... and its short-frame level is within this many dB of the clip's loudest frame ...
 pub const VOICING_RANGE_DB: f32 = 45.0;
 /// ... and above this level, dB re full scale (mean square 1.0 = 0 dB): digital near-silence is
@@ -1442,6 +1442,11 @@ fn levinson(r: &[f64; LPC_ORDER + 1]) -> Option<[f64; LPC_ORDER + 1]> {
     Some(a)
 }
 
+/// Durand-Kerner stops after this many sweeps ...
+const MAX_ROOT_ITERATIONS: usize = 80;
+/// ... or once no root moves by more than this (LPC roots lie in the unit disc, so absolute).
+const ROOT_TOLERANCE: f64 = 1e-9;
+
 /// Roots of the monic polynomial `z^p + a[1] z^(p-1) + .. + a[p]` by Durand-Kerner iteration.
 fn poly_roots(a: &[f64; LPC_ORDER + 1], roots: &mut [Complex<f64>; LPC_ORDER]) {
     let eval = |z: Complex<f64>| {
@@ -1455,7 +1460,7 @@ fn poly_roots(a: &[f64; LPC_ORDER + 1], roots: &mut [Complex<f64>; LPC_ORDER]) {
         *r = z;
         z *= seed;
     }
-    for _ in 0..500 {
+    for _ in 0..MAX_ROOT_ITERATIONS {
         let mut change = 0.0f64;
         for i in 0..LPC_ORDER {
             let zi = roots[i];
@@ -1474,7 +1479,7 @@ fn poly_roots(a: &[f64; LPC_ORDER + 1], roots: &mut [Complex<f64>; LPC_ORDER]) {
                 change = change.max(step.norm());
             }
         }
-        if change < 1e-12 {
+        if change < ROOT_TOLERANCE {
             break;
         }
     }
