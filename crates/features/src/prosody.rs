@@ -1470,16 +1470,16 @@ fn poly_roots(a: &[f64; LPC_ORDER + 1], roots: &mut [Complex<f64>; LPC_ORDER]) {
                     den *= zi - zj;
                 }
             }
-            if den.norm() < 1e-300 {
+            if den.re == 0.0 && den.im == 0.0 {
                 den = Complex::new(1e-12, 0.0);
             }
             let step = eval(zi) / den;
             if step.re.is_finite() && step.im.is_finite() {
                 roots[i] = zi - step;
-                change = change.max(step.norm());
+                change = change.max(step.norm_sqr());
             }
         }
-        if change < ROOT_TOLERANCE {
+        if change < ROOT_TOLERANCE * ROOT_TOLERANCE {
             break;
         }
     }
