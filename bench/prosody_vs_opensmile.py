@@ -11,6 +11,8 @@ Two steps:
         --pipeline prosody /tmp/prosody_val/clips/*.wav > /tmp/prosody_val/ours.csv
     python3 bench/prosody_vs_opensmile.py compare --work /tmp/prosody_val
 
+`--per-corpus 60,45,45` gives the 150 clips behind the table in the `prosody` module docs.
+
 Clips: RAVDESS Actor_01 (48 kHz, resampled here with scipy's polyphase `resample_poly`, 1:3),
 TESS and EMOVO (16 kHz already), picked evenly from the sorted file lists, so both extractors read
 the very same 16 kHz samples. The table printed by `compare` is the Pearson correlation across

@@ -14,7 +14,7 @@
 //! | `handcrafted` | 1 x 45 | per-clip statistics: MFCC mean/std, log-mel mean/std/min/max, ZCR, RMS, centroid, roll-off, pitch |
 //! | `logmel-stats` | 1 x 512 | per-band statistics of a finer log-mel (n_fft 512, hop 160, 64 bands) over the frames within [`STATS_RANGE_DB`] of the loudest: mean, std, max, min, 10th and 90th percentile, mean absolute and std of the frame-to-frame difference ([`STATS_NAMES`], each for every band) |
 //! | `speech-stats` | 1 x 992 | `logmel-stats`, then the same statistics of 20 MFCC + deltas + delta-deltas (each column) over the same frames |
-//! | `prosody` | 1 x 102 | eGeMAPS-like functionals ([`PROSODY_NAMES`](crate::prosody::PROSODY_NAMES)): F0 (semitones) distribution and slopes, loudness (absolute and relative to the clip's peak), jitter, shimmer, HNR, H1-H2, H1-A3, F1-F3 frequency/bandwidth/level, alpha ratio, Hammarberg index, spectral slopes, flux and MFCC 1-4 (voiced and unvoiced), voiced/unvoiced segment timing; 25 ms and 60 ms windows every `hop` (10 ms); only `sr`, `hop` and `crop` apply (see [`prosody`](crate::prosody)) |
+//! | `prosody` | 1 x 102 | eGeMAPS-like functionals ([`PROSODY_NAMES`]): F0 (semitones) distribution and slopes, loudness (absolute and relative to the clip's peak), jitter, shimmer, HNR, H1-H2, H1-A3, F1-F3 frequency/bandwidth/level, alpha ratio, Hammarberg index, spectral slopes, flux and MFCC 1-4 (voiced and unvoiced), voiced/unvoiced segment timing; 25 ms and 60 ms windows every `hop` (10 ms); only `sr`, `hop` and `crop` apply (see [`prosody`](crate::prosody)) |
 
 use std::fmt;
 use std::str::FromStr;

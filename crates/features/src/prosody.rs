@@ -74,9 +74,40 @@
 //!
 //! # Validation
 //!
-//! `bench/prosody_vs_opensmile.py` compares these columns with openSMILE 2.6 eGeMAPSv02 on real
-//! RAVDESS, TESS and EMOVO clips (Pearson correlation across clips); the numbers are in the
-//! crate README.
+//! `bench/prosody_vs_opensmile.py` runs openSMILE 2.6 (PyPI `opensmile`) eGeMAPSv02 and this
+//! pipeline on the same 16 kHz clips and prints, per functional, the Pearson correlation across
+//! clips. On 150 real clips (60 RAVDESS Actor_01 resampled from 48 kHz, 45 TESS, 45 EMOVO;
+//! 2026-12-02):
+//!
+//! | ours | openSMILE | r |
+//! |---|---|---|
+//! | `f0_mean`, `f0_p20`, `f0_p50`, `f0_p80` | `F0semitoneFrom27.5Hz_sma3nz_amean`, percentiles | 0.99, 0.99, 0.99, 0.98 |
+//! | `f0_range_p20_p80`, `f0_cv` | `pctlrange0-2`, `stddevNorm` | 0.86, 0.60 |
+//! | `loudness_mean`, `_cv`, `_p20`..`_p80`, range | `loudness_sma3_*` | 0.99-1.00 |
+//! | `loudness_rise_slope_mean`, `_fall_` | `meanRisingSlope`, `meanFallingSlope` | 0.98, 0.98 |
+//! | `alpha_ratio_v_mean`, `hammarberg_v_mean` | `alphaRatioV`, `hammarbergIndexV` | 0.98, 0.98 |
+//! | `slope_v_0_500_mean`, `slope_v_500_1500_mean` | `slopeV0-500`, `slopeV500-1500` | 0.96, 0.84 |
+//! | `flux_mean`, `flux_v_mean`, `mfcc1..4_mean`, `mfcc1/2_v_mean` | `spectralFlux`, `spectralFluxV`, `mfcc*` | 0.98-1.00 |
+//! | `equivalent_sound_level_db`, `loudness_peaks_per_s` | `equivalentSoundLevel_dBp`, `loudnessPeaksPerSec` | 1.00, 0.96 |
+//! | `voiced_segments_per_s`, `voiced_segment_mean_s` | `VoicedSegmentsPerSec`, `MeanVoicedSegmentLengthSec` | 0.74, 0.86 |
+//! | `hnr_db_mean`, `shimmer_db_mean`, `jitter_mean` | `HNRdBACF`, `shimmerLocaldB`, `jitterLocal` | 0.86, 0.85, 0.57 |
+//! | `f1_freq_mean`, `f2_freq_mean`, `f3_freq_mean` | `F1..3frequency` | 0.52, 0.52, 0.37 |
+//! | `h1_a3_db_mean`, `h1_h2_db_mean` | `logRelF0-H1-A3`, `logRelF0-H1-H2` | 0.61, -0.18 |
+//!
+//! Known, deliberate differences: formant bandwidths and amplitudes (openSMILE keeps roots of any
+//! width, mean F1 bandwidth 1.3 kHz, and its formant amplitudes average around -118 dB, floor
+//! values included; r near 0); H1-H2 (openSMILE reports up to +36 dB within one /i/ of a TESS
+//! speaker, ours follows the spectrum, and matches 1/k harmonics to 0.1 dB in the tests); F0
+//! rising slopes (openSMILE concatenates voiced frames across pauses, so its slopes include the
+//! jumps between segments; ours stay within voiced runs); the `_uv` columns and unvoiced segment
+//! lengths (openSMILE counts silence, including leading and trailing silence, as unvoiced; ours
+//! only unvoiced speech and pauses between voiced runs), and openSMILE's band-slope regression,
+//! which uses one point fewer than it sums over (so its slopes move with the absolute level).
+//! Jitter agrees exactly with a synthetic ground truth (tests) but only moderately with
+//! openSMILE's on real speech, where the two period markers differ.
+//!
+//! Speed (release, one thread, extraction only, 16 kHz clips of 3.1 s on average): about 130
+//! clips/s, against about 520 clips/s for `speech-stats` on the same clips.
 
 use std::f64::consts::PI;
 use std::sync::Arc;
