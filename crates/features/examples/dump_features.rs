@@ -16,9 +16,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use emovox_audio::decode_file;
-use emovox_features::{
-    Extractor, Features, Kind, PipelineConfig, HANDCRAFTED_NAMES, PROSODY_NAMES,
-};
+use emovox_features::{Extractor, Features, PipelineConfig};
 
 fn main() -> ExitCode {
     match run() {
@@ -53,7 +51,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let config: PipelineConfig = spec.parse()?;
-    let kind = config.kind;
+    let names = config.column_names();
     let mut ex = Extractor::new(config)?;
     let mut out = Features::default();
     let mut spent = Duration::ZERO;
@@ -66,10 +64,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         spent += start.elapsed();
         if !header {
-            let names: Vec<String> = match kind {
-                Kind::Prosody => PROSODY_NAMES.iter().map(|s| s.to_string()).collect(),
-                Kind::Handcrafted => HANDCRAFTED_NAMES.iter().map(|s| s.to_string()).collect(),
-                _ => (0..out.values.len()).map(|i| format!("c{i}")).collect(),
+            let names: Vec<String> = match names {
+                Some(n) => n.iter().map(|s| s.to_string()).collect(),
+                None => (0..out.values.len()).map(|i| format!("c{i}")).collect(),
             };
             println!("path,{}", names.join(","));
             header = true;

@@ -265,6 +265,16 @@ impl PipelineConfig {
         }
     }
 
+    /// Names of the output columns, for the per-clip pipelines that have them (`handcrafted`,
+    /// `prosody`); `None` for the others.
+    pub fn column_names(&self) -> Option<&'static [&'static str]> {
+        match self.kind {
+            Kind::Handcrafted => Some(&HANDCRAFTED_NAMES),
+            Kind::Prosody => Some(&PROSODY_NAMES),
+            _ => None,
+        }
+    }
+
     /// The longest part of a clip this pipeline reads, in seconds (a decoder can stop there).
     pub fn max_duration(&self) -> Option<f64> {
         self.crop.map(|c| c.end())
@@ -510,6 +520,16 @@ mod tests {
             (13, 39, 128, 45)
         );
         assert_eq!(p("prosody"), 102);
+        let names = |s: &str| {
+            s.parse::<PipelineConfig>()
+                .unwrap()
+                .column_names()
+                .map(<[_]>::len)
+        };
+        assert_eq!(
+            (names("prosody"), names("handcrafted"), names("mfcc")),
+            (Some(102), Some(45), None)
+        );
     }
 
     #[test]
