@@ -40,6 +40,7 @@
 //! | [`mel`] | mel scale, filterbank, `power_to_db`, DCT |
 //! | [`spectral`] | ZCR, RMS, spectral centroid and roll-off, deltas |
 //! | [`pitch`] | YIN fundamental frequency |
+//! | [`prosody`] | eGeMAPS-like prosodic, voice-quality and spectral-balance functionals |
 //! | [`pipeline`] | named pipelines and their parameters |
 //!
 //! The STFT itself lives in [`emovox_audio::stft`] (augmentation needs it too, and the audio crate
@@ -49,12 +50,14 @@
 pub mod mel;
 pub mod pipeline;
 pub mod pitch;
+pub mod prosody;
 pub mod spectral;
 
 mod extract;
 
 pub use extract::{Extractor, Features};
 pub use pipeline::{Crop, Kind, PipelineConfig, HANDCRAFTED_NAMES};
+pub use prosody::PROSODY_NAMES;
 
 /// Everything that can go wrong computing features.
 #[derive(Debug, thiserror::Error)]

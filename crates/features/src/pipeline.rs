@@ -14,12 +14,14 @@
 //! | `handcrafted` | 1 x 45 | per-clip statistics: MFCC mean/std, log-mel mean/std/min/max, ZCR, RMS, centroid, roll-off, pitch |
 //! | `logmel-stats` | 1 x 512 | per-band statistics of a finer log-mel (n_fft 512, hop 160, 64 bands) over the frames within [`STATS_RANGE_DB`] of the loudest: mean, std, max, min, 10th and 90th percentile, mean absolute and std of the frame-to-frame difference ([`STATS_NAMES`], each for every band) |
 //! | `speech-stats` | 1 x 992 | `logmel-stats`, then the same statistics of 20 MFCC + deltas + delta-deltas (each column) over the same frames |
+//! | `prosody` | 1 x 102 | eGeMAPS-like functionals ([`PROSODY_NAMES`]): F0 (semitones) distribution and slopes, loudness (absolute and relative to the clip's peak), jitter, shimmer, HNR, H1-H2, H1-A3, F1-F3 frequency/bandwidth/level, alpha ratio, Hammarberg index, spectral slopes, flux and MFCC 1-4 (voiced and unvoiced), voiced/unvoiced segment timing; 25 ms and 60 ms windows every `hop` (10 ms); only `sr`, `hop` and `crop` apply (see [`prosody`](crate::prosody)) |
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::prosody::PROSODY_NAMES;
 use crate::{Error, Result};
 
 /// What a pipeline computes per frame (or per clip).
@@ -40,6 +42,9 @@ pub enum Kind {
     /// `logmel-stats` followed by the same statistics of MFCC, deltas and delta-deltas over the
     /// same frames: 1 x (8 `n_mels` + 24 `n_mfcc`).
     SpeechStats,
+    /// One vector of eGeMAPS-like prosodic, voice-quality and spectral-balance functionals,
+    /// 1 x [`PROSODY_NAMES`].
+    Prosody,
 }
 
 /// The statistics of a `logmel-stats` vector, in order; each covers every mel band.
@@ -164,8 +169,9 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`.
-    pub const PRESETS: [&'static str; 7] = [
+    /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`,
+    /// `logmel-stats`, `speech-stats`, `prosody`.
+    pub const PRESETS: [&'static str; 8] = [
         "seed",
         "mfcc",
         "mfcc-deltas",
@@ -173,6 +179,7 @@ impl PipelineConfig {
         "handcrafted",
         "logmel-stats",
         "speech-stats",
+        "prosody",
     ];
 
     /// A named preset, or `None` for an unknown name.
@@ -217,6 +224,15 @@ impl PipelineConfig {
                 n_mfcc: 20,
                 ..base(Kind::SpeechStats)
             },
+            // Only sr, hop and crop are read; the rest are the prosody module's own constants
+            // (n_fft and n_mels set to what it uses at 16 kHz, for the record).
+            "prosody" => PipelineConfig {
+                n_fft: 512,
+                hop: 160,
+                n_mels: 26,
+                n_mfcc: 4,
+                ..base(Kind::Prosody)
+            },
             _ => return None,
         })
     }
@@ -227,12 +243,12 @@ impl PipelineConfig {
         Self::preset("seed").unwrap_or_else(|| unreachable!())
     }
 
-    /// Whether the output is one row per clip (`handcrafted`, `logmel-stats`) rather than one
-    /// per frame.
+    /// Whether the output is one row per clip (`handcrafted`, `logmel-stats`, `speech-stats`,
+    /// `prosody`) rather than one per frame.
     pub fn per_clip(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Handcrafted | Kind::LogMelStats | Kind::SpeechStats
+            Kind::Handcrafted | Kind::LogMelStats | Kind::SpeechStats | Kind::Prosody
         )
     }
 
@@ -245,6 +261,17 @@ impl PipelineConfig {
             Kind::Handcrafted => HANDCRAFTED_NAMES.len(),
             Kind::LogMelStats => STATS_NAMES.len() * self.n_mels,
             Kind::SpeechStats => STATS_NAMES.len() * (self.n_mels + 3 * self.n_mfcc),
+            Kind::Prosody => PROSODY_NAMES.len(),
+        }
+    }
+
+    /// Names of the output columns, for the per-clip pipelines that have them (`handcrafted`,
+    /// `prosody`); `None` for the others.
+    pub fn column_names(&self) -> Option<&'static [&'static str]> {
+        match self.kind {
+            Kind::Handcrafted => Some(&HANDCRAFTED_NAMES),
+            Kind::Prosody => Some(&PROSODY_NAMES),
+            _ => None,
         }
     }
 
@@ -262,7 +289,7 @@ impl PipelineConfig {
                 self.sample_rate
             ));
         }
-        if self.n_fft < 16 || self.n_fft % 2 != 0 {
+        if self.n_fft < 16 || !self.n_fft.is_multiple_of(2) {
             return bad(format!("n_fft must be even and >= 16, got {}", self.n_fft));
         }
         if self.hop == 0 {
@@ -293,8 +320,17 @@ impl PipelineConfig {
         if self.frames == Some(0) {
             return bad("frames must be >= 1".into());
         }
-        if matches!(self.top_db, Some(t) if !(t >= 0.0)) {
+        if matches!(self.top_db, Some(t) if t.is_nan() || t < 0.0) {
             return bad("top_db must be >= 0".into());
+        }
+        if self.kind == Kind::Prosody {
+            let long = (crate::prosody::LONG_WINDOW_S * self.sample_rate as f64).round() as usize;
+            if self.sample_rate < 11_000 || self.hop > long {
+                return bad(format!(
+                    "prosody needs sr >= 11000 Hz and hop <= {long} samples (60 ms), got sr {} and hop {}",
+                    self.sample_rate, self.hop
+                ));
+            }
         }
         Ok(())
     }
@@ -483,5 +519,27 @@ mod tests {
             (p("seed"), p("mfcc-deltas"), p("logmel"), p("handcrafted")),
             (13, 39, 128, 45)
         );
+        assert_eq!(p("prosody"), 102);
+        let names = |s: &str| {
+            s.parse::<PipelineConfig>()
+                .unwrap()
+                .column_names()
+                .map(<[_]>::len)
+        };
+        assert_eq!(
+            (names("prosody"), names("handcrafted"), names("mfcc")),
+            (Some(102), Some(45), None)
+        );
+    }
+
+    #[test]
+    fn prosody_preset_parses_and_checks_its_rate() {
+        let c: PipelineConfig = "prosody".parse().unwrap();
+        assert!(c.per_clip() && c.kind == Kind::Prosody);
+        assert_eq!((c.sample_rate, c.hop), (16_000, 160));
+        let c: PipelineConfig = "prosody:hop=80".parse().unwrap();
+        assert_eq!(c.to_string(), "prosody:hop=80");
+        assert!("prosody:sr=8000".parse::<PipelineConfig>().is_err());
+        assert!("prosody:hop=2000".parse::<PipelineConfig>().is_err());
     }
 }

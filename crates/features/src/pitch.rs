@@ -34,6 +34,19 @@ impl std::fmt::Debug for Yin {
     }
 }
 
+/// Buffers one thread needs to run a [`Yin`]; start from `Default` and reuse it for every clip.
+#[derive(Debug, Clone, Default)]
+pub struct YinScratch {
+    buf: Vec<f32>,
+    spec: Vec<Complex32>,
+    scratch_f: Vec<Complex32>,
+    scratch_i: Vec<Complex32>,
+    acf: Vec<f32>,
+    frame: Vec<f32>,
+    d: Vec<f32>,
+    yin: Vec<f32>,
+}
+
 /// One frame's estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PitchFrame {
@@ -80,18 +93,36 @@ impl Yin {
 
     /// Estimates f0 for every centred frame of `y` (`1 + y.len() / hop` frames), into `out`.
     pub fn process(&self, y: &[f32], out: &mut Vec<PitchFrame>) {
+        self.process_with(y, &mut YinScratch::default(), out);
+    }
+
+    /// [`process`](Self::process) with caller-owned buffers: after the first clip, no allocation.
+    pub fn process_with(&self, y: &[f32], s: &mut YinScratch, out: &mut Vec<PitchFrame>) {
         let fl = self.frame_length;
         let half = (fl / 2) as isize;
         let n_frames = 1 + y.len() / self.hop;
-        let mut buf = self.fwd.make_input_vec();
-        let mut spec = self.fwd.make_output_vec();
-        let mut scratch_f = self.fwd.make_scratch_vec();
-        let mut scratch_i = self.inv.make_scratch_vec();
-        let mut acf = self.inv.make_output_vec();
-        let mut frame = vec![0f32; fl];
+        let n = self.fwd.len();
+        s.buf.resize(n, 0.0);
+        s.spec.resize(n / 2 + 1, Complex32::default());
+        s.scratch_f
+            .resize(self.fwd.get_scratch_len(), Complex32::default());
+        s.scratch_i
+            .resize(self.inv.get_scratch_len(), Complex32::default());
+        s.acf.resize(n, 0.0);
+        s.frame.resize(fl, 0.0);
         let (lo, hi) = (self.min_period, self.max_period);
-        let mut d = vec![0f32; hi + 1];
-        let mut yin = vec![0f32; hi - lo + 1];
+        s.d.resize(hi + 1, 0.0);
+        s.yin.resize(hi - lo + 1, 0.0);
+        let YinScratch {
+            buf,
+            spec,
+            scratch_f,
+            scratch_i,
+            acf,
+            frame,
+            d,
+            yin,
+        } = s;
         out.clear();
         for t in 0..n_frames {
             let start = (t * self.hop) as isize - half;
@@ -104,17 +135,14 @@ impl Yin {
                 };
             }
             // Autocorrelation by FFT: |X|^2 back to the time domain.
-            buf[..fl].copy_from_slice(&frame);
+            buf[..fl].copy_from_slice(frame);
             buf[fl..].fill(0.0);
-            let _ = self
-                .fwd
-                .process_with_scratch(&mut buf, &mut spec, &mut scratch_f);
+            // Lengths come from the plans, so these cannot fail.
+            let _ = self.fwd.process_with_scratch(buf, spec, scratch_f);
             for c in spec.iter_mut() {
                 *c = Complex32::new(c.norm_sqr(), 0.0);
             }
-            let _ = self
-                .inv
-                .process_with_scratch(&mut spec, &mut acf, &mut scratch_i);
+            let _ = self.inv.process_with_scratch(spec, acf, scratch_i);
             let scale = 1.0 / buf.len() as f32;
             // librosa: d[k] = 2 (acf[0] - acf[k]) - cumsum(y^2)[k - 1]
             let mut energy = 0.0f32;
@@ -131,7 +159,7 @@ impl Yin {
                     yin[k - lo] = d[k] / (mean + f32::MIN_POSITIVE);
                 }
             }
-            out.push(self.pick(&yin));
+            out.push(self.pick(yin));
         }
     }
 

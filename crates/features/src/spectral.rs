@@ -105,11 +105,7 @@ pub fn spectral_rolloff(mag: &[f32], bin_hz: f32, roll_percent: f32) -> f32 {
 /// interior value at the nearest full window. Needs at least `width` frames (librosa refuses fewer
 /// too); with fewer, the window shrinks to the largest odd width that fits.
 pub fn delta(data: &[f32], n_coeffs: usize, width: usize, out: &mut Vec<f32>) {
-    let frames = if n_coeffs == 0 {
-        0
-    } else {
-        data.len() / n_coeffs
-    };
+    let frames = data.len().checked_div(n_coeffs).unwrap_or(0);
     out.clear();
     out.resize(frames * n_coeffs, 0.0);
     let mut w = width.max(3) | 1;
