@@ -4,10 +4,10 @@
 #   models/train-adaptive.sh            (EMOVOX_DATASETS defaults to ../shared/datasets)
 # An RBF SVM on `logmel-stats` (per-band statistics of the log-mel spectrogram), with
 # --speaker-norm: every speaker's vectors are standardised over that speaker's own clips, in
-# training and at prediction (`emovox predict --same-speaker`); no labels of new speakers are used.
+# training and at prediction (`emovox predict --adapt`); no labels of new speakers are used.
 # Protocol: seed4 classes, RAVDESS actors 21-24 and TESS speaker YAF held out. Deterministic
 # (no seed: SMO is exact); fitting takes about a second. Then, e.g.:
-#   target/release/emovox predict --model target/adaptive/run --same-speaker SPEAKER_DIR/
+#   target/release/emovox predict --model target/adaptive/run --adapt SPEAKER_DIR/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${EMOVOX_DATASETS:-../shared/datasets}

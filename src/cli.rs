@@ -154,11 +154,12 @@ pub struct PredictArgs {
     /// Print CSV.
     #[arg(long)]
     pub csv: bool,
-    /// The inputs are all one speaker's recordings: a model trained with --speaker-norm then
-    /// standardises them together (the more clips, the better; no labels needed). Without it
-    /// such a model normalises each file alone. No effect on other models.
-    #[arg(long)]
-    pub same_speaker: bool,
+    /// Unsupervised adaptation: the inputs are one speaker's (or one recording set-up's)
+    /// recordings, and a model trained with --speaker-norm standardises them together before
+    /// predicting (the more clips, the better; no labels needed). Without it such a model
+    /// normalises each file alone. No effect on other models. (`--same-speaker` is the old name.)
+    #[arg(long, alias = "same-speaker")]
+    pub adapt: bool,
     /// Worker threads. Default: one per core.
     #[arg(short, long)]
     pub jobs: Option<usize>,
@@ -415,7 +416,8 @@ pub struct IndexArgs {
     #[arg(short, long, default_value = "manifest.csv")]
     pub out: PathBuf,
     /// Read every file as this corpus instead of detecting it: ravdess, tess, savee, crema-d,
-    /// emodb, folder (one folder per label: DIR/LABEL/file or DIR/LABEL/SPEAKER/file).
+    /// emodb, emovo, turev, folder (one folder per label: DIR/LABEL/file or
+    /// DIR/LABEL/SPEAKER/file).
     #[arg(long)]
     pub corpus: Option<Corpus>,
     /// Label scheme: `seed4` (the original project's 4 classes), `full` (every emotion, shared
@@ -949,7 +951,7 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
         jobs: a.jobs,
         progress: !a.no_progress,
     };
-    let report = crate::predict::predict_paths(&rec, &a.inputs, &opts, a.same_speaker)?;
+    let report = crate::predict::predict_paths(&rec, &a.inputs, &opts, a.adapt)?;
     let classes = rec.classes();
     let mut out = std::io::stdout().lock();
     if a.csv {

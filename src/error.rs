@@ -31,6 +31,15 @@ pub enum Error {
         /// Seconds decoded before the data ended.
         got: f64,
     },
+    /// The model trims silence and found too little speech in the input to read an emotion
+    /// from (digital silence, a click, room noise): a clear "no speech", never an emotion.
+    #[error("no speech: {speech:.3} s of speech found; a prediction needs at least {min} s")]
+    NoSpeech {
+        /// Seconds of speech found.
+        speech: f64,
+        /// Seconds needed ([`emovox_features::MIN_SPEECH_SECONDS`]).
+        min: f64,
+    },
     /// Feature extraction failed for another reason (invalid samples or rate).
     #[error("{0}")]
     Features(emovox_features::Error),
@@ -62,6 +71,10 @@ impl From<emovox_features::Error> for Error {
     fn from(e: emovox_features::Error) -> Self {
         match e {
             emovox_features::Error::TooShort { expected, got } => Error::TooShort { expected, got },
+            emovox_features::Error::NoSpeech { speech } => Error::NoSpeech {
+                speech,
+                min: emovox_features::MIN_SPEECH_SECONDS,
+            },
             e => Error::Features(e),
         }
     }

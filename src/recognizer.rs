@@ -295,7 +295,7 @@ impl Recognizer {
             return Err(Error::Model(emovox_model::Error::Data(format!(
                 "this model ({}) was trained with --speaker-norm on one feature vector per clip: \
                  it adapts to a speaker from several of their clips and cannot read one clip \
-                 alone; give it a speaker's clips together (`emovox predict --same-speaker`, \
+                 alone; give it a speaker's clips together (`emovox predict --adapt`, \
                  `Recognizer::predict_speaker`)",
                 self.source
             ))));

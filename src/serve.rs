@@ -64,6 +64,7 @@ fn to_serve(e: Error) -> ServeError {
         e @ (Error::TooShort { .. } | Error::Truncated { .. }) => {
             ServeError::TooShort(e.to_string())
         }
+        e @ Error::NoSpeech { .. } => ServeError::NoSpeech(e.to_string()),
         e @ Error::Features(_) => ServeError::BadAudio(e.to_string()),
         e @ Error::Panicked(_) => ServeError::Unprocessable(e.to_string()),
         e @ Error::Io(_) => ServeError::BadAudio(e.to_string()),

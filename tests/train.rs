@@ -359,14 +359,14 @@ fn a_speaker_normalised_svm_fits_evaluates_and_predicts_a_speakers_clips_togethe
         "--no-progress",
     ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("--same-speaker"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--adapt"), "{}", stderr(&o));
     // All of the "speaker's" clips together: every tone gets its folder's label.
     let o = emovox(&[
         "predict",
         data.to_str().unwrap(),
         "--model",
         run.to_str().unwrap(),
-        "--same-speaker",
+        "--adapt",
         "--csv",
         "--no-progress",
     ]);

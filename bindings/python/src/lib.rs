@@ -59,8 +59,24 @@ create_exception!(
      with the same message the `emovox` command prints."
 );
 
+create_exception!(
+    _emovox,
+    NoSpeechError,
+    EmovoxError,
+    "The model trims silence and found no speech (or too little to read an emotion from) in the \
+     input: a clear \"no speech\", never an emotion."
+);
+
 fn err(e: impl Display) -> PyErr {
     EmovoxError::new_err(e.to_string())
+}
+
+/// A recognizer's error as Python sees it: `NoSpeechError` for no speech, else `EmovoxError`.
+fn rec_err(e: emovox::Error) -> PyErr {
+    match e.kind() {
+        emovox::Error::NoSpeech { .. } => NoSpeechError::new_err(e.to_string()),
+        _ => err(e),
+    }
 }
 
 /// Runs one call's (or one row's) work as a firewall: a panic inside a dependency becomes an
@@ -774,7 +790,8 @@ impl Recognizer {
     }
 
     /// Predicts the emotion in a path, the bytes of a file, or samples (with `sr`). Returns
-    /// `{"label": str, "confidence": float, "probabilities": {class: float}}`.
+    /// `{"label": str, "confidence": float, "probabilities": {class: float}}`. Raises
+    /// `NoSpeechError` (an `EmovoxError`) when a model that trims silence finds no speech.
     #[pyo3(signature = (y_or_bytes, sr=None))]
     fn predict<'py>(
         &self,
@@ -786,17 +803,20 @@ impl Recognizer {
         let input = held.input();
         let rec = &self.inner;
         let p = py
-            .detach(|| guarded(|| match (&input, sr) {
-                (Input::Samples(s), Some(sr)) => {
-                    rec.predict_samples(s, sr).map_err(|e| e.to_string())
-                }
-                (Input::Samples(_), None) => {
-                    Err("sr is required when y is an array of samples".to_string())
-                }
-                (Input::Path(p), _) => rec.predict_file(p).map_err(|e| e.to_string()),
-                (Input::Bytes(b), _) => rec.predict_bytes(b, None).map_err(|e| e.to_string()),
-            }))
-            .map_err(err)?;
+            .detach(|| {
+                guarded(|| {
+                    Ok(match (&input, sr) {
+                        (Input::Samples(s), Some(sr)) => rec.predict_samples(s, sr),
+                        (Input::Samples(_), None) => {
+                            return Err("sr is required when y is an array of samples".to_string())
+                        }
+                        (Input::Path(p), _) => rec.predict_file(p),
+                        (Input::Bytes(b), _) => rec.predict_bytes(b, None),
+                    })
+                })
+            })
+            .map_err(err)?
+            .map_err(rec_err)?;
         prediction_dict(py, &p)
     }
 
@@ -883,6 +903,7 @@ impl Recognizer {
 #[pymodule]
 fn _emovox(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EmovoxError", m.py().get_type::<EmovoxError>())?;
+    m.add("NoSpeechError", m.py().get_type::<NoSpeechError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(mfcc, m)?)?;

@@ -64,7 +64,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         spent += start.elapsed();
         if !header {
-            let names: Vec<String> = match names {
+            let names: Vec<String> = match &names {
                 Some(n) => n.iter().map(|s| s.to_string()).collect(),
                 None => (0..out.values.len()).map(|i| format!("c{i}")).collect(),
             };

@@ -5,10 +5,13 @@
 use std::sync::Arc;
 
 use emovox_audio::stft::{Stft, StftScratch};
+use emovox_audio::vad::{Vad, VadConfig, VadScratch};
 use emovox_audio::{DecodeOptions, Decoded, Resampler};
 
 use crate::mel::{power_to_db, Dct, MelFilterbank};
-use crate::pipeline::{Kind, PipelineConfig, HANDCRAFTED_NAMES, STATS_NAMES, STATS_RANGE_DB};
+use crate::pipeline::{
+    Kind, PipelineConfig, HANDCRAFTED_NAMES, MIN_SPEECH_SECONDS, STATS_NAMES, STATS_RANGE_DB,
+};
 use crate::pitch::{PitchFrame, Yin};
 use crate::prosody::{Prosody, ProsodyScratch, PROSODY_NAMES};
 use crate::spectral;
@@ -99,8 +102,49 @@ pub struct Extractor {
     dct: Arc<Dct>,
     yin: Option<Arc<Yin>>,
     prosody: Option<Arc<Prosody>>,
+    /// The voice-activity detector of a trimming pipeline ([`PipelineConfig::trim`]).
+    trim: Option<Trimmer>,
     resamplers: Resamplers,
     s: Scratch,
+}
+
+/// The detector and its per-thread state. A clone starts with fresh state.
+#[derive(Debug)]
+struct Trimmer {
+    vad: Vad,
+    scratch: VadScratch,
+}
+
+impl Clone for Trimmer {
+    fn clone(&self) -> Self {
+        Trimmer {
+            vad: self.vad.clone(),
+            scratch: self.vad.scratch(),
+        }
+    }
+}
+
+impl Trimmer {
+    /// Seconds of silence kept before the first and after the last speech (the detector's
+    /// default padding): soft onsets and release are part of the utterance.
+    const PAD_SECONDS: f64 = 0.1;
+
+    /// The span of `y` (at `rate`) from the first speech to the last, padded by
+    /// [`PAD_SECONDS`](Self::PAD_SECONDS), or [`Error::NoSpeech`] when the detector's speech
+    /// regions add up to less than [`MIN_SPEECH_SECONDS`].
+    fn span(&mut self, y: &[f32], rate: u32) -> Result<(usize, usize)> {
+        // Regions without padding, so their lengths are the speech itself.
+        let regions = self.vad.speech_regions(y, rate, &mut self.scratch)?;
+        let speech: usize = regions.iter().map(|&(a, b)| b - a).sum();
+        let speech = speech as f64 / rate as f64;
+        let pad = (Self::PAD_SECONDS * rate as f64) as usize;
+        match (regions.first(), regions.last()) {
+            (Some(first), Some(last)) if speech >= MIN_SPEECH_SECONDS => {
+                Ok((first.0.saturating_sub(pad), (last.1 + pad).min(y.len())))
+            }
+            _ => Err(Error::NoSpeech { speech }),
+        }
+    }
 }
 
 /// Resamplers planned so far, one per source rate. A clone starts empty (plans are per thread).
@@ -145,6 +189,13 @@ impl Extractor {
             Kind::Prosody => Some(Arc::new(Prosody::new(config.sample_rate, config.hop)?)),
             _ => None,
         };
+        let trim = if config.trim {
+            let vad = Vad::new(VadConfig::new().pad(0.0))?;
+            let scratch = vad.scratch();
+            Some(Trimmer { vad, scratch })
+        } else {
+            None
+        };
         let s = Scratch {
             stft: stft.scratch(),
             frame_power: vec![0.0; stft.n_bins()],
@@ -169,6 +220,7 @@ impl Extractor {
             dct: Arc::new(dct),
             yin,
             prosody,
+            trim,
             resamplers: Resamplers::default(),
             s,
         })
@@ -317,16 +369,33 @@ impl Extractor {
         Ok(())
     }
 
-    /// Features of `y`, already cropped and at the pipeline's rate.
+    /// Features of `y`, already cropped and at the pipeline's rate: trimmed to its speech
+    /// first when the pipeline says so.
     fn analyse(&mut self, y: &[f32], out: &mut Features) -> Result<()> {
         // Samples passed directly (Python arrays, live PCM) have not been through the decoder's
         // check: NaN or huge values would become infinities in the STFT.
         emovox_audio::guard::check_samples(y)?;
+        match self.trim.as_mut() {
+            Some(t) => {
+                let (a, b) = t.span(y, self.config.sample_rate)?;
+                self.analyse_span(&y[a..b], out)
+            }
+            None => self.analyse_span(y, out),
+        }
+    }
+
+    /// Features of `y` as it is.
+    fn analyse_span(&mut self, y: &[f32], out: &mut Features) -> Result<()> {
         if let Some(p) = &self.prosody {
             // Its own frames and windows: none of the mel pass below is needed.
             out.values.clear();
             p.process(y, &mut self.s.prosody, &mut out.values);
-            out.columns = PROSODY_NAMES.len();
+            if self.config.groups.is_some() {
+                let all = std::mem::take(&mut out.values);
+                let keep = self.config.prosody_columns();
+                out.values.extend(keep.iter().map(|&i| all[i]));
+            }
+            out.columns = out.values.len();
             out.frames = 1;
             return Ok(());
         }
@@ -576,6 +645,45 @@ mod tests {
         // 0.6 s kept -> 1 + 9600/512 = 19 frames of data, then zeros.
         assert!(f.row(18).iter().any(|&v| v != 0.0));
         assert!(f.row(19).iter().all(|&v| v == 0.0));
+    }
+
+    /// `lead` s of silence, `secs` s of a 220 Hz tone, `lead` s of silence, at 16 kHz.
+    fn burst(secs: f32, lead: f32) -> Vec<f32> {
+        let quiet = vec![0.0; (16_000.0 * lead) as usize];
+        let mut y = quiet.clone();
+        y.extend(tone(220.0, 16_000, secs));
+        y.extend(quiet);
+        y
+    }
+
+    #[test]
+    fn trim_reads_the_speech_and_refuses_silence() {
+        let mut ex = Extractor::new("logmel:trim=vad".parse().unwrap()).unwrap();
+        // 0.8 s of "speech" in 3.8 s: about 0.8 s + 2 x 0.1 s padding is read (32 frames).
+        let f = ex.process(&burst(0.8, 1.5), 16_000).unwrap();
+        assert!((28..=36).contains(&f.frames), "{} frames", f.frames);
+        let untrimmed = Extractor::new("logmel".parse().unwrap())
+            .unwrap()
+            .process(&burst(0.8, 1.5), 16_000)
+            .unwrap();
+        assert!(untrimmed.frames > 110);
+        // Digital silence, and a burst too short to read an emotion from.
+        for y in [vec![0.0; 48_000], burst(0.12, 1.0)] {
+            let e = ex.process(&y, 16_000).unwrap_err();
+            assert!(matches!(e, Error::NoSpeech { .. }), "{e}");
+            assert!(e.to_string().starts_with("no speech"), "{e}");
+        }
+        // The same through the per-clip prosody pipeline, from another rate.
+        let mut ex = Extractor::new("prosody:trim=vad".parse().unwrap()).unwrap();
+        let y48: Vec<f32> = burst(0.8, 1.0)
+            .iter()
+            .flat_map(|&v| [v, v, v])
+            .collect();
+        assert_eq!(ex.process(&y48, 48_000).unwrap().shape(), [1, PROSODY_NAMES.len()]);
+        assert!(matches!(
+            ex.process(&vec![0.0; 48_000], 48_000),
+            Err(Error::NoSpeech { .. })
+        ));
     }
 
     #[test]

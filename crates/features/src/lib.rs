@@ -56,8 +56,8 @@ pub mod spectral;
 mod extract;
 
 pub use extract::{Extractor, Features};
-pub use pipeline::{Crop, Kind, PipelineConfig, HANDCRAFTED_NAMES};
-pub use prosody::PROSODY_NAMES;
+pub use pipeline::{Crop, Kind, PipelineConfig, HANDCRAFTED_NAMES, MIN_SPEECH_SECONDS};
+pub use prosody::{PROSODY_GROUPS, PROSODY_NAMES};
 
 /// Everything that can go wrong computing features.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,13 @@ pub enum Error {
         expected: f64,
         /// Seconds the clip has.
         got: f64,
+    },
+    /// A pipeline that trims silence ([`PipelineConfig::trim`]) found less speech than
+    /// [`MIN_SPEECH_SECONDS`] in the clip: there is nothing to read an emotion from.
+    #[error("no speech: {speech:.3} s of speech found, at least {MIN_SPEECH_SECONDS} s is needed")]
+    NoSpeech {
+        /// Seconds of speech found.
+        speech: f64,
     },
 }
 

@@ -14,14 +14,19 @@
 //! | `handcrafted` | 1 x 45 | per-clip statistics: MFCC mean/std, log-mel mean/std/min/max, ZCR, RMS, centroid, roll-off, pitch |
 //! | `logmel-stats` | 1 x 512 | per-band statistics of a finer log-mel (n_fft 512, hop 160, 64 bands) over the frames within [`STATS_RANGE_DB`] of the loudest: mean, std, max, min, 10th and 90th percentile, mean absolute and std of the frame-to-frame difference ([`STATS_NAMES`], each for every band) |
 //! | `speech-stats` | 1 x 992 | `logmel-stats`, then the same statistics of 20 MFCC + deltas + delta-deltas (each column) over the same frames |
+//! | `utterance` | 1 x 90 | `prosody` over the speech only (`trim=vad`), without the groups that depend on the recording's level (absolute loudness and level): `prosody:groups=f0+loudness-rel+spectral+voice+formants+balance-voiced+balance-unvoiced+timing,trim=vad`, the multi-corpus models' pipeline |
 //! | `prosody` | 1 x 102 | eGeMAPS-like functionals ([`PROSODY_NAMES`]): F0 (semitones) distribution and slopes, loudness (absolute and relative to the clip's peak), jitter, shimmer, HNR, H1-H2, H1-A3, F1-F3 frequency/bandwidth/level, alpha ratio, Hammarberg index, spectral slopes, flux and MFCC 1-4 (voiced and unvoiced), voiced/unvoiced segment timing; 25 ms and 60 ms windows every `hop` (10 ms); only `sr`, `hop` and `crop` apply (see [`prosody`](crate::prosody)) |
+//!
+//! Any preset takes `trim=vad`: silence before the first and after the last speech is cut by
+//! the voice-activity detector, and a clip without [`MIN_SPEECH_SECONDS`] of speech gets
+//! [`Error::NoSpeech`](crate::Error::NoSpeech) (see [`PipelineConfig::trim`]).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::prosody::PROSODY_NAMES;
+use crate::prosody::{PROSODY_GROUPS, PROSODY_NAMES};
 use crate::{Error, Result};
 
 /// What a pipeline computes per frame (or per clip).
@@ -166,12 +171,46 @@ pub struct PipelineConfig {
     pub top_db: Option<f32>,
     /// Pad with zeros or truncate to this many frames. Default: keep all (`seed`: 100).
     pub frames: Option<usize>,
+    /// Trim silence with the voice-activity detector ([`emovox_audio::vad`]) after the crop:
+    /// analyse from the first speech to the last (pauses inside are kept), so a 0.3 s word and
+    /// a 15 s sentence are both read whole and nothing but silence is read around them. A clip
+    /// with less than [`MIN_SPEECH_SECONDS`] of speech is [`Error::NoSpeech`](crate::Error::NoSpeech),
+    /// never features. Spec: `trim=vad` (or `none`). Default off (no preset trims; the
+    /// bundled utterance models use `prosody:trim=vad`). Absent in models saved before it
+    /// existed (read as off).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trim: bool,
+    /// `prosody` only: keep these groups of columns ([`PROSODY_GROUPS`]: `f0`, `loudness`,
+    /// `loudness-rel`, `spectral`, `voice`, `formants`, `balance-voiced`, `balance-unvoiced`,
+    /// `timing`, `level`), in that order. Spec: `groups=f0+voice+formants` (`all` for every
+    /// group). Default: every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
+
+/// The prosody groups of the `utterance` preset: every group but absolute loudness and level.
+pub const UTTERANCE_GROUPS: [&str; 8] = [
+    "f0",
+    "loudness-rel",
+    "spectral",
+    "voice",
+    "formants",
+    "balance-voiced",
+    "balance-unvoiced",
+    "timing",
+];
+
+/// Least speech a trimmed clip needs to be analysed, in seconds of the voice-activity
+/// detector's speech regions (without padding); less is [`Error::NoSpeech`](crate::Error::NoSpeech).
+/// The detector's regions hold the voiced core of a word and leave out its soft onset and
+/// release, so 0.15 s of them is a spoken word of about 0.25 s: TurEV-DB's shortest words
+/// (0.3-0.35 s files) pass, a click or a breath does not.
+pub const MIN_SPEECH_SECONDS: f64 = 0.15;
 
 impl PipelineConfig {
     /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`,
-    /// `logmel-stats`, `speech-stats`, `prosody`.
-    pub const PRESETS: [&'static str; 8] = [
+    /// `logmel-stats`, `speech-stats`, `prosody`, `utterance`.
+    pub const PRESETS: [&'static str; 9] = [
         "seed",
         "mfcc",
         "mfcc-deltas",
@@ -180,6 +219,7 @@ impl PipelineConfig {
         "logmel-stats",
         "speech-stats",
         "prosody",
+        "utterance",
     ];
 
     /// A named preset, or `None` for an unknown name.
@@ -197,6 +237,8 @@ impl PipelineConfig {
             fmax: None,
             top_db: Some(80.0),
             frames: None,
+            trim: false,
+            groups: None,
         };
         Some(match name {
             "seed" => PipelineConfig {
@@ -233,6 +275,20 @@ impl PipelineConfig {
                 n_mfcc: 4,
                 ..base(Kind::Prosody)
             },
+            // The whole utterance, level-independent: silence trimmed by the VAD, and the
+            // prosody groups that do not depend on the recording's gain (absolute loudness and
+            // level dropped: a microphone's level is not an emotion).
+            "utterance" => PipelineConfig {
+                n_fft: 512,
+                hop: 160,
+                n_mels: 26,
+                n_mfcc: 4,
+                trim: true,
+                groups: Some(
+                    UTTERANCE_GROUPS.iter().map(|g| g.to_string()).collect(),
+                ),
+                ..base(Kind::Prosody)
+            },
             _ => return None,
         })
     }
@@ -261,16 +317,31 @@ impl PipelineConfig {
             Kind::Handcrafted => HANDCRAFTED_NAMES.len(),
             Kind::LogMelStats => STATS_NAMES.len() * self.n_mels,
             Kind::SpeechStats => STATS_NAMES.len() * (self.n_mels + 3 * self.n_mfcc),
-            Kind::Prosody => PROSODY_NAMES.len(),
+            Kind::Prosody => self.prosody_columns().len(),
         }
+    }
+
+    /// The indices into [`PROSODY_NAMES`] that a `prosody` pipeline keeps ([`groups`](Self::groups)),
+    /// in order; unknown group names keep nothing (the spec parser refuses them).
+    pub fn prosody_columns(&self) -> Vec<usize> {
+        PROSODY_GROUPS
+            .iter()
+            .filter(|(g, _)| self.groups.as_ref().is_none_or(|k| k.iter().any(|n| n == g)))
+            .flat_map(|(_, r)| r.clone())
+            .collect()
     }
 
     /// Names of the output columns, for the per-clip pipelines that have them (`handcrafted`,
     /// `prosody`); `None` for the others.
-    pub fn column_names(&self) -> Option<&'static [&'static str]> {
+    pub fn column_names(&self) -> Option<Vec<&'static str>> {
         match self.kind {
-            Kind::Handcrafted => Some(&HANDCRAFTED_NAMES),
-            Kind::Prosody => Some(&PROSODY_NAMES),
+            Kind::Handcrafted => Some(HANDCRAFTED_NAMES.to_vec()),
+            Kind::Prosody => Some(
+                self.prosody_columns()
+                    .into_iter()
+                    .map(|i| PROSODY_NAMES[i])
+                    .collect(),
+            ),
             _ => None,
         }
     }
@@ -283,6 +354,14 @@ impl PipelineConfig {
     /// Checks parameters are usable together.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidPipeline(m));
+        if let Some(g) = &self.groups {
+            if self.kind != Kind::Prosody {
+                return bad("groups applies to the prosody pipeline only".into());
+            }
+            if self.prosody_columns().is_empty() || g.is_empty() {
+                return bad(format!("prosody groups {g:?} keep no known group"));
+            }
+        }
         if self.sample_rate < 1000 {
             return bad(format!(
                 "sample_rate must be >= 1000 Hz, got {}",
@@ -351,6 +430,44 @@ impl PipelineConfig {
             "fmax" => self.fmax = if none { None } else { Some(num(value, bad)?) },
             "top_db" => self.top_db = if none { None } else { Some(num(value, bad)?) },
             "frames" => self.frames = if none { None } else { Some(num(value, bad)?) },
+            "groups" => {
+                if self.kind != Kind::Prosody {
+                    return Err(Error::InvalidPipeline(
+                        "groups applies to the prosody pipeline only".into(),
+                    ));
+                }
+                self.groups = if value == "all" {
+                    None
+                } else {
+                    let names: Vec<String> = value.split('+').map(|g| g.trim().to_string()).collect();
+                    for n in &names {
+                        if !PROSODY_GROUPS.iter().any(|(g, _)| g == n) {
+                            let known: Vec<&str> = PROSODY_GROUPS.iter().map(|(g, _)| *g).collect();
+                            return Err(Error::InvalidPipeline(format!(
+                                "unknown prosody group `{n}` (known: {})",
+                                known.join(", ")
+                            )));
+                        }
+                    }
+                    // Canonical order, so equal selections compare and print equal.
+                    let mut ordered: Vec<String> = PROSODY_GROUPS
+                        .iter()
+                        .filter(|(g, _)| names.iter().any(|n| n == g))
+                        .map(|(g, _)| g.to_string())
+                        .collect();
+                    ordered.dedup();
+                    Some(ordered)
+                }
+            }
+            "trim" => {
+                self.trim = match value {
+                    "vad" | "true" => true,
+                    "none" | "false" => false,
+                    _ => return Err(Error::InvalidPipeline(format!(
+                        "trim is `vad` or `none`, got `{value}`"
+                    ))),
+                }
+            }
             "crop" => {
                 self.crop = if none {
                     None
@@ -361,7 +478,7 @@ impl PipelineConfig {
             }
             _ => {
                 return Err(Error::InvalidPipeline(format!(
-                    "unknown parameter `{key}` (known: sr, crop, n_fft, hop, n_mels, n_mfcc, fmin, fmax, top_db, frames)"
+                    "unknown parameter `{key}` (known: sr, crop, n_fft, hop, n_mels, n_mfcc, fmin, fmax, top_db, frames, trim, groups)"
                 )))
             }
         }
@@ -434,6 +551,15 @@ impl fmt::Display for PipelineConfig {
                 self.frames.map_or("none".into(), |n| n.to_string())
             ));
         }
+        if self.groups != base.groups {
+            parts.push(format!(
+                "groups={}",
+                self.groups.as_ref().map_or("all".into(), |g| g.join("+"))
+            ));
+        }
+        if self.trim != base.trim {
+            parts.push(format!("trim={}", if self.trim { "vad" } else { "none" }));
+        }
         if !parts.is_empty() {
             write!(f, ":{}", parts.join(","))?;
         }
@@ -472,11 +598,26 @@ mod tests {
             "logmel:sr=22050,n_mels=64,top_db=none",
             "seed:crop=none",
             "mfcc:crop=0.5+2",
+            "prosody:trim=vad",
+            "speech-stats:crop=0+3,trim=vad",
+            "prosody:groups=f0+voice+formants,trim=vad",
         ] {
             let c: PipelineConfig = spec.parse().unwrap();
             assert_eq!(c.to_string(), spec);
             assert_eq!(c.to_string().parse::<PipelineConfig>().unwrap(), c);
         }
+    }
+
+    #[test]
+    fn trim_is_off_by_default_and_absent_from_old_json() {
+        let c: PipelineConfig = "prosody".parse().unwrap();
+        assert!(!c.trim);
+        let mut v = serde_json::to_value(&c).unwrap();
+        assert!(v.get("trim").is_none(), "off is not written: older readers see the same JSON");
+        v["trim"] = serde_json::Value::Bool(true);
+        let back: PipelineConfig = serde_json::from_value(v).unwrap();
+        assert!(back.trim);
+        assert!("prosody:trim=maybe".parse::<PipelineConfig>().is_err());
     }
 
     #[test]
@@ -499,6 +640,30 @@ mod tests {
         assert!("mfcc:n_mfcc=200".parse::<PipelineConfig>().is_err());
         assert!("mfcc:fmax=9000".parse::<PipelineConfig>().is_err());
         assert!("mfcc:crop=2+0".parse::<PipelineConfig>().is_err());
+        let e = "prosody:groups=f0+pitch"
+            .parse::<PipelineConfig>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown prosody group `pitch`") && e.contains("formants"), "{e}");
+        assert!("mfcc:groups=f0".parse::<PipelineConfig>().is_err());
+    }
+
+    #[test]
+    fn prosody_groups_keep_their_columns_in_order() {
+        let c: PipelineConfig = "prosody:groups=formants+f0+voice".parse().unwrap();
+        assert_eq!(c.to_string(), "prosody:groups=f0+voice+formants");
+        assert_eq!(c.n_columns(), 38);
+        let names = c.column_names().unwrap();
+        assert_eq!((names[0], names[10], names[37]), ("f0_mean", "jitter_mean", "f3_amp_rel_db_std"));
+        // The groups cover every column once.
+        let all: Vec<usize> = PROSODY_GROUPS.iter().flat_map(|(_, r)| r.clone()).collect();
+        assert_eq!(all, (0..PROSODY_NAMES.len()).collect::<Vec<_>>());
+        assert_eq!("prosody:groups=all".parse::<PipelineConfig>().unwrap().n_columns(), 102);
+        let u: PipelineConfig = "utterance".parse().unwrap();
+        assert!(u.trim && u.per_clip());
+        assert_eq!(u.n_columns(), 90);
+        assert_eq!("utterance:groups=all".parse::<PipelineConfig>().unwrap().to_string(), "utterance:groups=all");
+        assert_eq!(u.to_string(), "utterance");
     }
 
     #[test]
@@ -524,7 +689,7 @@ mod tests {
             s.parse::<PipelineConfig>()
                 .unwrap()
                 .column_names()
-                .map(<[_]>::len)
+                .map(|n| n.len())
         };
         assert_eq!(
             (names("prosody"), names("handcrafted"), names("mfcc")),

@@ -234,6 +234,21 @@ pub const PROSODY_NAMES: [&str; 102] = [
     "level_mean_rel_peak_db",
 ];
 
+/// The named groups of [`PROSODY_NAMES`], each a range of columns, in order: what
+/// `prosody:groups=A+B` keeps ([`PipelineConfig::groups`](crate::PipelineConfig::groups)).
+pub const PROSODY_GROUPS: [(&str, std::ops::Range<usize>); 10] = [
+    ("f0", 0..10),
+    ("loudness", 10..20),
+    ("loudness-rel", 20..29),
+    ("spectral", 29..40),
+    ("voice", 40..50),
+    ("formants", 50..68),
+    ("balance-voiced", 68..87),
+    ("balance-unvoiced", 87..93),
+    ("timing", 93..100),
+    ("level", 100..102),
+];
+
 /// Short analysis window, seconds (eGeMAPS uses 20-25 ms Hamming frames for energy and spectra).
 pub const SHORT_WINDOW_S: f64 = 0.025;
 /// Long analysis window, seconds (eGeMAPS' 60 ms pitch frames).

@@ -18,8 +18,12 @@ use crate::{Error, Result};
 
 /// The format name in `model.json`.
 pub const FORMAT: &str = "emovox-model";
-/// The format version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The format version this build writes. Version 2 added the pipeline's silence trimming
+/// ([`PipelineConfig::trim`]): an older emovox, which would ignore it and feed the model
+/// untrimmed clips, refuses the file instead. Versions 1 and 2 are read.
+pub const VERSION: u32 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_VERSION: u32 = 1;
 
 /// Everything about a trained model except its weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,9 +121,10 @@ impl SavedModel {
                 env.format
             )));
         }
-        if env.version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&env.version) {
             return Err(Error::Config(format!(
-                "model format version {} is not supported (this emovox reads version {VERSION})",
+                "model format version {} is not supported (this emovox reads versions \
+                 {OLDEST_VERSION} to {VERSION})",
                 env.version
             )));
         }
@@ -232,9 +237,12 @@ mod tests {
         saved(cfg).save(dir.path(), &model).unwrap();
         let json = dir.path().join("model.json");
         let text = std::fs::read_to_string(&json).unwrap();
-        std::fs::write(&json, text.replace("\"version\": 1", "\"version\": 99")).unwrap();
+        std::fs::write(&json, text.replace("\"version\": 2", "\"version\": 99")).unwrap();
         let e = SavedModel::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("version 99") && e.contains("model.json"), "{e}");
+        // Version 1 (before trimming existed) still loads.
+        std::fs::write(&json, text.replace("\"version\": 2", "\"version\": 1")).unwrap();
+        assert!(SavedModel::load(dir.path()).is_ok());
         std::fs::write(&json, &text).unwrap();
         std::fs::write(dir.path().join("model.bpk"), b"not weights").unwrap();
         let e = SavedModel::load(dir.path()).unwrap_err().to_string();

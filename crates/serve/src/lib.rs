@@ -82,6 +82,10 @@ pub enum Error {
     /// The audio is too short for the model.
     #[error("{0}")]
     TooShort(String),
+    /// The audio holds no speech (the model trims silence and found too little speech to read
+    /// an emotion from): 422 with `"no_speech": true` in the body, never an emotion.
+    #[error("{0}")]
+    NoSpeech(String),
     /// The audio was read but could not be processed: code outside emovox panicked on it (the
     /// panic was caught; the server goes on).
     #[error("{0}")]
@@ -115,7 +119,9 @@ impl Error {
         match self {
             Error::BadAudio(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::TooShort(_) | Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::TooShort(_) | Error::Unprocessable(_) | Error::NoSpeech(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) | Error::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,11 +150,11 @@ impl IntoResponse for Error {
         if status.is_server_error() {
             tracing::error!("{self}");
         }
-        (
-            status,
-            axum::Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response()
+        let body = match self {
+            Error::NoSpeech(_) => serde_json::json!({ "error": self.to_string(), "no_speech": true }),
+            _ => serde_json::json!({ "error": self.to_string() }),
+        };
+        (status, axum::Json(body)).into_response()
     }
 }
 
@@ -406,6 +412,7 @@ mod tests {
         assert_eq!(Error::TooLarge { limit: 1 }.status().as_u16(), 413);
         assert_eq!(Error::Busy(1).status().as_u16(), 503);
         assert_eq!(Error::TooShort("x".into()).status().as_u16(), 422);
+        assert_eq!(Error::NoSpeech("x".into()).status().as_u16(), 422);
         assert_eq!(s(A::Panicked("x".into())), 422);
         assert_eq!(
             s(A::SampleRange {

@@ -17,6 +17,7 @@ Spark: :mod:`emovox.spark` (needs ``pyspark`` and ``pyarrow``), ``python -m emov
 
 from emovox._emovox import (
     EmovoxError,
+    NoSpeechError,
     Recognizer,
     __version__,
     features,
@@ -37,6 +38,7 @@ AUDIO_EXTENSIONS = (
 __all__ = [
     "AUDIO_EXTENSIONS",
     "EmovoxError",
+    "NoSpeechError",
     "Recognizer",
     "__version__",
     "features",

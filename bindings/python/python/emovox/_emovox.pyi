@@ -15,6 +15,9 @@ AudioOrSamples = Union[AudioSource, npt.ArrayLike]
 class EmovoxError(ValueError):
     """An error from emovox's Rust core, with the message the ``emovox`` command prints."""
 
+class NoSpeechError(EmovoxError):
+    """A model that trims silence found no speech (or too little) in the input."""
+
 def load(
     path_or_bytes: AudioSource,
     sr: Optional[int] = 16000,

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Leave-one-corpus-out (LOCO) measurements of emovox's models: RAVDESS, TESS, EMOVO and TurEV-DB
+# (seed4 classes); for each pipeline and model, one model per held-out corpus trained on the
+# other three, scored on the held-out corpus (UAR over the classes it has), mean and worst fold.
+#   bench/loco.sh [PIPELINE...]        (default: the pipelines of bench/MODEL_EXPERIMENTS.md)
+# EMOVOX_DATASETS defaults to ../shared/datasets; results go to target/loco/ (report.txt per run)
+# and a summary table is printed at the end. About 5 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=${EMOVOX_DATASETS:-../shared/datasets}
+W=${EMOVOX_WORK:-target/loco}
+mkdir -p "$W"
+cargo build --release --locked --bin emovox
+E=target/release/emovox
+if [ $# -gt 0 ]; then pipelines=("$@"); else pipelines=(
+  speech-stats
+  prosody
+  prosody:trim=vad
+  prosody:groups=f0+voice+formants,trim=vad
+); fi
+$E index "$D/ravdess" "$D/tess" "$D/emovo" "$D/turev" --scheme seed4 --split none \
+  --out "$W/seed4.csv"
+summary="$W/summary.txt"
+printf '%-48s %-16s %6s %6s  %s\n' pipeline model mean worst folds > "$summary"
+for p in "${pipelines[@]}"; do
+  name=$(echo "$p" | tr ':=,+' '____')
+  $E features --manifest "$W/seed4.csv" --pipeline "$p" --out "$W/$name.parquet" --no-progress \
+    2>"$W/$name.features.log" || true  # clips without speech are reported, not fatal
+  for sn in "" "--speaker-norm"; do
+    run="$W/$name${sn:+-sn}"
+    rm -rf "$run"
+    $E evaluate --loco --features "$W/$name.parquet" --model svm --val-fraction 0 $sn \
+      --out "$run" >"$run.log" 2>&1
+    mean=$(grep -o 'UAR [0-9.]* +- [0-9.]*' "$run.log" | head -1 | awk '{print $2}')
+    worst=$(grep -o 'worst fold: [a-z]* (UAR [0-9.]*' "$run.log" | awk '{print $5}')
+    folds=$(awk '/^fold /{f=1;next} f && NF>4 {printf "%s %s  ", $1, $4} /^$/{if(f)exit}' "$run.log")
+    printf '%-48s %-16s %6s %6s  %s\n' "$p" "svm${sn:+ $sn}" "$mean" "$worst" "$folds" >> "$summary"
+  done
+done
+cat "$summary"
