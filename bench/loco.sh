@@ -10,31 +10,33 @@ cd "$(dirname "$0")/.."
 D=${EMOVOX_DATASETS:-../shared/datasets}
 W=${EMOVOX_WORK:-target/loco}
 mkdir -p "$W"
-cargo build --release --locked --bin emovox
-E=target/release/emovox
+# EMOVOX_BIN: an emovox binary to use instead of building target/release/emovox.
+if [ -z "${EMOVOX_BIN:-}" ]; then cargo build --release --locked --bin emovox; fi
+E=${EMOVOX_BIN:-target/release/emovox}
 if [ $# -gt 0 ]; then pipelines=("$@"); else pipelines=(
   speech-stats
   prosody
   prosody:trim=vad
   prosody:groups=f0+voice+formants,trim=vad
+  utterance
 ); fi
 $E index "$D/ravdess" "$D/tess" "$D/emovo" "$D/turev" --scheme seed4 --split none \
   --out "$W/seed4.csv"
 summary="$W/summary.txt"
-printf '%-48s %-16s %6s %6s  %s\n' pipeline model mean worst folds > "$summary"
+printf '%-48s %-16s %6s %6s  %s\n' pipeline model mean worst 'UAR per held-out corpus' > "$summary"
 for p in "${pipelines[@]}"; do
   name=$(echo "$p" | tr ':=,+' '____')
   $E features --manifest "$W/seed4.csv" --pipeline "$p" --out "$W/$name.parquet" --no-progress \
     2>"$W/$name.features.log" || true  # clips without speech are reported, not fatal
-  for sn in "" "--speaker-norm"; do
-    run="$W/$name${sn:+-sn}"
+  for m in svm svm:c=1; do for sn in "" "--speaker-norm"; do
+    run="$W/$name-$m${sn:+-sn}"
     rm -rf "$run"
-    $E evaluate --loco --features "$W/$name.parquet" --model svm --val-fraction 0 $sn \
+    $E evaluate --loco --features "$W/$name.parquet" --model "$m" --val-fraction 0 $sn \
       --out "$run" >"$run.log" 2>&1
     mean=$(grep -o 'UAR [0-9.]* +- [0-9.]*' "$run.log" | head -1 | awk '{print $2}')
     worst=$(grep -o 'worst fold: [a-z]* (UAR [0-9.]*' "$run.log" | awk '{print $5}')
     folds=$(awk '/^fold /{f=1;next} f && NF>4 {printf "%s %s  ", $1, $4} /^$/{if(f)exit}' "$run.log")
-    printf '%-48s %-16s %6s %6s  %s\n' "$p" "svm${sn:+ $sn}" "$mean" "$worst" "$folds" >> "$summary"
-  done
+    printf '%-48s %-16s %6s %6s  %s\n' "$p" "$m${sn:+ $sn}" "$mean" "$worst" "$folds" >> "$summary"
+  done; done
 done
 cat "$summary"

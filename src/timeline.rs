@@ -239,8 +239,16 @@ impl Timeline {
         for (ri, &(a, b)) in speech.iter().enumerate() {
             for s in window_starts(a, b, w, h, lead, y.len()) {
                 let end = (s + w).min(y.len());
-                batch.push(ex.process(&y[s..end], sr)?);
-                owners.push((ri, s));
+                match ex.process(&y[s..end], sr) {
+                    Ok(f) => {
+                        batch.push(f);
+                        owners.push((ri, s));
+                    }
+                    // A model that trims silence heard no speech in this window: it gets no
+                    // emotion (a region without windows is reported as silence).
+                    Err(emovox_features::Error::NoSpeech { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         let mut probs = Vec::with_capacity(batch.len());

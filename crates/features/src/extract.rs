@@ -13,7 +13,7 @@ use crate::pipeline::{
     Kind, PipelineConfig, HANDCRAFTED_NAMES, MIN_SPEECH_SECONDS, STATS_NAMES, STATS_RANGE_DB,
 };
 use crate::pitch::{PitchFrame, Yin};
-use crate::prosody::{Prosody, ProsodyScratch, PROSODY_NAMES};
+use crate::prosody::{Prosody, ProsodyScratch};
 use crate::spectral;
 use crate::{Error, Result};
 
@@ -629,6 +629,7 @@ fn min_max(it: impl Iterator<Item = f32>) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prosody::PROSODY_NAMES;
 
     fn tone(hz: f32, sr: u32, secs: f32) -> Vec<f32> {
         let n = (sr as f32 * secs) as usize;
