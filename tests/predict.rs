@@ -418,3 +418,29 @@ fn r15_huge_float_wav_does_not_take_the_batch_down() {
     );
     assert!(!err.contains("panicked"), "no panic: {err}");
 }
+
+/// Digital silence was called "neutral 51 %" (issue 16): a model that trims silence answers
+/// "no speech" for it, names the file, and predicts the real clips beside it.
+#[test]
+fn silence_gets_no_speech_not_an_emotion_with_the_utterance_model() {
+    let Some(d) = datasets("silence_gets_no_speech_not_an_emotion_with_the_utterance_model") else {
+        return;
+    };
+    let dir = common::temp_dir("no-speech");
+    common::write_wav(&dir.join("silence.wav"), &vec![0.0; 48_000], 16_000);
+    let word = d.join("turev/Sad/1234_hl_bugu.opus"); // a 0.35 s word: short, but speech
+    let clip = d.join("ravdess/Actor_01/03-01-03-01-01-01-01.flac");
+    for f in [&word, &clip] {
+        std::fs::copy(f, dir.join(f.file_name().unwrap())).unwrap();
+    }
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/utterance");
+    let o = emovox(&["predict", "--csv", "--model", model, &dir.display().to_string()]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert_eq!(out.lines().count(), 1 + 2, "the word and the clip are predicted: {out}\n{err}");
+    assert!(!out.contains("silence.wav"), "silence gets no emotion: {out}");
+    assert!(
+        err.contains("silence.wav") && err.contains("no speech: 0.000 s of speech found"),
+        "{err}"
+    );
+}

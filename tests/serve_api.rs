@@ -463,3 +463,26 @@ fn r15_huge_float_wav_gets_4xx_and_the_server_keeps_serving() {
     assert_eq!(get(a, "/healthz").status, 200);
     s.stop();
 }
+
+/// Silence was answered "neutral 51 %" (issue 16): with a model that trims silence the server
+/// answers 422 with `"no_speech": true`, and goes on predicting speech.
+#[test]
+fn silence_gets_422_no_speech_with_the_utterance_model() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/utterance");
+    let model = emovox::serve::ServedModel::load(Some(&dir)).expect("models/utterance loads");
+    let opts = Options {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        ..Options::default()
+    };
+    let s = emovox::serve::spawn(model, opts).expect("the server starts");
+    let a = s.addr();
+    let p = common::temp_dir("no-speech-serve").join("silence.wav");
+    common::write_wav(&p, &vec![0.0; 32_000], 16_000);
+    let r = post(a, "/api/predict", "audio/wav", &std::fs::read(&p).expect("read"));
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["no_speech"], serde_json::json!(true), "{}", r.text());
+    assert!(r.error().starts_with("no speech"), "{}", r.text());
+    let r = post(a, "/api/predict", "audio/wav", &tone_wav(2.0, 16_000));
+    assert_eq!(r.status, 200, "speech still gets an emotion: {}", r.text());
+    s.stop();
+}

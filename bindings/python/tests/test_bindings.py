@@ -341,3 +341,17 @@ def test_r15_huge_samples_raise_emovox_error_not_panic_exception(datasets, tmp_p
     assert "beyond any audio scale" in ferrors[1]
     # And the recognizer still works.
     assert rec.predict(items[0])["label"] in rec.classes
+
+
+def test_silence_raises_no_speech_error_with_the_utterance_model():
+    """Digital silence was called "neutral 51 %" (issue 16): a model that trims silence raises
+    NoSpeechError (an EmovoxError), and a tone burst inside silence still gets an emotion."""
+    model = Path(__file__).resolve().parents[3] / "models" / "utterance"
+    rec = emovox.Recognizer(str(model))
+    with pytest.raises(emovox.NoSpeechError, match="no speech"):
+        rec.predict(np.zeros(32000, dtype=np.float32), sr=16000)
+    assert issubclass(emovox.NoSpeechError, emovox.EmovoxError)
+    t = np.arange(16000, dtype=np.float32) / 16000
+    burst = np.concatenate([np.zeros(16000), 0.3 * np.sin(2 * np.pi * 180 * t), np.zeros(16000)])
+    p = rec.predict(burst.astype(np.float32), sr=16000)
+    assert p["label"] in rec.classes
