@@ -114,7 +114,7 @@ pub fn analyze(inputs: &[PathBuf], out: &Path, opts: &AnalyzeOptions) -> Result<
                 mel_hist,
             })
         },
-        |(clip, _), msg| Err(crate::batch::panic_failure(&clip.path, msg)),
+        |(clip, _)| clip.path.as_path(),
     )?;
     let mut rows = Vec::with_capacity(results.len());
     for r in results {

@@ -72,17 +72,18 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
 /// `init()` state per worker, ticking the progress bar.
 ///
 /// Each item is a firewall: a panic inside `work` (in a decoder, resampler or model we do not
-/// control) becomes `on_panic(item, message)`, that worker's state is planned afresh (it may have
-/// been left half-updated), and the batch goes on.
-pub(crate) fn run_parallel<T: Sync, S, R: Send>(
+/// control) becomes that item's [`Failure`] (naming the file `path_of` gives, worded as
+/// [`crate::Error::Panicked`] words it), that worker's state is planned afresh (it may have been
+/// left half-updated), and the batch goes on.
+pub(crate) fn run_parallel<T: Sync, S, U: Send>(
     items: &[T],
     opts: &BatchOptions,
     init: impl Fn() -> S + Sync + Send,
-    work: impl Fn(&mut S, &T) -> R + Sync + Send,
-    on_panic: impl Fn(&T, String) -> R + Sync + Send,
-) -> Result<Vec<R>> {
+    work: impl Fn(&mut S, &T) -> std::result::Result<U, Failure> + Sync + Send,
+    path_of: impl Fn(&T) -> &Path + Sync + Send,
+) -> Result<Vec<std::result::Result<U, Failure>>> {
     let pb = progress_bar(items.len(), opts.progress);
-    let run = || -> Vec<R> {
+    let run = || -> Vec<std::result::Result<U, Failure>> {
         items
             .par_iter()
             .map_init(&init, |state, item| {
@@ -90,7 +91,10 @@ pub(crate) fn run_parallel<T: Sync, S, R: Send>(
                     Ok(r) => r,
                     Err(msg) => {
                         *state = init();
-                        on_panic(item, msg)
+                        Err(Failure {
+                            path: path_of(item).to_path_buf(),
+                            reason: crate::Error::Panicked(msg).to_string(),
+                        })
                     }
                 };
                 pb.inc(1);
@@ -134,7 +138,7 @@ pub fn extract(
                 reason,
             })
         },
-        |path, msg| Err(panic_failure(path, msg)),
+        |path| path.as_path(),
     )?;
     let mut rows = Vec::with_capacity(results.len());
     for r in results {
@@ -157,15 +161,6 @@ pub fn extract(
         excluded: 0,
         elapsed: start.elapsed(),
     })
-}
-
-/// The failure of a file whose processing panicked inside a dependency (caught by
-/// [`run_parallel`]), worded as [`crate::Error::Panicked`] words it.
-pub(crate) fn panic_failure(path: &Path, msg: String) -> Failure {
-    Failure {
-        path: path.to_path_buf(),
-        reason: crate::Error::Panicked(msg).to_string(),
-    }
 }
 
 /// A stable 64-bit FNV-1a hash, to derive each clip's random stream from its path (the same on
@@ -259,7 +254,7 @@ pub fn extract_manifest(
             }
             Ok(rows)
         },
-        |entry, msg| Err(panic_failure(&entry.clip.path, msg)),
+        |entry| entry.clip.path.as_path(),
     )?;
     let (mut rows, mut failures) = (Vec::new(), Vec::new());
     for r in results {
@@ -314,14 +309,18 @@ mod tests {
                 }
                 Ok(p.clone())
             },
-            |p, msg| Err(panic_failure(p, msg)),
+            |p| p.as_path(),
         )
         .unwrap();
         assert_eq!(out.len(), 40);
         let failed: Vec<_> = out.iter().filter_map(|r| r.as_ref().err()).collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].path, Path::new("7.wav"));
-        assert!(failed[0].reason.contains("Imaginary part"), "{}", failed[0].reason);
+        assert!(
+            failed[0].reason.contains("Imaginary part"),
+            "{}",
+            failed[0].reason
+        );
         assert!(out[8].is_ok() && out[39].is_ok());
     }
 

@@ -33,12 +33,14 @@ pub enum Error {
     },
     /// The model trims silence and found too little speech in the input to read an emotion
     /// from (digital silence, a click, room noise): a clear "no speech", never an emotion.
-    #[error("no speech: {speech:.3} s of speech found; a prediction needs at least {min} s")]
+    /// A prediction needs at least [`emovox_features::MIN_SPEECH_SECONDS`].
+    #[error(
+        "no speech: {speech:.3} s of speech found; a prediction needs at least {} s",
+        emovox_features::MIN_SPEECH_SECONDS
+    )]
     NoSpeech {
         /// Seconds of speech found.
         speech: f64,
-        /// Seconds needed ([`emovox_features::MIN_SPEECH_SECONDS`]).
-        min: f64,
     },
     /// Feature extraction failed for another reason (invalid samples or rate).
     #[error("{0}")]
@@ -54,7 +56,9 @@ pub enum Error {
     Chart(#[from] emovox_report::Error),
     /// Code outside emovox panicked while processing this input; the panic was caught and the
     /// rest of the batch (or the server) goes on. A bug worth reporting, with the input.
-    #[error("processing crashed inside a dependency (caught; please report it with this input): {0}")]
+    #[error(
+        "processing crashed inside a dependency (caught; please report it with this input): {0}"
+    )]
     Panicked(String),
     /// An error about one file: the path, then what went wrong.
     #[error("{}: {source}", path.display())]
@@ -71,10 +75,7 @@ impl From<emovox_features::Error> for Error {
     fn from(e: emovox_features::Error) -> Self {
         match e {
             emovox_features::Error::TooShort { expected, got } => Error::TooShort { expected, got },
-            emovox_features::Error::NoSpeech { speech } => Error::NoSpeech {
-                speech,
-                min: emovox_features::MIN_SPEECH_SECONDS,
-            },
+            emovox_features::Error::NoSpeech { speech } => Error::NoSpeech { speech },
             e => Error::Features(e),
         }
     }

@@ -203,22 +203,13 @@ pub fn cross_validate(
     if folds.len() < 2 {
         bail!("the table has no fold splits; index with --split kfold-speaker:K");
     }
-    let plan: Vec<Fold> = folds
-        .iter()
-        .map(|fold| Fold {
-            name: fold.clone(),
-            // Train only on the other folds; a held-out fold's augmented copies are never used.
-            train: Box::new({
-                let fold = fold.clone();
-                move |r: &Row| split_of(r).starts_with("fold") && split_of(r) != fold
-            }),
-            test: Box::new({
-                let fold = fold.clone();
-                move |r: &Row| split_of(r) == fold
-            }),
-        })
-        .collect();
-    run_folds(table, model, cfg, out, progress, "speaker-kfold", plan)
+    // Train only on the other folds; a held-out fold's augmented copies are never used.
+    let held_out = HeldOut {
+        what: "speaker-kfold",
+        key: split_of,
+        trainable: |r| split_of(r).starts_with("fold"),
+    };
+    run_folds(table, model, cfg, out, progress, &held_out, &folds)
 }
 
 /// The corpus of a row ("" when the table does not say).
@@ -254,29 +245,21 @@ pub fn leave_one_corpus_out(
              --manifest`)"
         );
     }
-    let plan: Vec<Fold> = corpora
-        .iter()
-        .map(|c| Fold {
-            name: c.clone(),
-            train: Box::new({
-                let c = c.clone();
-                move |r: &Row| corpus_of(r) != c
-            }),
-            test: Box::new({
-                let c = c.clone();
-                move |r: &Row| corpus_of(r) == c
-            }),
-        })
-        .collect();
-    run_folds(table, model, cfg, out, progress, "corpus", plan)
+    let held_out = HeldOut {
+        what: "corpus",
+        key: corpus_of,
+        trainable: |_| true,
+    };
+    run_folds(table, model, cfg, out, progress, &held_out, &corpora)
 }
 
-/// One fold of a cross-validation: which rows train and which are scored (of those, only the
-/// original clips).
-struct Fold {
-    name: String,
-    train: Box<dyn Fn(&Row) -> bool>,
-    test: Box<dyn Fn(&Row) -> bool>,
+/// How a cross-validation splits the table: each fold is one value of `key`; it scores the
+/// original clips of the rows with that value and trains on the `trainable` rows with another.
+struct HeldOut {
+    /// What a fold holds out, as reported (`speaker-kfold`, `corpus`).
+    what: &'static str,
+    key: fn(&Row) -> &str,
+    trainable: fn(&Row) -> bool,
 }
 
 fn run_folds(
@@ -285,18 +268,23 @@ fn run_folds(
     cfg: TrainConfig,
     out: &Path,
     progress: &mut dyn Progress,
-    held_out: &str,
-    plan: Vec<Fold>,
+    held_out: &HeldOut,
+    folds: &[String],
 ) -> Result<CvReport> {
     let classes = Dataset::classes_of(&table.rows);
     let mut results = Vec::new();
-    for fold in &plan {
-        let dir = out.join(&fold.name);
-        let rows: Vec<Row> = table.rows.iter().filter(|r| (fold.train)(r)).cloned().collect();
+    for fold in folds {
+        let dir = out.join(fold);
+        let rows: Vec<Row> = table
+            .rows
+            .iter()
+            .filter(|r| (held_out.trainable)(r) && (held_out.key)(r) != fold)
+            .cloned()
+            .collect();
         if rows.is_empty() {
-            bail!("{}: no rows to train on", fold.name);
+            bail!("{fold}: no rows to train on");
         }
-        eprintln!("{}: training on {} rows", fold.name, rows.len());
+        eprintln!("{fold}: training on {} rows", rows.len());
         let data = Dataset::from_rows(&rows, &classes, |_| true)?;
         let config = model_config(model, data.columns, classes.len())?;
         Trainer::new(
@@ -311,7 +299,7 @@ fn run_folds(
         let test: Vec<Row> = table
             .rows
             .iter()
-            .filter(|r| (fold.test)(r) && is_original(r))
+            .filter(|r| (held_out.key)(r) == fold && is_original(r))
             .cloned()
             .collect();
         let mut td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
@@ -319,11 +307,11 @@ fn run_folds(
         let pred = predict_all(&saved, &m, &td)?;
         let metrics = Metrics::compute(&saved.classes, &td.y, &pred);
         eprintln!(
-            "{}: accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}  ({} clips)",
-            fold.name, metrics.accuracy, metrics.uar, metrics.macro_f1, metrics.n
+            "{fold}: accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}  ({} clips)",
+            metrics.accuracy, metrics.uar, metrics.macro_f1, metrics.n
         );
         results.push(FoldResult {
-            fold: fold.name.clone(),
+            fold: fold.clone(),
             metrics,
         });
     }
@@ -348,7 +336,7 @@ fn run_folds(
         .unwrap_or_default();
     let report = CvReport {
         model: model.to_string(),
-        held_out: held_out.to_string(),
+        held_out: held_out.what.to_string(),
         accuracy: stat(|m| m.accuracy),
         uar: stat(|m| m.uar),
         macro_f1: stat(|m| m.macro_f1),
@@ -390,7 +378,13 @@ pub fn cv_text(r: &CvReport) -> String {
     let classes: Vec<&str> = r
         .folds
         .first()
-        .map(|f| f.metrics.per_class.iter().map(|c| c.class.as_str()).collect())
+        .map(|f| {
+            f.metrics
+                .per_class
+                .iter()
+                .map(|c| c.class.as_str())
+                .collect()
+        })
         .unwrap_or_default();
     s += "fold        clips  accuracy     UAR  macro-F1";
     for c in &classes {

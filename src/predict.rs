@@ -65,7 +65,7 @@ fn each_file<T: Send>(
                 reason: e.reason(),
             })
         },
-        |path, msg| Err(crate::batch::panic_failure(path, msg)),
+        |path| path.as_path(),
     )?;
     let mut ok = Vec::with_capacity(out.len());
     for (path, r) in files.iter().zip(out) {

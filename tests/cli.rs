@@ -167,7 +167,8 @@ fn features_batch_goes_past_bad_files() {
 /// writing anything.
 #[test]
 fn r15_huge_float_wav_does_not_stop_features_writing_the_good_rows() {
-    let Some(d) = datasets("r15_huge_float_wav_does_not_stop_features_writing_the_good_rows") else {
+    let Some(d) = datasets("r15_huge_float_wav_does_not_stop_features_writing_the_good_rows")
+    else {
         return;
     };
     let dir = common::hostile_folder(&d, "r15-features");
@@ -181,7 +182,10 @@ fn r15_huge_float_wav_does_not_stop_features_writing_the_good_rows() {
     ]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "one failed file: exit 1\n{err}");
-    assert!(err.contains("hostile.wav") && err.contains("beyond any audio scale"), "{err}");
+    assert!(
+        err.contains("hostile.wav") && err.contains("beyond any audio scale"),
+        "{err}"
+    );
     let f = std::fs::File::open(&out).expect("the good files were written");
     let reader = parquet::file::reader::SerializedFileReader::new(f).unwrap();
     use parquet::file::reader::FileReader;

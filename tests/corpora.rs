@@ -153,24 +153,48 @@ fn index_reads_emovo_and_turev_with_speakers_and_labels() {
     );
     let dir = temp_dir("index-emovo-turev");
     let out = dir.join("m.csv");
-    let args = [emovo.to_str().unwrap(), turev.to_str().unwrap(), "--split", "none"];
+    let args = [
+        emovo.to_str().unwrap(),
+        turev.to_str().unwrap(),
+        "--split",
+        "none",
+    ];
     let (o, rows) = index(&args, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(rows.len(), 588 + 1735);
     let by_corpus = count(&rows, &["corpus"]);
     assert_eq!((by_corpus["emovo"], by_corpus["turev"]), (588, 1735));
 
-    let emovo_rows: Vec<_> = rows.iter().filter(|r| r["corpus"] == "emovo").cloned().collect();
+    let emovo_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r["corpus"] == "emovo")
+        .cloned()
+        .collect();
     let speakers = count(&emovo_rows, &["speaker"]);
-    assert_eq!(speakers.keys().cloned().collect::<Vec<_>>(), ["f1", "f2", "f3", "m1", "m2", "m3"]);
+    assert_eq!(
+        speakers.keys().cloned().collect::<Vec<_>>(),
+        ["f1", "f2", "f3", "m1", "m2", "m3"]
+    );
     assert!(speakers.values().all(|&n| n == 98), "{speakers:?}");
     let labels = count(&emovo_rows, &["label"]);
-    for e in ["neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised"] {
+    for e in [
+        "neutral",
+        "happy",
+        "sad",
+        "angry",
+        "fearful",
+        "disgust",
+        "surprised",
+    ] {
         assert_eq!(labels[e], 84, "{e}: {labels:?}");
     }
     assert_eq!(count(&emovo_rows, &["sex"])["female"], 294);
 
-    let turev_rows: Vec<_> = rows.iter().filter(|r| r["corpus"] == "turev").cloned().collect();
+    let turev_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r["corpus"] == "turev")
+        .cloned()
+        .collect();
     let per = count(&turev_rows, &["speaker", "label"]);
     assert_eq!(per["1157/angry"], 77);
     assert_eq!(per["1157/sad"], 73);
@@ -191,7 +215,10 @@ fn index_reads_emovo_and_turev_with_speakers_and_labels() {
     // seed4: calm -> neutral, joy -> happy, anger and sadness -> unpleasant (40 % of each
     // dropped, as the original did), fear and disgust excluded.
     let out4 = dir.join("m4.csv");
-    let (o, rows4) = index(&[args[0], args[1], "--split", "none", "--scheme", "seed4"], &out4);
+    let (o, rows4) = index(
+        &[args[0], args[1], "--split", "none", "--scheme", "seed4"],
+        &out4,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let l4 = count(&rows4, &["corpus", "label"]);
     assert_eq!(l4["emovo/neutral"], 84);
@@ -200,7 +227,10 @@ fn index_reads_emovo_and_turev_with_speakers_and_labels() {
     assert_eq!(l4["turev/neutral"], 408);
     assert_eq!(l4["turev/happy"], 357);
     assert!(!l4.contains_key("turev/surprise"));
-    let fear = rows4.iter().find(|r| r["path"].ends_with("pau-f1-b1.flac")).unwrap();
+    let fear = rows4
+        .iter()
+        .find(|r| r["path"].ends_with("pau-f1-b1.flac"))
+        .unwrap();
     assert_eq!(fear["label"], "", "fear is excluded from seed4");
 }
 

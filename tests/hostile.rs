@@ -7,6 +7,7 @@
 //! `EMOVOX_FUZZ_CASES` sets the cases per property (default 256); `scripts/fuzz` runs the
 //! coverage-guided versions for as long as asked.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use emovox::audio::{decode_bytes, hostile, DecodeOptions, Resampler};
@@ -18,6 +19,16 @@ use proptest::prelude::*;
 fn recognizer() -> &'static Recognizer {
     static REC: OnceLock<Recognizer> = OnceLock::new();
     REC.get_or_init(|| Recognizer::from_default().expect("the bundled model loads"))
+}
+
+thread_local! {
+    /// Every named pipeline, planned once (as the fuzz target does).
+    static EXTRACTORS: RefCell<Vec<(&'static str, Extractor)>> = RefCell::new(
+        PipelineConfig::PRESETS
+            .iter()
+            .map(|&p| (p, Extractor::new(PipelineConfig::preset(p).unwrap()).unwrap()))
+            .collect(),
+    );
 }
 
 fn cases() -> u32 {
@@ -33,7 +44,10 @@ fn input() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn not_a_panic(e: &Error) {
-    assert!(!matches!(e.kind(), Error::Panicked(_)), "caught a panic: {e}");
+    assert!(
+        !matches!(e.kind(), Error::Panicked(_)),
+        "caught a panic: {e}"
+    );
 }
 
 proptest! {
@@ -44,12 +58,14 @@ proptest! {
         let f = hostile::file(&data);
         if let Ok(clip) = decode_bytes(&f.bytes, f.ext, &DecodeOptions::new().max_seconds(Some(3.0))) {
             prop_assert!(clip.samples.iter().all(|v| v.is_finite()));
-            for p in PipelineConfig::PRESETS {
-                let mut ex = Extractor::new(PipelineConfig::preset(p).unwrap()).unwrap();
-                if let Ok(feat) = ex.process(&clip.samples, clip.sample_rate) {
-                    prop_assert!(feat.values.iter().all(|v| v.is_finite()), "{p}");
+            EXTRACTORS.with(|cell| -> Result<(), TestCaseError> {
+                for (p, ex) in cell.borrow_mut().iter_mut() {
+                    if let Ok(feat) = ex.process(&clip.samples, clip.sample_rate) {
+                        prop_assert!(feat.values.iter().all(|v| v.is_finite()), "{p}");
+                    }
                 }
-            }
+                Ok(())
+            })?;
         }
     }
 

@@ -434,11 +434,24 @@ fn silence_gets_no_speech_not_an_emotion_with_the_utterance_model() {
         std::fs::copy(f, dir.join(f.file_name().unwrap())).unwrap();
     }
     let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/utterance");
-    let o = emovox(&["predict", "--csv", "--model", model, &dir.display().to_string()]);
+    let o = emovox(&[
+        "predict",
+        "--csv",
+        "--model",
+        model,
+        &dir.display().to_string(),
+    ]);
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
-    assert_eq!(out.lines().count(), 1 + 2, "the word and the clip are predicted: {out}\n{err}");
-    assert!(!out.contains("silence.wav"), "silence gets no emotion: {out}");
+    assert_eq!(
+        out.lines().count(),
+        1 + 2,
+        "the word and the clip are predicted: {out}\n{err}"
+    );
+    assert!(
+        !out.contains("silence.wav"),
+        "silence gets no emotion: {out}"
+    );
     assert!(
         err.contains("silence.wav") && err.contains("no speech: 0.000 s of speech found"),
         "{err}"

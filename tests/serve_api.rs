@@ -478,9 +478,19 @@ fn silence_gets_422_no_speech_with_the_utterance_model() {
     let a = s.addr();
     let p = common::temp_dir("no-speech-serve").join("silence.wav");
     common::write_wav(&p, &vec![0.0; 32_000], 16_000);
-    let r = post(a, "/api/predict", "audio/wav", &std::fs::read(&p).expect("read"));
+    let r = post(
+        a,
+        "/api/predict",
+        "audio/wav",
+        &std::fs::read(&p).expect("read"),
+    );
     assert_eq!(r.status, 422, "{}", r.text());
-    assert_eq!(r.json()["no_speech"], serde_json::json!(true), "{}", r.text());
+    assert_eq!(
+        r.json()["no_speech"],
+        serde_json::json!(true),
+        "{}",
+        r.text()
+    );
     assert!(r.error().starts_with("no speech"), "{}", r.text());
     if let Some(f) = formats("silence_gets_422_no_speech_with_the_utterance_model") {
         let speech = std::fs::read(f.join("happy.wav")).expect("read happy.wav");

@@ -83,11 +83,8 @@ fn rec_err(e: emovox::Error) -> PyErr {
 /// error message (so Python sees `EmovoxError`, not pyo3's `PanicException`, and a batch row
 /// fails alone).
 fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    emovox_audio::guard::catch_panic(f).unwrap_or_else(|msg| {
-        Err(format!(
-            "processing crashed inside a dependency (caught; please report it with this input): {msg}"
-        ))
-    })
+    emovox_audio::guard::catch_panic(f)
+        .unwrap_or_else(|msg| Err(emovox::Error::Panicked(msg).to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,36 +251,38 @@ fn load<'py>(
     let held = read_input(path_or_bytes, false)?;
     let input = held.input();
     let (y, rate) = py
-        .detach(|| guarded(|| -> Result<(Vec<f32>, u32), String> {
-            if !(offset >= 0.0 && offset.is_finite()) {
-                return Err(format!("offset must be a finite number >= 0, got {offset}"));
-            }
-            if let Some(d) = duration {
-                if !(d > 0.0 && d.is_finite()) {
-                    return Err(format!("duration must be a finite number > 0, got {d}"));
+        .detach(|| {
+            guarded(|| -> Result<(Vec<f32>, u32), String> {
+                if !(offset >= 0.0 && offset.is_finite()) {
+                    return Err(format!("offset must be a finite number >= 0, got {offset}"));
                 }
-            }
-            let opts = DecodeOptions::new()
-                .start_seconds((offset > 0.0).then_some(offset))
-                .max_seconds(duration.map(|d| offset + d));
-            let clip = decode(&input, &opts).map_err(|e| e.to_string())?;
-            let native = clip.sample_rate;
-            let mut y = clip.samples;
-            if let Some(d) = duration {
-                // librosa keeps int(duration * sr) samples from int(offset * sr).
-                y.truncate((d * native as f64) as usize);
-            }
-            match sr {
-                Some(to) if to != native => {
-                    let mut out = Vec::new();
-                    Resampler::new(native, to)
-                        .and_then(|mut r| r.process(&y, &mut out))
-                        .map_err(|e| e.to_string())?;
-                    Ok((out, to))
+                if let Some(d) = duration {
+                    if !(d > 0.0 && d.is_finite()) {
+                        return Err(format!("duration must be a finite number > 0, got {d}"));
+                    }
                 }
-                _ => Ok((y, native)),
-            }
-        }))
+                let opts = DecodeOptions::new()
+                    .start_seconds((offset > 0.0).then_some(offset))
+                    .max_seconds(duration.map(|d| offset + d));
+                let clip = decode(&input, &opts).map_err(|e| e.to_string())?;
+                let native = clip.sample_rate;
+                let mut y = clip.samples;
+                if let Some(d) = duration {
+                    // librosa keeps int(duration * sr) samples from int(offset * sr).
+                    y.truncate((d * native as f64) as usize);
+                }
+                match sr {
+                    Some(to) if to != native => {
+                        let mut out = Vec::new();
+                        Resampler::new(native, to)
+                            .and_then(|mut r| r.process(&y, &mut out))
+                            .map_err(|e| e.to_string())?;
+                        Ok((out, to))
+                    }
+                    _ => Ok((y, native)),
+                }
+            })
+        })
         .map_err(err)?;
     Ok((y.into_pyarray(py), rate))
 }
@@ -414,28 +413,29 @@ fn melspectrogram<'py>(
     let mut buf = Vec::new();
     let s = slice_or_copy(&a, &mut buf);
     let (mel, frames) = py
-        .detach(|| guarded(|| -> Result<(Vec<f32>, usize), String> {
-            emovox_audio::guard::check_samples(s)
-                .map_err(|e| format!("invalid input: {e}"))?;
-            let stft = Stft::new(n_fft, hop_length).map_err(|e| e.to_string())?;
-            let mut scratch = stft.scratch();
-            let mut spec = Vec::new();
-            stft.power(s, &mut scratch, &mut spec);
-            if power == 1.0 {
-                spec.iter_mut().for_each(|v| *v = v.sqrt());
-            }
-            let fb = MelFilterbank::new(
-                sr as f64,
-                n_fft,
-                n_mels,
-                fmin as f64,
-                fmax.unwrap_or(sr as f32 / 2.0) as f64,
-            );
-            let mut mel = Vec::new();
-            fb.apply(&spec, &mut mel);
-            let frames = stft.n_frames(s.len());
-            Ok((transpose(&mel, frames, n_mels), frames))
-        }))
+        .detach(|| {
+            guarded(|| -> Result<(Vec<f32>, usize), String> {
+                emovox_audio::guard::check_samples(s).map_err(|e| format!("invalid input: {e}"))?;
+                let stft = Stft::new(n_fft, hop_length).map_err(|e| e.to_string())?;
+                let mut scratch = stft.scratch();
+                let mut spec = Vec::new();
+                stft.power(s, &mut scratch, &mut spec);
+                if power == 1.0 {
+                    spec.iter_mut().for_each(|v| *v = v.sqrt());
+                }
+                let fb = MelFilterbank::new(
+                    sr as f64,
+                    n_fft,
+                    n_mels,
+                    fmin as f64,
+                    fmax.unwrap_or(sr as f32 / 2.0) as f64,
+                );
+                let mut mel = Vec::new();
+                fb.apply(&spec, &mut mel);
+                let frames = stft.n_frames(s.len());
+                Ok((transpose(&mel, frames, n_mels), frames))
+            })
+        })
         .map_err(err)?;
     mel.into_pyarray(py).reshape([n_mels, frames])
 }
@@ -802,21 +802,13 @@ impl Recognizer {
         let held = read_input(y_or_bytes, true)?;
         let input = held.input();
         let rec = &self.inner;
-        let p = py
-            .detach(|| {
-                guarded(|| {
-                    Ok(match (&input, sr) {
-                        (Input::Samples(s), Some(sr)) => rec.predict_samples(s, sr),
-                        (Input::Samples(_), None) => {
-                            return Err("sr is required when y is an array of samples".to_string())
-                        }
-                        (Input::Path(p), _) => rec.predict_file(p),
-                        (Input::Bytes(b), _) => rec.predict_bytes(b, None),
-                    })
-                })
-            })
-            .map_err(err)?
-            .map_err(rec_err)?;
+        // Every `predict_*` is its own panic firewall (`emovox::Recognizer`).
+        let p = py.detach(|| match (&input, sr) {
+            (Input::Samples(s), Some(sr)) => rec.predict_samples(s, sr).map_err(rec_err),
+            (Input::Samples(_), None) => Err(err("sr is required when y is an array of samples")),
+            (Input::Path(p), _) => rec.predict_file(p).map_err(rec_err),
+            (Input::Bytes(b), _) => rec.predict_bytes(b, None).map_err(rec_err),
+        })?;
         prediction_dict(py, &p)
     }
 

@@ -1116,10 +1116,7 @@ mod tests {
     fn r15_huge_finite_float_samples_are_refused_at_decode() {
         let b = float_wav(&[0.5, 3.3e38, -3.0e38, 0.1]);
         let e = decode_bytes(&b, Some("wav"), &DecodeOptions::new()).unwrap_err();
-        assert!(
-            matches!(e, Error::SampleRange { count: 2, .. }),
-            "{e:?}"
-        );
+        assert!(matches!(e, Error::SampleRange { count: 2, .. }), "{e:?}");
         assert!(e.to_string().contains("3.3e38"), "{e}");
         // Loud but plausible float audio (clipped mastering, unscaled int16) still decodes.
         let ok = decode_bytes(&float_wav(&[4.0, -32768.0]), None, &DecodeOptions::new()).unwrap();

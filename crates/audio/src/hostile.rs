@@ -88,7 +88,12 @@ fn rate(c: &mut Choices<'_>) -> u32 {
 fn payload(c: &mut Choices<'_>, n: usize) -> Vec<f64> {
     let shape = c.u8() % 10;
     let material = c.rest();
-    let byte = |i: usize| material.get(i % material.len().max(1)).copied().unwrap_or(0);
+    let byte = |i: usize| {
+        material
+            .get(i % material.len().max(1))
+            .copied()
+            .unwrap_or(0)
+    };
     (0..n)
         .map(|i| {
             let b = byte(i) as f64;
@@ -180,7 +185,16 @@ pub fn file(data: &[u8]) -> HostileFile {
     let bytes = if aiff {
         aiff_file(rate, channels, bits, aiff_float, claimed, &samples)
     } else {
-        wav_file(rate, channels, bits, float, container == 6, lie == 5, claimed, &samples)
+        wav_file(
+            rate,
+            channels,
+            bits,
+            float,
+            container == 6,
+            lie == 5,
+            claimed,
+            &samples,
+        )
     };
     HostileFile {
         bytes,
@@ -318,7 +332,10 @@ pub fn samples(data: &[u8]) -> (Vec<f32>, u32) {
     let mut c = Choices { data, pos: 0 };
     let rate = rate(&mut c);
     let frames = (c.u16() as usize * 3) % MAX_FRAMES;
-    let y = payload(&mut c, frames).into_iter().map(|v| v as f32).collect();
+    let y = payload(&mut c, frames)
+        .into_iter()
+        .map(|v| v as f32)
+        .collect();
     (y, rate)
 }
 

@@ -60,4 +60,4 @@ pub mod vad;
 
 pub use decode::{decode_bytes, decode_file, DecodeOptions, Decoded};
 pub use error::{Error, Result};
-pub use resample::Resampler;
+pub use resample::{Resampler, MAX_RATE};

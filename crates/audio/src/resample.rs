@@ -324,7 +324,11 @@ mod tests {
     #[test]
     fn fuzz_resample_huge_rate_is_refused_not_an_oom() {
         // Found by `scripts/fuzz resample`: the sinc table for 4294967288 -> 8000 Hz was 63 GB.
-        for (from, to) in [(4_294_967_288, 8_000), (8_000, 4_000_000), (MAX_RATE + 1, 16_000)] {
+        for (from, to) in [
+            (4_294_967_288, 8_000),
+            (8_000, 4_000_000),
+            (MAX_RATE + 1, 16_000),
+        ] {
             let e = Resampler::new(from, to).unwrap_err().to_string();
             assert!(e.contains("sample rates must be 1 to 768000 Hz"), "{e}");
         }

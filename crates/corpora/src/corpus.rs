@@ -816,15 +816,27 @@ mod tests {
         assert_eq!(c.canonical_emotion(), "happy");
         assert_eq!(c.extra["sentence"], "b1");
         let c = clip(Corpus::Emovo, "/data/m3/sor-m3-n5.wav");
-        assert_eq!((c.sex, c.canonical_emotion().as_str()), (Some(Sex::Male), "surprised"));
-        for (name, want) in [("tri", "sad"), ("rab", "angry"), ("pau", "fearful"), ("neu", "neutral"), ("dis", "disgust")] {
+        assert_eq!(
+            (c.sex, c.canonical_emotion().as_str()),
+            (Some(Sex::Male), "surprised")
+        );
+        for (name, want) in [
+            ("tri", "sad"),
+            ("rab", "angry"),
+            ("pau", "fearful"),
+            ("neu", "neutral"),
+            ("dis", "disgust"),
+        ] {
             let c = clip(Corpus::Emovo, &format!("/d/{name}-m1-d2.wav"));
             assert_eq!(c.canonical_emotion(), want, "{name}");
         }
         assert!(invalid(Corpus::Emovo, "/d/xyz-f1-b1.wav").contains("emotion code"));
         assert!(invalid(Corpus::Emovo, "/d/gio-f7-b1.wav").contains("speaker f7"));
         assert!(invalid(Corpus::Emovo, "/d/gio-f1-11.wav").contains("sentence"));
-        assert_eq!(claim(Corpus::Emovo, "/d/03-01-03-01-01-01-03.wav"), Claim::NotMine);
+        assert_eq!(
+            claim(Corpus::Emovo, "/d/03-01-03-01-01-01-03.wav"),
+            Claim::NotMine
+        );
         assert_eq!(claim(Corpus::Emovo, "/d/notes-f1.wav"), Claim::NotMine);
     }
 
@@ -835,12 +847,21 @@ mod tests {
         assert_eq!(c.emotion, "angry");
         assert_eq!(c.extra["word"], "acik");
         let c = clip(Corpus::Turev, "/x/Calm/7895_sk_iki_kelime.wav");
-        assert_eq!((c.emotion.as_str(), c.extra["word"].as_str()), ("calm", "iki_kelime"));
+        assert_eq!(
+            (c.emotion.as_str(), c.extra["word"].as_str()),
+            ("calm", "iki_kelime")
+        );
         assert_eq!(clip(Corpus::Turev, "/x/any/1234_mt_a.wav").emotion, "happy");
-        assert_eq!(clip(Corpus::Turev, "/x/Sad/1234_hl_bugu.wav").emotion, "sad");
+        assert_eq!(
+            clip(Corpus::Turev, "/x/Sad/1234_hl_bugu.wav").emotion,
+            "sad"
+        );
         assert!(invalid(Corpus::Turev, "/x/Happy/1234_kz_acik.wav").contains("disagrees"));
         // CREMA-D's names also start with four digits: not TurEV's.
-        assert_eq!(claim(Corpus::Turev, "/x/1001_DFA_ANG_XX.wav"), Claim::NotMine);
+        assert_eq!(
+            claim(Corpus::Turev, "/x/1001_DFA_ANG_XX.wav"),
+            Claim::NotMine
+        );
         assert_eq!(claim(Corpus::Turev, "/x/1001_xx_word.wav"), Claim::NotMine);
     }
 

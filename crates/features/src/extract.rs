@@ -102,6 +102,9 @@ pub struct Extractor {
     dct: Arc<Dct>,
     yin: Option<Arc<Yin>>,
     prosody: Option<Arc<Prosody>>,
+    /// The prosody columns a `groups` selection keeps (indices in increasing order), planned
+    /// once; `None` keeps them all.
+    prosody_keep: Option<Arc<[usize]>>,
     /// The voice-activity detector of a trimming pipeline ([`PipelineConfig::trim`]).
     trim: Option<Trimmer>,
     resamplers: Resamplers,
@@ -189,6 +192,10 @@ impl Extractor {
             Kind::Prosody => Some(Arc::new(Prosody::new(config.sample_rate, config.hop)?)),
             _ => None,
         };
+        let prosody_keep = match (config.kind, &config.groups) {
+            (Kind::Prosody, Some(_)) => Some(config.prosody_columns().into()),
+            _ => None,
+        };
         let trim = if config.trim {
             let vad = Vad::new(VadConfig::new().pad(0.0))?;
             let scratch = vad.scratch();
@@ -220,6 +227,7 @@ impl Extractor {
             dct: Arc::new(dct),
             yin,
             prosody,
+            prosody_keep,
             trim,
             resamplers: Resamplers::default(),
             s,
@@ -316,9 +324,10 @@ impl Extractor {
     /// The part of `len` samples at `rate`, beginning `first` frames into their stream, that the
     /// pipeline's crop keeps, as indices into those samples.
     fn crop_range(&self, len: usize, rate: u32, first: usize) -> Result<(usize, usize)> {
-        if !(1000..=768_000).contains(&rate) {
+        if !(1000..=emovox_audio::MAX_RATE).contains(&rate) {
             return Err(Error::InvalidInput(format!(
-                "sample rate {rate} Hz is outside 1000..=768000 Hz"
+                "sample rate {rate} Hz is outside 1000..={} Hz",
+                emovox_audio::MAX_RATE
             )));
         }
         // The crop in stream positions (librosa's rounding), then in positions of `samples`.
@@ -390,10 +399,12 @@ impl Extractor {
             // Its own frames and windows: none of the mel pass below is needed.
             out.values.clear();
             p.process(y, &mut self.s.prosody, &mut out.values);
-            if self.config.groups.is_some() {
-                let all = std::mem::take(&mut out.values);
-                let keep = self.config.prosody_columns();
-                out.values.extend(keep.iter().map(|&i| all[i]));
+            if let Some(keep) = &self.prosody_keep {
+                // In place: the kept indices increase, so each is read before it is overwritten.
+                for (j, &i) in keep.iter().enumerate() {
+                    out.values[j] = out.values[i];
+                }
+                out.values.truncate(keep.len());
             }
             out.columns = out.values.len();
             out.frames = 1;
@@ -676,11 +687,11 @@ mod tests {
         }
         // The same through the per-clip prosody pipeline, from another rate.
         let mut ex = Extractor::new("prosody:trim=vad".parse().unwrap()).unwrap();
-        let y48: Vec<f32> = burst(0.8, 1.0)
-            .iter()
-            .flat_map(|&v| [v, v, v])
-            .collect();
-        assert_eq!(ex.process(&y48, 48_000).unwrap().shape(), [1, PROSODY_NAMES.len()]);
+        let y48: Vec<f32> = burst(0.8, 1.0).iter().flat_map(|&v| [v, v, v]).collect();
+        assert_eq!(
+            ex.process(&y48, 48_000).unwrap().shape(),
+            [1, PROSODY_NAMES.len()]
+        );
         assert!(matches!(
             ex.process(&vec![0.0; 48_000], 48_000),
             Err(Error::NoSpeech { .. })

@@ -279,15 +279,10 @@ impl PipelineConfig {
             // prosody groups that do not depend on the recording's gain (absolute loudness and
             // level dropped: a microphone's level is not an emotion).
             "utterance" => PipelineConfig {
-                n_fft: 512,
-                hop: 160,
-                n_mels: 26,
-                n_mfcc: 4,
+                preset: name.to_string(),
                 trim: true,
-                groups: Some(
-                    UTTERANCE_GROUPS.iter().map(|g| g.to_string()).collect(),
-                ),
-                ..base(Kind::Prosody)
+                groups: Some(UTTERANCE_GROUPS.iter().map(|g| g.to_string()).collect()),
+                ..Self::preset("prosody")?
             },
             _ => return None,
         })
@@ -326,7 +321,11 @@ impl PipelineConfig {
     pub fn prosody_columns(&self) -> Vec<usize> {
         PROSODY_GROUPS
             .iter()
-            .filter(|(g, _)| self.groups.as_ref().is_none_or(|k| k.iter().any(|n| n == g)))
+            .filter(|(g, _)| {
+                self.groups
+                    .as_ref()
+                    .is_none_or(|k| k.iter().any(|n| n == g))
+            })
             .flat_map(|(_, r)| r.clone())
             .collect()
     }
@@ -358,7 +357,7 @@ impl PipelineConfig {
             if self.kind != Kind::Prosody {
                 return bad("groups applies to the prosody pipeline only".into());
             }
-            if self.prosody_columns().is_empty() || g.is_empty() {
+            if self.prosody_columns().is_empty() {
                 return bad(format!("prosody groups {g:?} keep no known group"));
             }
         }
@@ -430,12 +429,8 @@ impl PipelineConfig {
             "fmax" => self.fmax = if none { None } else { Some(num(value, bad)?) },
             "top_db" => self.top_db = if none { None } else { Some(num(value, bad)?) },
             "frames" => self.frames = if none { None } else { Some(num(value, bad)?) },
+            // Which pipelines take groups is checked by `validate`.
             "groups" => {
-                if self.kind != Kind::Prosody {
-                    return Err(Error::InvalidPipeline(
-                        "groups applies to the prosody pipeline only".into(),
-                    ));
-                }
                 self.groups = if value == "all" {
                     None
                 } else {
@@ -450,13 +445,13 @@ impl PipelineConfig {
                         }
                     }
                     // Canonical order, so equal selections compare and print equal.
-                    let mut ordered: Vec<String> = PROSODY_GROUPS
-                        .iter()
-                        .filter(|(g, _)| names.iter().any(|n| n == g))
-                        .map(|(g, _)| g.to_string())
-                        .collect();
-                    ordered.dedup();
-                    Some(ordered)
+                    Some(
+                        PROSODY_GROUPS
+                            .iter()
+                            .filter(|(g, _)| names.iter().any(|n| n == g))
+                            .map(|(g, _)| g.to_string())
+                            .collect(),
+                    )
                 }
             }
             "trim" => {
@@ -613,7 +608,10 @@ mod tests {
         let c: PipelineConfig = "prosody".parse().unwrap();
         assert!(!c.trim);
         let mut v = serde_json::to_value(&c).unwrap();
-        assert!(v.get("trim").is_none(), "off is not written: older readers see the same JSON");
+        assert!(
+            v.get("trim").is_none(),
+            "off is not written: older readers see the same JSON"
+        );
         v["trim"] = serde_json::Value::Bool(true);
         let back: PipelineConfig = serde_json::from_value(v).unwrap();
         assert!(back.trim);
@@ -644,7 +642,10 @@ mod tests {
             .parse::<PipelineConfig>()
             .unwrap_err()
             .to_string();
-        assert!(e.contains("unknown prosody group `pitch`") && e.contains("formants"), "{e}");
+        assert!(
+            e.contains("unknown prosody group `pitch`") && e.contains("formants"),
+            "{e}"
+        );
         assert!("mfcc:groups=f0".parse::<PipelineConfig>().is_err());
     }
 
@@ -654,15 +655,30 @@ mod tests {
         assert_eq!(c.to_string(), "prosody:groups=f0+voice+formants");
         assert_eq!(c.n_columns(), 38);
         let names = c.column_names().unwrap();
-        assert_eq!((names[0], names[10], names[37]), ("f0_mean", "jitter_mean", "f3_amp_rel_db_std"));
+        assert_eq!(
+            (names[0], names[10], names[37]),
+            ("f0_mean", "jitter_mean", "f3_amp_rel_db_std")
+        );
         // The groups cover every column once.
         let all: Vec<usize> = PROSODY_GROUPS.iter().flat_map(|(_, r)| r.clone()).collect();
         assert_eq!(all, (0..PROSODY_NAMES.len()).collect::<Vec<_>>());
-        assert_eq!("prosody:groups=all".parse::<PipelineConfig>().unwrap().n_columns(), 102);
+        assert_eq!(
+            "prosody:groups=all"
+                .parse::<PipelineConfig>()
+                .unwrap()
+                .n_columns(),
+            102
+        );
         let u: PipelineConfig = "utterance".parse().unwrap();
         assert!(u.trim && u.per_clip());
         assert_eq!(u.n_columns(), 90);
-        assert_eq!("utterance:groups=all".parse::<PipelineConfig>().unwrap().to_string(), "utterance:groups=all");
+        assert_eq!(
+            "utterance:groups=all"
+                .parse::<PipelineConfig>()
+                .unwrap()
+                .to_string(),
+            "utterance:groups=all"
+        );
         assert_eq!(u.to_string(), "utterance");
     }
 

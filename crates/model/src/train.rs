@@ -618,7 +618,10 @@ mod tests {
             paths: (0..groups.len())
                 .map(|i| PathBuf::from(format!("{}-{}.wav", groups[i].replace('/', "_"), i % 4)))
                 .collect(),
-            corpora: groups.iter().map(|g| g.split('/').next().unwrap().to_string()).collect(),
+            corpora: groups
+                .iter()
+                .map(|g| g.split('/').next().unwrap().to_string())
+                .collect(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
         }
     }
@@ -639,7 +642,11 @@ mod tests {
         let d = dataset(&refs);
         let (train, val) = hold_out(&d, 0.1, 42);
         assert_eq!(train.len() + val.len(), d.len());
-        assert_eq!(val.len(), 8, "one speaker of ten, with its augmented copies");
+        assert_eq!(
+            val.len(),
+            8,
+            "one speaker of ten, with its augmented copies"
+        );
         let speaker = |i: usize| d.groups[i].split('/').nth(1).unwrap().to_string();
         let val_speakers: std::collections::BTreeSet<_> = val.iter().map(|&i| speaker(i)).collect();
         assert_eq!(val_speakers.len(), 1);

@@ -186,9 +186,10 @@ impl AudioPlot {
         if samples.is_empty() {
             return Err(Error::Empty(format!("{title}: no samples")));
         }
-        if !(1000..=768_000).contains(&rate) {
+        if !(1000..=emovox_audio::MAX_RATE).contains(&rate) {
             return Err(Error::Analysis(format!(
-                "sample rate {rate} Hz is outside 1000..=768000 Hz"
+                "sample rate {rate} Hz is outside 1000..={} Hz",
+                emovox_audio::MAX_RATE
             )));
         }
         let spf = HOP as f64 / rate as f64;

@@ -151,7 +151,9 @@ impl IntoResponse for Error {
             tracing::error!("{self}");
         }
         let body = match self {
-            Error::NoSpeech(_) => serde_json::json!({ "error": self.to_string(), "no_speech": true }),
+            Error::NoSpeech(_) => {
+                serde_json::json!({ "error": self.to_string(), "no_speech": true })
+            }
             _ => serde_json::json!({ "error": self.to_string() }),
         };
         (status, axum::Json(body)).into_response()
@@ -244,7 +246,9 @@ impl State {
         // into 422s) is the server's fault, 500, and this worker thread goes on serving.
         tokio::task::spawn_blocking(move || {
             emovox_audio::guard::catch_panic(|| f(engine.as_ref())).unwrap_or_else(|msg| {
-                Err(Error::Internal(format!("the engine panicked (caught): {msg}")))
+                Err(Error::Internal(format!(
+                    "the engine panicked (caught): {msg}"
+                )))
             })
         })
         .await
