@@ -102,6 +102,12 @@ const MAX_FFT_BLOCK: u64 = 4096;
 /// 4.3 GHz -> 8 kHz asked rubato for a 63 GB table and aborted the process.
 pub const MAX_RATE: u32 = 768_000;
 
+/// Resampling ratios `to / from` a plan accepts ([`Resampler::new`] and
+/// [`Resampler::with_ratio`]): beyond them no audio is being resampled, and the output is three
+/// orders of magnitude larger or smaller than the input (1 Hz -> 44.1 kHz turned 48,000 samples
+/// into 2 billion).
+const RATIO_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e3;
+
 fn plan_err(
     from: impl std::fmt::Display,
     to: impl std::fmt::Display,
@@ -130,11 +136,17 @@ fn alignment(
 }
 
 impl Resampler {
-    /// Plans resampling from `from` Hz to `to` Hz.
+    /// Plans resampling from `from` Hz to `to` Hz: rates of 1 to [`MAX_RATE`] Hz, `to / from`
+    /// within 1/1000 to 1000 (else [`Error::InvalidParameter`]).
     pub fn new(from: u32, to: u32) -> Result<Self> {
         if from == 0 || to == 0 || from > MAX_RATE || to > MAX_RATE {
             return Err(Error::InvalidParameter(format!(
                 "sample rates must be 1 to {MAX_RATE} Hz, got {from} -> {to}"
+            )));
+        }
+        if !RATIO_RANGE.contains(&(to as f64 / from as f64)) {
+            return Err(Error::InvalidParameter(format!(
+                "cannot resample {from} -> {to} Hz: the ratio is outside 1/1000 to 1000"
             )));
         }
         let (f, t) = (from as u64, to as u64);
@@ -209,7 +221,7 @@ impl Resampler {
     /// Plans resampling by an arbitrary ratio `to / from` (e.g. for pitch shifting), aligned to
     /// within a fraction of a sample.
     pub fn with_ratio(ratio: f64) -> Result<Self> {
-        if !(ratio > 0.0 && ratio.is_finite() && (1e-3..=1e3).contains(&ratio)) {
+        if !(ratio > 0.0 && ratio.is_finite() && RATIO_RANGE.contains(&ratio)) {
             return Err(Error::InvalidParameter(format!(
                 "resampling ratio must be in 0.001..=1000, got {ratio}"
             )));
@@ -333,6 +345,19 @@ mod tests {
             assert!(e.contains("sample rates must be 1 to 768000 Hz"), "{e}");
         }
         assert!(Resampler::new(MAX_RATE, 4_000).is_ok());
+    }
+
+    #[test]
+    fn absurd_ratios_are_refused_not_gigabytes_of_output() {
+        // Found by tests/hostile.rs (minutes per case): 1 Hz "audio" of 48,000 samples
+        // resampled to 44.1 kHz asked for 2.1 billion output samples.
+        for (from, to) in [(1, 16_000), (1, 44_100), (768_000, 700)] {
+            let e = Resampler::new(from, to).unwrap_err().to_string();
+            assert!(e.contains("outside 1/1000 to 1000"), "{e}");
+        }
+        // The small rate pairs of pitch shifts (`with_ratio`) still plan.
+        assert!(Resampler::new(101, 97).is_ok());
+        assert!(Resampler::new(8, 8_000).is_ok());
     }
 
     fn tone(hz: f64, sr: f64, n: usize) -> Vec<f32> {
