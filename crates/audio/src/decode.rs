@@ -293,7 +293,51 @@ where
 
 type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
 
+/// Refuses a WAVE_FORMAT_EXTENSIBLE header whose channel mask symphonia-format-riff 0.6.1 cannot
+/// repair: its `fix_wave_channel_mask` shifts a `u32` by 32 when the mask has fewer bits than
+/// channels and its top bit set (or 32 or more bits missing). That is a panic with overflow
+/// checks (the decoder's guard would make it an error) and a garbled mask without them. Found by
+/// the `decode` fuzz target; anything unreadable here is left to the probe to report.
+fn check_wave_channel_mask(src: &mut dyn MediaSource) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut head = [0u8; 12];
+    if src.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Ok(());
+    }
+    // The fmt chunk comes first in practice; a few other chunks (JUNK, bext) may precede it.
+    for _ in 0..16 {
+        let mut chunk = [0u8; 8];
+        if src.read_exact(&mut chunk).is_err() {
+            return Ok(());
+        }
+        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as u64;
+        if &chunk[0..4] == b"fmt " {
+            let mut fmt = [0u8; 24];
+            if size < 24 || src.read_exact(&mut fmt).is_err() {
+                return Ok(());
+            }
+            let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
+            let channels = u16::from_le_bytes([fmt[2], fmt[3]]) as u32;
+            let mask = u32::from_le_bytes([fmt[20], fmt[21], fmt[22], fmt[23]]);
+            let missing = channels.saturating_sub(mask.count_ones());
+            if tag == 0xFFFE && (missing >= 32 || (missing > 0 && mask & 0x8000_0000 != 0)) {
+                return Err(Error::Corrupt(format!(
+                    "WAV channel mask {mask:#010x} names {} speaker positions for {channels} \
+                     channels, and cannot be extended to fit",
+                    mask.count_ones()
+                )));
+            }
+            return Ok(());
+        }
+        if src.seek(SeekFrom::Current((size + (size & 1)) as i64)).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
 fn probe_once<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
+    check_wave_channel_mask(&mut *open().map_err(Error::Io)?)?;
     let src = open().map_err(Error::Io)?;
     let mss = MediaSourceStream::new(src, MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
@@ -1121,6 +1165,49 @@ mod tests {
         // Loud but plausible float audio (clipped mastering, unscaled int16) still decodes.
         let ok = decode_bytes(&float_wav(&[4.0, -32768.0]), None, &DecodeOptions::new()).unwrap();
         assert_eq!(ok.samples, vec![4.0, -32768.0]);
+    }
+
+    /// A 16 kHz s16 WAVE_FORMAT_EXTENSIBLE file of `channels` channels with `mask`, 4 frames.
+    fn extensible_wav(channels: u16, mask: u32) -> Vec<u8> {
+        let data = 4 * 2 * channels as u32;
+        let mut b = Vec::new();
+        b.extend_from_slice(b"RIFF");
+        b.extend_from_slice(&(60 + data).to_le_bytes());
+        b.extend_from_slice(b"WAVEfmt ");
+        b.extend_from_slice(&40u32.to_le_bytes());
+        b.extend_from_slice(&0xFFFEu16.to_le_bytes());
+        b.extend_from_slice(&channels.to_le_bytes());
+        b.extend_from_slice(&16000u32.to_le_bytes());
+        b.extend_from_slice(&(32000 * channels as u32).to_le_bytes());
+        b.extend_from_slice(&(2 * channels).to_le_bytes());
+        b.extend_from_slice(&16u16.to_le_bytes());
+        b.extend_from_slice(&22u16.to_le_bytes()); // cbSize
+        b.extend_from_slice(&16u16.to_le_bytes()); // valid bits
+        b.extend_from_slice(&mask.to_le_bytes());
+        // KSDATAFORMAT_SUBTYPE_PCM
+        b.extend_from_slice(&[
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38,
+            0x9B, 0x71,
+        ]);
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&data.to_le_bytes());
+        b.extend(std::iter::repeat_n(0u8, data as usize));
+        b
+    }
+
+    /// Found by the `decode` fuzz target: a channel mask with its top bit set and fewer bits than
+    /// channels made symphonia-format-riff shift by 32 (a panic with overflow checks).
+    #[test]
+    fn fuzz_wave_channel_mask_that_cannot_fit_is_an_error_not_a_shift_overflow() {
+        for (channels, mask) in [(2, 0x8000_0000u32), (40, 0x3)] {
+            let e = decode_bytes(&extensible_wav(channels, mask), None, &DecodeOptions::new())
+                .unwrap_err();
+            assert!(matches!(e, Error::Corrupt(_)), "{e:?}");
+            assert!(e.to_string().contains("channel mask"), "{e}");
+        }
+        // A mask with too few bits but room above them is repaired, as before.
+        let ok = decode_bytes(&extensible_wav(2, 0x1), None, &DecodeOptions::new()).unwrap();
+        assert_eq!((ok.sample_rate, ok.samples.len()), (16000, 4));
     }
 
     #[test]
