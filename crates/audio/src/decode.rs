@@ -293,29 +293,42 @@ where
 
 type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
 
+/// How far into a source [`check_wave_channel_mask`] looks for a RIFF/WAVE header: symphonia's
+/// probe depth (`ProbeOptions::max_probe_depth`), since the probe skips ID3 tags and junk to
+/// find one.
+const PROBE_DEPTH: u64 = 1 << 20;
+
 /// Refuses a WAVE_FORMAT_EXTENSIBLE header whose channel mask symphonia-format-riff 0.6.1 cannot
 /// repair: its `fix_wave_channel_mask` shifts a `u32` by 32 when the mask has fewer bits than
 /// channels and its top bit set (or 32 or more bits missing). That is a panic with overflow
 /// checks (the decoder's guard would make it an error) and a garbled mask without them. Found by
 /// the `decode` fuzz target; anything unreadable here is left to the probe to report.
 fn check_wave_channel_mask(src: &mut dyn MediaSource) -> Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut head = [0u8; 12];
-    if src.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    if src.take(PROBE_DEPTH).read_to_end(&mut buf).is_err() {
         return Ok(());
     }
+    let le32 = |b: &[u8], i: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
+    };
+    // The first RIFF/WAVE header, where the probe would find it.
+    let Some(riff) = buf
+        .windows(12)
+        .position(|w| &w[0..4] == b"RIFF" && &w[8..12] == b"WAVE")
+    else {
+        return Ok(());
+    };
     // The fmt chunk comes first in practice; a few other chunks (JUNK, bext) may precede it.
+    let mut at = riff + 12;
     for _ in 0..16 {
-        let mut chunk = [0u8; 8];
-        if src.read_exact(&mut chunk).is_err() {
+        let (Some(id), Some(size)) = (buf.get(at..at + 4), le32(&buf, at + 4)) else {
             return Ok(());
-        }
-        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as u64;
-        if &chunk[0..4] == b"fmt " {
-            let mut fmt = [0u8; 24];
-            if size < 24 || src.read_exact(&mut fmt).is_err() {
+        };
+        if id == b"fmt " {
+            let Some(fmt) = buf.get(at + 8..at + 32).filter(|_| size >= 24) else {
                 return Ok(());
-            }
+            };
             let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
             let channels = u16::from_le_bytes([fmt[2], fmt[3]]) as u32;
             let mask = u32::from_le_bytes([fmt[20], fmt[21], fmt[22], fmt[23]]);
@@ -329,9 +342,7 @@ fn check_wave_channel_mask(src: &mut dyn MediaSource) -> Result<()> {
             }
             return Ok(());
         }
-        if src.seek(SeekFrom::Current((size + (size & 1)) as i64)).is_err() {
-            return Ok(());
-        }
+        at += 8 + size as usize + (size & 1) as usize;
     }
     Ok(())
 }
@@ -1202,6 +1213,11 @@ mod tests {
         for (channels, mask) in [(2, 0x8000_0000u32), (40, 0x3)] {
             let e = decode_bytes(&extensible_wav(channels, mask), None, &DecodeOptions::new())
                 .unwrap_err();
+            assert!(matches!(e, Error::Corrupt(_)), "{e:?}");
+            // Behind an ID3 tag, where the probe still finds the header.
+            let mut tagged = b"ID3\x04\0\0\0\0\0\x05TENC\0".to_vec();
+            tagged.extend(extensible_wav(channels, mask));
+            let e = decode_bytes(&tagged, None, &DecodeOptions::new()).unwrap_err();
             assert!(matches!(e, Error::Corrupt(_)), "{e:?}");
             assert!(e.to_string().contains("channel mask"), "{e}");
         }
