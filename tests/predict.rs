@@ -211,10 +211,14 @@ fn bundled_model_card_accuracy_is_recomputed_from_the_shipped_weights() {
     };
     let dir = temp_dir("card");
     let manifest = dir.join("seed4.csv");
+    // Indexed as models/train.sh does (the four corpora: seed4's seeded drop of sad and angry
+    // clips depends on what is indexed), then scored on RAVDESS and TESS's held-out speakers.
     let o = emovox(&[
         "index",
         &d.join("ravdess").display().to_string(),
         &d.join("tess").display().to_string(),
+        &d.join("emovo").display().to_string(),
+        &d.join("turev").display().to_string(),
         "--scheme",
         "seed4",
         "--split",
@@ -247,7 +251,18 @@ fn bundled_model_card_accuracy_is_recomputed_from_the_shipped_weights() {
         &d.join("ravdess").display().to_string(),
         &d.join("tess").display().to_string(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    // A clip in which the model hears no speech is listed, and makes the exit code 1; the card
+    // counts the clips that got a prediction, as `emovox evaluate` does.
+    let err = stderr(&o);
+    let failed: Vec<&str> = err.lines().filter(|l| l.starts_with("  ")).collect();
+    assert!(
+        o.status.success() || (o.status.code() == Some(1) && !failed.is_empty()),
+        "{err}"
+    );
+    assert!(
+        failed.iter().all(|l| l.contains("no speech")),
+        "only clips without speech may fail: {err}"
+    );
     let out = stdout(&o);
     let (mut correct, mut total) = (0, 0);
     for line in out.lines().skip(1) {
@@ -422,8 +437,8 @@ fn r15_huge_float_wav_does_not_take_the_batch_down() {
 /// Digital silence was called "neutral 51 %" (issue 16): a model that trims silence answers
 /// "no speech" for it, names the file, and predicts the real clips beside it.
 #[test]
-fn silence_gets_no_speech_not_an_emotion_with_the_utterance_model() {
-    let Some(d) = datasets("silence_gets_no_speech_not_an_emotion_with_the_utterance_model") else {
+fn silence_gets_no_speech_not_an_emotion_with_the_bundled_model() {
+    let Some(d) = datasets("silence_gets_no_speech_not_an_emotion_with_the_bundled_model") else {
         return;
     };
     let dir = common::temp_dir("no-speech");
@@ -433,14 +448,7 @@ fn silence_gets_no_speech_not_an_emotion_with_the_utterance_model() {
     for f in [&word, &clip] {
         std::fs::copy(f, dir.join(f.file_name().unwrap())).unwrap();
     }
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/utterance");
-    let o = emovox(&[
-        "predict",
-        "--csv",
-        "--model",
-        model,
-        &dir.display().to_string(),
-    ]);
+    let o = emovox(&["predict", "--csv", &dir.display().to_string()]);
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     assert_eq!(

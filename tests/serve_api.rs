@@ -467,9 +467,8 @@ fn r15_huge_float_wav_gets_4xx_and_the_server_keeps_serving() {
 /// Silence was answered "neutral 51 %" (issue 16): with a model that trims silence the server
 /// answers 422 with `"no_speech": true`, and goes on predicting speech.
 #[test]
-fn silence_gets_422_no_speech_with_the_utterance_model() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/utterance");
-    let model = emovox::serve::ServedModel::load(Some(&dir)).expect("models/utterance loads");
+fn silence_gets_422_no_speech_with_the_bundled_model() {
+    let model = emovox::serve::ServedModel::load(None).expect("the bundled model loads");
     let opts = Options {
         addr: "127.0.0.1:0".parse().expect("addr"),
         ..Options::default()
@@ -492,7 +491,7 @@ fn silence_gets_422_no_speech_with_the_utterance_model() {
         r.text()
     );
     assert!(r.error().starts_with("no speech"), "{}", r.text());
-    if let Some(f) = formats("silence_gets_422_no_speech_with_the_utterance_model") {
+    if let Some(f) = formats("silence_gets_422_no_speech_with_the_bundled_model") {
         let speech = std::fs::read(f.join("happy.wav")).expect("read happy.wav");
         let r = post(a, "/api/predict", "audio/wav", &speech);
         assert_eq!(r.status, 200, "speech still gets an emotion: {}", r.text());
