@@ -176,19 +176,19 @@ pub struct TimelineArgs {
     /// A model folder from `emovox train`. Default: the bundled model.
     #[arg(short, long)]
     pub model: Option<PathBuf>,
-    /// Window length, seconds. Default: what the model was trained on (1.5 s for the bundled
-    /// model).
+    /// Window length, seconds. Default: what the model was trained on (its crop), or 3 s for
+    /// a model that reads whole utterances (the bundled model).
     #[arg(long)]
     pub window: Option<f64>,
     /// Hop between windows, seconds. Default: a third of the window.
     #[arg(long)]
     pub hop: Option<f64>,
-    /// Speech is any 20 ms frame within this many dB of the loudest.
-    #[arg(long, default_value_t = 35.0)]
-    pub vad_range_db: f32,
     /// Pauses shorter than this (seconds) do not split speech.
     #[arg(long, default_value_t = 0.3)]
     pub min_silence: f64,
+    /// Speech shorter than this (seconds) is ignored (clicks, breaths).
+    #[arg(long, default_value_t = 0.25)]
+    pub min_speech: f64,
     /// Seconds before each speech onset that its first window includes.
     #[arg(long, default_value_t = 0.5)]
     pub lead: f64,
@@ -386,6 +386,15 @@ pub struct EvaluateArgs {
     /// into --out/foldN, and report mean +- std over folds.
     #[arg(long, requires = "out")]
     pub kfold: bool,
+    /// Predict each speaker's clips together, adapted without labels as the model's policy
+    /// says (as `emovox predict --adapt`), instead of one clip at a time. A model trained with
+    /// --speaker-norm is always scored this way.
+    #[arg(long)]
+    pub adapt: bool,
+    /// With --adapt: adapt each speaker's clips in random groups of this many (accuracy after
+    /// a speaker's first N recordings). Default: all of a speaker's clips at once.
+    #[arg(long, requires = "adapt", value_parser = clap::value_parser!(u64).range(1..))]
+    pub adapt_clips: Option<u64>,
     /// With --kfold or --loco: the model to train.
     #[arg(short, long, default_value = "lstm-seed")]
     pub model: String,
@@ -879,6 +888,10 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
+    let scoring = crate::evaluate::Scoring {
+        adapt: a.adapt,
+        adapt_clips: a.adapt_clips.map(|k| k as usize),
+    };
     if a.kfold || a.loco {
         let table = crate::evaluate::load_table(&a.features)?;
         let out = a.out.clone().unwrap_or_else(|| PathBuf::from("runs/cv"));
@@ -890,9 +903,11 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         };
         let r = with_threads(a.jobs, || {
             if a.loco {
-                crate::evaluate::leave_one_corpus_out(&table, &a.model, cfg, &out, &mut bar)
+                crate::evaluate::leave_one_corpus_out(
+                    &table, &a.model, cfg, &out, &mut bar, scoring,
+                )
             } else {
-                crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar)
+                crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar, scoring)
             }
         })??;
         print!("{}", crate::evaluate::cv_text(&r));
@@ -902,7 +917,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         bail!("give a model folder, or --kfold or --loco")
     };
     let report = with_threads(a.jobs, || {
-        crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref())
+        crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref(), scoring)
     })??;
     print!("{}", crate::evaluate::text_report(&report));
     Ok(ExitCode::SUCCESS)
@@ -1017,8 +1032,8 @@ fn timeline(a: TimelineArgs) -> Result<ExitCode> {
     let opts = TimelineOptions {
         window: a.window,
         hop: a.hop,
-        vad_range_db: a.vad_range_db,
         min_silence: a.min_silence,
+        min_speech: a.min_speech,
         lead: a.lead,
         ..TimelineOptions::default()
     };

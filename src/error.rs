@@ -34,13 +34,13 @@ pub enum Error {
     /// The model trims silence and found too little speech in the input to read an emotion
     /// from (digital silence, a click, room noise): a clear "no speech", never an emotion.
     /// A prediction needs at least [`emovox_features::MIN_SPEECH_SECONDS`].
-    #[error(
-        "no speech: {speech:.3} s of speech found; a prediction needs at least {} s",
-        emovox_features::MIN_SPEECH_SECONDS
-    )]
+    #[error("{}", no_speech_message(*speech, *truncated_at))]
     NoSpeech {
         /// Seconds of speech found.
         speech: f64,
+        /// Where the audio stops, seconds, when the file is cut short (its data ends early):
+        /// the speech may have been in the part that is missing.
+        truncated_at: Option<f64>,
     },
     /// Feature extraction failed for another reason (invalid samples or rate).
     #[error("{0}")]
@@ -75,7 +75,10 @@ impl From<emovox_features::Error> for Error {
     fn from(e: emovox_features::Error) -> Self {
         match e {
             emovox_features::Error::TooShort { expected, got } => Error::TooShort { expected, got },
-            emovox_features::Error::NoSpeech { speech } => Error::NoSpeech { speech },
+            emovox_features::Error::NoSpeech { speech } => Error::NoSpeech {
+                speech,
+                truncated_at: None,
+            },
             e => Error::Features(e),
         }
     }
@@ -142,4 +145,15 @@ mod tests {
             "not wrapped twice: {twice}"
         );
     }
+}
+
+fn no_speech_message(speech: f64, truncated_at: Option<f64>) -> String {
+    let mut s = format!(
+        "no speech: {speech:.3} s of speech found; a prediction needs at least {} s",
+        emovox_features::MIN_SPEECH_SECONDS
+    );
+    if let Some(t) = truncated_at {
+        s += &format!(" (file is truncated: its audio stops at {t:.2} s)");
+    }
+    s
 }

@@ -92,8 +92,17 @@ pub struct Report {
 }
 
 /// Scores the model in `run` on the original (not augmented) rows of `table` in `split`, and
-/// writes `report.json`, `report.txt` and plots into `run` (or `out`).
-pub fn evaluate(run: &Path, table_path: &Path, split: &str, out: Option<&Path>) -> Result<Report> {
+/// writes `report.json`, `report.txt` and plots into `run` (or `out`). With `adapt`, each
+/// speaker's clips are predicted together, adapted as the model's policy says
+/// ([`SavedModel::adapt_group`]; `emovox predict --adapt`); a speaker-normalised model is always
+/// scored that way.
+pub fn evaluate(
+    run: &Path,
+    table_path: &Path,
+    split: &str,
+    out: Option<&Path>,
+    scoring: Scoring,
+) -> Result<Report> {
     let (saved, model) = SavedModel::load(run)?;
     let table = load_table(table_path)?;
     if table.pipeline != saved.pipeline {
@@ -117,7 +126,7 @@ pub fn evaluate(run: &Path, table_path: &Path, split: &str, out: Option<&Path>) 
         );
     }
     let mut data = Dataset::from_rows(&rows, &saved.classes, |_| true)?;
-    adapt_to_speakers(&saved, &mut data);
+    adapt_to_speakers(&saved, &mut data, scoring);
     let pred = predict_all(&saved, &model, &data)?;
     let overall = Metrics::compute(&saved.classes, &data.y, &pred);
     let mut corpora: Vec<String> = data.corpora.clone();
@@ -166,6 +175,12 @@ pub struct CvReport {
     pub model: String,
     /// What was held out in each fold: `speaker-kfold` or `corpus` (leave one corpus out).
     pub held_out: String,
+    /// Whether each held-out speaker's clips were predicted together, adapted
+    /// ([`SavedModel::adapt_group`]), rather than one at a time.
+    pub adapted: bool,
+    /// With `adapted`: the size of the groups of a speaker's clips adapted together (`None`:
+    /// all of them).
+    pub adapt_clips: Option<usize>,
     /// Per fold.
     pub folds: Vec<FoldResult>,
     /// Mean and sample standard deviation over folds of accuracy, UAR and macro-F1.
@@ -191,6 +206,7 @@ pub fn cross_validate(
     cfg: TrainConfig,
     out: &Path,
     progress: &mut dyn Progress,
+    scoring: Scoring,
 ) -> Result<CvReport> {
     let mut folds: Vec<String> = table
         .rows
@@ -209,7 +225,7 @@ pub fn cross_validate(
         key: split_of,
         trainable: |r| split_of(r).starts_with("fold"),
     };
-    run_folds(table, model, cfg, out, progress, &held_out, &folds)
+    run_folds(table, model, cfg, out, progress, &held_out, &folds, scoring)
 }
 
 /// The corpus of a row ("" when the table does not say).
@@ -229,6 +245,7 @@ pub fn leave_one_corpus_out(
     cfg: TrainConfig,
     out: &Path,
     progress: &mut dyn Progress,
+    scoring: Scoring,
 ) -> Result<CvReport> {
     let mut corpora: Vec<String> = table
         .rows
@@ -250,7 +267,9 @@ pub fn leave_one_corpus_out(
         key: corpus_of,
         trainable: |_| true,
     };
-    run_folds(table, model, cfg, out, progress, &held_out, &corpora)
+    run_folds(
+        table, model, cfg, out, progress, &held_out, &corpora, scoring,
+    )
 }
 
 /// How a cross-validation splits the table: each fold is one value of `key`; it scores the
@@ -262,6 +281,7 @@ struct HeldOut {
     trainable: fn(&Row) -> bool,
 }
 
+#[allow(clippy::too_many_arguments)] // the fold plan's inputs, used once each
 fn run_folds(
     table: &Table,
     model: &str,
@@ -270,6 +290,7 @@ fn run_folds(
     progress: &mut dyn Progress,
     held_out: &HeldOut,
     folds: &[String],
+    scoring: Scoring,
 ) -> Result<CvReport> {
     let classes = Dataset::classes_of(&table.rows);
     let mut results = Vec::new();
@@ -303,7 +324,7 @@ fn run_folds(
             .cloned()
             .collect();
         let mut td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
-        adapt_to_speakers(&saved, &mut td);
+        adapt_to_speakers(&saved, &mut td, scoring);
         let pred = predict_all(&saved, &m, &td)?;
         let metrics = Metrics::compute(&saved.classes, &td.y, &pred);
         eprintln!(
@@ -337,6 +358,8 @@ fn run_folds(
     let report = CvReport {
         model: model.to_string(),
         held_out: held_out.what.to_string(),
+        adapted: scoring.adapt || cfg.speaker_norm,
+        adapt_clips: scoring.adapt_clips,
         accuracy: stat(|m| m.accuracy),
         uar: stat(|m| m.uar),
         macro_f1: stat(|m| m.macro_f1),
@@ -371,9 +394,14 @@ pub fn cv_text(r: &CvReport) -> String {
         _ => "speaker-grouped",
     };
     let mut s = format!(
-        "{} {what} cross-validation, {} folds\n\n",
+        "{} {what} cross-validation, {} folds{}\n\n",
         r.model,
-        r.folds.len()
+        r.folds.len(),
+        match (r.adapted, r.adapt_clips) {
+            (true, Some(k)) => format!(", adapted to each held-out speaker {k} clips at a time"),
+            (true, None) => ", adapted to each held-out speaker".to_string(),
+            (false, _) => ", one clip at a time".to_string(),
+        }
     );
     let classes: Vec<&str> = r
         .folds
@@ -429,9 +457,24 @@ fn truncate(s: &str, n: usize) -> &str {
 
 /// A speaker-normalised model ([`SavedModel::speaker_norm`]) reads each test speaker's clips
 /// standardised over that speaker's own (unlabelled) clips in the table, as in training.
-fn adapt_to_speakers(saved: &SavedModel, data: &mut Dataset) {
-    if saved.speaker_norm() {
-        emovox_model::data::normalize_speakers(data);
+/// How held-out clips are read when they are scored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scoring {
+    /// Each speaker's clips together, adapted without labels as the model's policy says
+    /// ([`SavedModel::adapt_group`], `emovox predict --adapt`). Default false: one clip at a
+    /// time (a speaker-normalised model is always scored adapted).
+    pub adapt: bool,
+    /// With `adapt`: adapt each speaker's clips in random groups of this many (how a model does
+    /// after a speaker's first few recordings). Default `None`: all of them at once.
+    pub adapt_clips: Option<usize>,
+}
+
+/// Each speaker's clips together, as `emovox predict --adapt` would give them: a
+/// speaker-normalised model always (it was trained on speakers standardised this way), any
+/// other when `scoring` asks for it.
+fn adapt_to_speakers(saved: &SavedModel, data: &mut Dataset, scoring: Scoring) {
+    if saved.speaker_norm() || scoring.adapt {
+        saved.adapt_speakers(data, scoring.adapt_clips);
     }
 }
 

@@ -236,6 +236,63 @@ impl Recognizer {
         self.predict_one(&f)
     }
 
+    /// The features the model reads from a decoded clip (decoded with the pipeline's decode
+    /// options, or whole).
+    pub fn features_of_decoded(&self, clip: &Decoded) -> Result<Features> {
+        firewall(|| self.features_of(clip))
+    }
+
+    /// The features the model reads from the bytes of an audio file (`ext_hint`: its
+    /// extension, if known).
+    pub fn features_of_bytes(&self, bytes: &[u8], ext_hint: Option<&str>) -> Result<Features> {
+        firewall(|| {
+            let clip = decode_bytes(bytes, ext_hint, &self.decode)?;
+            self.features_of(&clip)
+        })
+    }
+
+    /// The features the model reads from mono `samples` at `rate` Hz.
+    pub fn features_of_samples(&self, samples: &[f32], rate: u32) -> Result<Features> {
+        firewall(|| Ok(self.with_extractor(|ex| ex.process(samples, rate))?))
+    }
+
+    /// [`predict_speaker`](Self::predict_speaker) over the inputs whose features could be
+    /// computed; each failure stays in its place. One result per input, in order: how a front
+    /// end predicts a speaker's files together without losing them all to one bad file.
+    pub fn predict_speaker_each(&self, features: Vec<Result<Features>>) -> Vec<Result<Prediction>> {
+        let good: Vec<Features> = features
+            .iter()
+            .filter_map(|f| f.as_ref().ok().cloned())
+            .collect();
+        let mut predicted = match self.predict_speaker(&good) {
+            Ok(p) => p.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
+            Err(e) => {
+                let reason = e.to_string();
+                (0..good.len())
+                    .map(|_| Err(Error::Model(emovox_model::Error::Data(reason.clone()))))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+            }
+        };
+        features
+            .into_iter()
+            .map(|f| match f {
+                Ok(_) => predicted.next().unwrap_or_else(|| {
+                    Err(Error::Model(emovox_model::Error::Data(
+                        "no prediction".into(),
+                    )))
+                }),
+                Err(e) => Err(e),
+            })
+            .collect()
+    }
+
+    /// Whether [`predict_speaker`](Self::predict_speaker) adapts to the clips given together
+    /// (a speaker-normalised model, or an [`Adapt::Mean`](emovox_model::Adapt::Mean) one).
+    pub fn adapts(&self) -> bool {
+        self.saved.speaker_norm() || self.saved.adapt == emovox_model::Adapt::Mean
+    }
+
     /// The features the model reads from `path`.
     pub fn features_of_file(&self, path: &Path) -> Result<Features> {
         firewall(|| self.features_of_file_unguarded(path)).map_err(|e| e.in_file(path))
@@ -255,6 +312,12 @@ impl Recognizer {
             Err(Error::TooShort { expected, got }) if clip.truncated => {
                 Err(Error::Truncated { expected, got })
             }
+            Err(Error::NoSpeech { speech, .. }) if clip.truncated => Err(Error::NoSpeech {
+                speech,
+                truncated_at: Some(
+                    clip.start_frame as f64 / clip.sample_rate.max(1) as f64 + clip.duration(),
+                ),
+            }),
             r => r,
         }
     }
@@ -281,11 +344,12 @@ impl Recognizer {
         !(self.saved.speaker_norm() && self.saved.pipeline.per_clip())
     }
 
-    /// Predicts clips that are all of one speaker (and one recording set-up). For a
-    /// speaker-normalised model ([`SavedModel::speaker_norm`]) their features are standardised
-    /// together, over all of them, before the network: the more of the speaker's clips, the
-    /// better the estimate (it needs no labels). For any other model this is
-    /// [`predict_features`](Self::predict_features).
+    /// Predicts clips that are all of one speaker (and one recording set-up), adapting to them
+    /// without labels as the model's policy says ([`SavedModel::adapt_group`]): a
+    /// speaker-normalised model standardises their features over all of them; a model with
+    /// [`Adapt::Mean`](emovox_model::Adapt::Mean) (the bundled one) re-centres them on its
+    /// training mean. The more of the speaker's clips, the better the estimate. For a model
+    /// with neither this is [`predict_features`](Self::predict_features).
     pub fn predict_speaker(&self, batch: &[Features]) -> Result<Vec<Prediction>> {
         self.predict_grouped(batch, true)
     }
@@ -311,15 +375,7 @@ impl Recognizer {
             }
             x.extend_from_slice(&f.values);
         }
-        if self.saved.speaker_norm() {
-            if together {
-                emovox_model::data::normalize_group(&mut x, cols);
-            } else {
-                for clip in x.chunks_exact_mut((frames * cols).max(1)) {
-                    emovox_model::data::normalize_group(clip, cols);
-                }
-            }
-        }
+        self.saved.adapt_group(&mut x, together);
         // Forward passes of at most 256 clips bound the network's memory on long lists.
         let stride = (frames * cols).max(1);
         let mut out = Vec::with_capacity(batch.len());
@@ -360,8 +416,26 @@ mod tests {
         assert!(f > 0);
     }
 
+    /// Three clips of one "speaker", of the bundled model's input shape.
+    fn three_clips(rec: &Recognizer) -> Vec<Features> {
+        let [frames, cols] = rec.saved().input_shape;
+        (0..3)
+            .map(|k| Features {
+                frames,
+                columns: cols,
+                values: (0..frames * cols)
+                    .map(|i| ((i * 7 + k * 13) % 29) as f32 / 7.0 + 0.5 * k as f32)
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn probs(p: Vec<Prediction>) -> Vec<Vec<f32>> {
+        p.iter().map(Prediction::probabilities).collect()
+    }
+
     #[test]
-    fn speaker_normalised_models_standardise_one_clip_or_one_speaker() {
+    fn speaker_normalised_models_standardise_one_speaker_together() {
         let plain = Recognizer::from_default().unwrap();
         let mut saved = plain.saved().clone();
         assert!(!saved.speaker_norm());
@@ -371,56 +445,81 @@ mod tests {
             .speaker_norm = true;
         let (_, model) = SavedModel::from_bytes(DEFAULT_JSON, DEFAULT_WEIGHTS).unwrap();
         let sn = Recognizer::new(saved, model, "test").unwrap();
-        let [frames, cols] = sn.saved().input_shape;
-        // Three clips of one "speaker"; the second ends in padding (all-zero frames).
-        let clips: Vec<Features> = (0..3)
-            .map(|k| {
-                let mut values: Vec<f32> = (0..frames * cols)
-                    .map(|i| -40.0 + ((i * 7 + k * 13) % 29) as f32 + 5.0 * k as f32)
-                    .collect();
-                if k == 1 && frames > 10 {
-                    values[(frames - 10) * cols..].fill(0.0);
-                }
-                Features {
-                    frames,
-                    columns: cols,
-                    values,
-                }
+        let cols = sn.saved().input_shape[1];
+        let clips = three_clips(&sn);
+        let mut together: Vec<f32> = clips.iter().flat_map(|f| f.values.clone()).collect();
+        emovox_model::data::normalize_group(&mut together, cols);
+        let normalised: Vec<Features> = together
+            .chunks(cols)
+            .map(|c| Features {
+                frames: 1,
+                columns: cols,
+                values: c.to_vec(),
             })
             .collect();
-        let normalised = |x: &[Features], together: bool| -> Vec<Features> {
-            let mut v: Vec<f32> = x.iter().flat_map(|f| f.values.clone()).collect();
-            if together {
-                emovox_model::data::normalize_group(&mut v, cols);
-            } else {
-                for c in v.chunks_exact_mut(frames * cols) {
-                    emovox_model::data::normalize_group(c, cols);
-                }
-            }
-            v.chunks(frames * cols)
-                .map(|c| Features {
-                    frames,
-                    columns: cols,
-                    values: c.to_vec(),
-                })
-                .collect()
-        };
-        let probs = |p: Vec<Prediction>| -> Vec<Vec<f32>> {
-            p.iter().map(Prediction::probabilities).collect()
-        };
+        // The plain model has no adaptation of its own here: compare with it reading the
+        // standardised clips one at a time.
+        let mut none = plain.saved().clone();
+        none.adapt = emovox_model::Adapt::None;
+        let (_, model) = SavedModel::from_bytes(DEFAULT_JSON, DEFAULT_WEIGHTS).unwrap();
+        let plain = Recognizer::new(none, model, "test").unwrap();
         assert_eq!(
             probs(sn.predict_speaker(&clips).unwrap()),
-            probs(plain.predict_features(&normalised(&clips, true)).unwrap())
+            probs(plain.predict_features(&normalised).unwrap())
         );
+        // One vector per clip standardised alone would be erased: refused, with the reason.
+        let e = sn.predict_features(&clips).unwrap_err();
+        assert!(e.to_string().contains("cannot read one clip"), "{e}");
+    }
+
+    #[test]
+    fn mean_adaptation_recentres_a_speaker_and_leaves_one_clip_alone() {
+        let rec = Recognizer::from_default().unwrap();
+        assert_eq!(rec.saved().adapt, emovox_model::Adapt::Mean);
+        assert!(rec.adapts());
+        let clips = three_clips(&rec);
+        let alone = probs(rec.predict_features(&clips).unwrap());
+        // One clip given "together" is read as it is.
         assert_eq!(
-            probs(sn.predict_features(&clips).unwrap()),
-            probs(plain.predict_features(&normalised(&clips, false)).unwrap())
+            probs(rec.predict_speaker(&clips[..1]).unwrap()),
+            alone[..1].to_vec()
         );
-        // A model without speaker normalisation reads features as they are either way.
-        assert_eq!(
-            probs(plain.predict_speaker(&clips).unwrap()),
-            probs(plain.predict_features(&clips).unwrap())
-        );
+        // Three: each column's group mean moves (3 - 1) / (3 - 1 + prior) of the way to the
+        // training mean.
+        let mean = &rec.saved().standardizer.as_ref().unwrap().mean;
+        let cols = mean.len();
+        let w = 2.0 / (2.0 + emovox_model::saved::ADAPT_PRIOR_CLIPS);
+        let shifted: Vec<Features> = clips
+            .iter()
+            .map(|f| Features {
+                values: f
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &v)| {
+                        let c = j % cols;
+                        let m = clips.iter().map(|g| g.values[c] as f64).sum::<f64>() / 3.0;
+                        (v as f64 + w * (mean[c] as f64 - m)) as f32
+                    })
+                    .collect(),
+                ..f.clone()
+            })
+            .collect();
+        let adapted = probs(rec.predict_speaker(&clips).unwrap());
+        let expected = probs(rec.predict_features(&shifted).unwrap());
+        for (a, e) in adapted.iter().flatten().zip(expected.iter().flatten()) {
+            assert!((a - e).abs() < 1e-4, "{adapted:?} vs {expected:?}");
+        }
+        assert_ne!(adapted, alone);
+        // Each input's result in its place, failures kept: one bad of three.
+        let mut feats: Vec<Result<Features>> = clips.into_iter().map(Ok).collect();
+        feats[1] = Err(Error::NoSpeech {
+            speech: 0.0,
+            truncated_at: None,
+        });
+        let each = rec.predict_speaker_each(feats);
+        assert!(each[0].is_ok() && each[2].is_ok());
+        assert!(matches!(each[1], Err(Error::NoSpeech { .. })));
     }
 
     #[test]
@@ -434,7 +533,10 @@ mod tests {
         // A model with a fixed crop refuses what ends before it.
         let mut saved = rec.saved().clone();
         saved.pipeline = emovox_features::PipelineConfig::preset("seed").unwrap();
-        saved.input_shape = [saved.pipeline.frames.unwrap_or(1), saved.pipeline.n_columns()];
+        saved.input_shape = [
+            saved.pipeline.frames.unwrap_or(1),
+            saved.pipeline.n_columns(),
+        ];
         let (_, model) = SavedModel::from_bytes(DEFAULT_JSON, DEFAULT_WEIGHTS).unwrap();
         let seed = Recognizer::new(saved, model, "test").unwrap();
         let e = seed.predict_samples(&[0.0; 1000], 16_000).unwrap_err();

@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use emovox_audio::{DecodeOptions, Decoded};
-use emovox_serve::{Engine, Error as ServeError};
+use emovox_features::Features;
+use emovox_serve::{Engine, Error as ServeError, LiveHistory};
 use serde_json::{json, Value};
 
 use crate::timeline::{Timeline, TimelineOptions};
@@ -116,6 +117,55 @@ impl Engine for ServedModel {
         json_of(&self.rec.predict_samples(samples, rate).map_err(to_serve)?)
     }
 
+    fn predict_together(&self, clips: &[Decoded]) -> Vec<emovox_serve::Result<Value>> {
+        let feats = clips
+            .iter()
+            .map(|c| self.rec.features_of_decoded(c))
+            .collect();
+        self.rec
+            .predict_speaker_each(feats)
+            .into_iter()
+            .map(|r| r.map_err(to_serve).and_then(|p| json_of(&p)))
+            .collect()
+    }
+
+    fn predict_live(
+        &self,
+        samples: &[f32],
+        rate: u32,
+        history: &mut LiveHistory,
+    ) -> emovox_serve::Result<Value> {
+        if !self.rec.adapts() || !self.rec.saved().pipeline.per_clip() {
+            return self.predict_samples(samples, rate);
+        }
+        // The session so far is one speaker: this window is predicted together with the
+        // earlier ones, re-centred on their running mean (the model's adaptation policy).
+        let f = self
+            .rec
+            .features_of_samples(samples, rate)
+            .map_err(to_serve)?;
+        let [frames, columns] = self.rec.saved().input_shape;
+        let mut group: Vec<Features> = history
+            .windows()
+            .map(|v| Features {
+                frames,
+                columns,
+                values: v.clone(),
+            })
+            .collect();
+        group.push(f.clone());
+        let p = self.rec.predict_speaker(&group).map_err(to_serve)?;
+        history.push(f.values);
+        let last = p
+            .last()
+            .ok_or_else(|| ServeError::Internal("no prediction".into()))?;
+        let mut v = json_of(last)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("adapted_windows".into(), json!(group.len() - 1));
+        }
+        Ok(v)
+    }
+
     fn timeline(&self, samples: &[f32], rate: u32) -> emovox_serve::Result<Value> {
         let t = Timeline::of_samples(&self.rec, samples, rate, &TimelineOptions::default())
             .map_err(to_serve)?;
@@ -166,9 +216,31 @@ mod tests {
             .unwrap()
             .contains("bundled emovox model"));
         assert_eq!(info["classes"].as_array().unwrap().len(), m.classes().len());
-        // The live window covers the crop, so predict_samples accepts it.
+        // The live window covers what the model reads, so predict_samples accepts it: here a
+        // tone with silence around it (a steady tone throughout is noise to the VAD).
         let n = (m.live_seconds() * 16_000.0).ceil() as usize;
-        let tone: Vec<f32> = (0..n).map(|i| (i as f32 * 0.07).sin() * 0.3).collect();
-        assert!(m.predict_samples(&tone, 16_000).is_ok());
+        let tone: Vec<f32> = (0..n)
+            .map(|i| {
+                let voiced = i > n / 5 && i < n - n / 5;
+                if voiced {
+                    (i as f32 * 0.07).sin() * 0.3
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let p = m.predict_samples(&tone, 16_000);
+        assert!(p.is_ok(), "{:?}", p.err());
+        // Live mode adapts to the session: the first window is read as it is, later ones
+        // with the history.
+        let mut history = LiveHistory::default();
+        let first = m.predict_live(&tone, 16_000, &mut history).unwrap();
+        assert_eq!(first["adapted_windows"], 0);
+        assert_eq!(first["scores"], p.unwrap()["scores"]);
+        let second = m.predict_live(&tone, 16_000, &mut history).unwrap();
+        assert_eq!(
+            (second["adapted_windows"].as_u64(), history.len()),
+            (Some(1), 2)
+        );
     }
 }

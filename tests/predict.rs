@@ -128,14 +128,19 @@ fn predict_goes_on_past_bad_files_and_names_them() {
     }
     assert!(err.contains("empty.wav: file is empty"), "{err}");
     assert!(err.contains("not a recognised audio format"), "{err}");
-    assert!(err.contains("truncated.wav: file is truncated"), "{err}");
+    // truncated.wav stops at 0.27 s, before any speech: no speech, and why.
+    assert!(err.contains("truncated.wav: no speech"), "{err}");
+    assert!(
+        err.contains("file is truncated: its audio stops at 0.27 s"),
+        "{err}"
+    );
 }
 
 #[test]
 fn predict_with_a_missing_or_broken_model_is_a_clear_error() {
     let dir = temp_dir("broken-model");
     let wav = dir.join("tone.wav");
-    common::write_tone_wav(&wav, 220.0, 2.0, 16_000);
+    common::write_voiced_wav(&wav, 220.0, 2.0, 16_000);
     let missing = dir.join("no-such-model");
     let o = emovox(&[
         "predict",

@@ -17,7 +17,7 @@ use web::{get, post, server};
 fn tone_wav(secs: f32, rate: u32) -> Vec<u8> {
     let dir = common::temp_dir(&format!("serve-tone-{secs}"));
     let p = dir.join("tone.wav");
-    common::write_tone_wav(&p, 220.0, secs, rate);
+    common::write_voiced_wav(&p, 220.0, secs, rate);
     std::fs::read(p).expect("read tone")
 }
 
@@ -207,10 +207,14 @@ fn bad_input_gets_4xx_json_errors_never_500() {
     assert_eq!(r.status, 415, "{}", r.text());
     assert!(r.error().contains("not audio"));
 
-    // Too short: 422.
+    // Too short to hold speech for the model: 422.
     let r = post(a, "/api/predict", "audio/wav", &tone_wav(0.2, 16_000));
     assert_eq!(r.status, 422, "{}", r.text());
-    assert!(r.error().contains("too short"));
+    assert!(
+        r.error().contains("too short") || r.error().contains("no speech"),
+        "{}",
+        r.text()
+    );
 
     // Multipart without a file field: 400.
     let body = b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n";
@@ -496,5 +500,71 @@ fn silence_gets_422_no_speech_with_the_bundled_model() {
         let r = post(a, "/api/predict", "audio/wav", &speech);
         assert_eq!(r.status, 200, "speech still gets an emotion: {}", r.text());
     }
+    s.stop();
+}
+
+/// Issue 16: one speaker's recordings in one request (`?adapt=1`), predicted together and
+/// adapted to them; a bad file is answered in its place and the others still are.
+#[test]
+fn several_files_of_one_speaker_are_predicted_together_with_adapt() {
+    let Some(d) =
+        common::datasets("several_files_of_one_speaker_are_predicted_together_with_adapt")
+    else {
+        return;
+    };
+    let s = server(Options::default());
+    let a = s.addr();
+    let names = [
+        "03-01-01-01-01-01-24.flac",
+        "03-01-03-02-01-01-24.flac",
+        "03-01-05-02-02-01-24.flac",
+        "03-01-08-01-01-02-24.flac",
+    ];
+    let clips: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(d.join("ravdess/Actor_24").join(n)).expect("read clip"))
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = names
+        .iter()
+        .zip(&clips)
+        .map(|(n, c)| (*n, &c[..]))
+        .collect();
+    files.insert(2, ("junk.wav", b"RIFF not audio at all"));
+    let (ct, body) = web::multipart_files("file", &files);
+    let r = post(a, "/api/predict?adapt=1", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    assert_eq!(j["adapted"], true);
+    let p = j["predictions"].as_array().expect("predictions");
+    assert_eq!(p.len(), 5, "{j}");
+    let order: Vec<&str> = p.iter().map(|x| x["file"].as_str().unwrap_or("")).collect();
+    assert_eq!(
+        order,
+        [
+            "03-01-01-01-01-01-24.flac",
+            "03-01-03-02-01-01-24.flac",
+            "junk.wav",
+            "03-01-05-02-02-01-24.flac",
+            "03-01-08-01-01-02-24.flac"
+        ]
+    );
+    assert!(p[2]["error"].as_str().is_some_and(|e| !e.is_empty()), "{j}");
+    for (i, x) in p.iter().enumerate().filter(|(i, _)| *i != 2) {
+        assert!(x["label"].is_string() && x["scores"].is_array(), "{i}: {x}");
+    }
+    // Adapted, the answers differ from each file alone (the speaker's mean is taken away).
+    let alone: Vec<serde_json::Value> = clips
+        .iter()
+        .map(|c| post(a, "/api/predict", "audio/flac", c).json()["scores"].clone())
+        .collect();
+    let together: Vec<serde_json::Value> = [0, 1, 3, 4]
+        .iter()
+        .map(|&i| p[i]["scores"].clone())
+        .collect();
+    assert_ne!(alone, together);
+    // Without ?adapt a multipart body is one file, as before.
+    let r = post(a, "/api/predict", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["label"].is_string());
     s.stop();
 }

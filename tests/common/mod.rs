@@ -69,6 +69,26 @@ pub fn write_tone_wav(path: &Path, hz: f32, secs: f32, rate: u32) {
     write_wav(path, &samples, rate);
 }
 
+/// Writes `secs` seconds of the tone of [`write_tone_wav`] with silence before and after it (a
+/// quarter of `secs` each side, at most 0.5 s): a sound the voice-activity detector takes for
+/// speech. A tone from the first sample to the last is steady noise to it, and the bundled
+/// model, which reads the speech the detector finds, answers "no speech".
+pub fn write_voiced_wav(path: &Path, hz: f32, secs: f32, rate: u32) {
+    let n = (secs * rate as f32) as usize;
+    let pad = ((secs / 4.0).min(0.5) * rate as f32) as usize;
+    let samples: Vec<f32> = (0..n)
+        .map(|i| {
+            if i < pad || i + pad >= n {
+                return 0.0;
+            }
+            let t = i as f32 / rate as f32;
+            0.3 * (2.0 * std::f32::consts::PI * hz * t).sin()
+                + 0.1 * (2.0 * std::f32::consts::PI * 3.0 * hz * t).sin()
+        })
+        .collect();
+    write_wav(path, &samples, rate);
+}
+
 /// Writes mono `samples` (in [-1, 1]) as a 16-bit PCM WAV.
 #[allow(dead_code)]
 pub fn write_wav(path: &Path, samples: &[f32], rate: u32) {

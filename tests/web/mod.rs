@@ -99,6 +99,25 @@ pub fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>
     (format!("multipart/form-data; boundary={boundary}"), b)
 }
 
+/// A `multipart/form-data` body of several files in field `field`, in order.
+pub fn multipart_files(field: &str, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "emovoxtestboundary7MA4YWxk";
+    let mut b = Vec::new();
+    for (name, bytes) in files {
+        b.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+                 filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        b.extend_from_slice(bytes);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), b)
+}
+
 /// Reads a reply to the end of the connection (de-chunking a chunked body).
 pub fn read_reply(s: &mut TcpStream) -> Reply {
     let mut raw = Vec::new();

@@ -812,6 +812,56 @@ impl Recognizer {
         prediction_dict(py, &p)
     }
 
+    /// Predicts several recordings of one speaker (or one recording set-up) together, adapted
+    /// to them without labels as the model's policy says (`emovox predict --adapt`; the bundled
+    /// model re-centres them on its training mean). `items`: paths, bytes, or arrays of samples
+    /// (with `sr`). Returns one dict per item, in order, as `predict` does; an item that fails
+    /// gives `{"error": reason}` (with `"no_speech": True` when it holds no speech) in its place
+    /// instead of raising, so one bad file does not lose the others.
+    #[pyo3(signature = (items, sr=None))]
+    fn predict_speaker<'py>(
+        &self,
+        py: Python<'py>,
+        items: Vec<Bound<'py, PyAny>>,
+        sr: Option<u32>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let held = items
+            .iter()
+            .map(|o| read_input(o, true))
+            .collect::<PyResult<Vec<_>>>()?;
+        let inputs: Vec<Input<'_>> = held.iter().map(Held::input).collect();
+        let rec = &self.inner;
+        let results = py.detach(|| {
+            let feats = inputs
+                .iter()
+                .map(|i| match (i, sr) {
+                    (Input::Samples(s), Some(sr)) => rec.features_of_samples(s, sr),
+                    (Input::Samples(_), None) => Err(emovox::Error::Option(
+                        "sr is required when an item is an array of samples".into(),
+                    )),
+                    (Input::Path(p), _) => rec.features_of_file(p),
+                    (Input::Bytes(b), _) => rec.features_of_bytes(b, None),
+                })
+                .collect();
+            rec.predict_speaker_each(feats)
+        });
+        let out = PyList::empty(py);
+        for r in results {
+            match r {
+                Ok(p) => out.append(prediction_dict(py, &p)?)?,
+                Err(e) => {
+                    let d = PyDict::new(py);
+                    d.set_item("error", e.to_string())?;
+                    if matches!(e.kind(), emovox::Error::NoSpeech { .. }) {
+                        d.set_item("no_speech", true)?;
+                    }
+                    out.append(d)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Predicts every file of an Arrow-style binary column, or (`paths=True`) of the files a
     /// column of paths or `file:` URIs names (see `features_batch`). Returns
     /// `(labels, confidence, probabilities, errors)`: `labels[i]` (`None` on error),

@@ -354,3 +354,22 @@ def test_silence_raises_no_speech_error_with_the_bundled_model():
     burst = np.concatenate([np.zeros(16000), 0.3 * np.sin(2 * np.pi * 180 * t), np.zeros(16000)])
     p = rec.predict(burst.astype(np.float32), sr=16000)
     assert p["label"] in rec.classes
+
+
+def test_predict_speaker_adapts_to_clips_given_together(datasets):
+    """Issue 16: one speaker's recordings predicted together, adapted to them without labels;
+    an item that fails is reported in its place and the others are still predicted."""
+    rec = emovox.Recognizer()
+    clips = sorted((datasets / "ravdess" / "Actor_24").glob("03-01-0[1358]-*.flac"))[:6]
+    items = [str(p) for p in clips[:3]] + [b"RIFF not audio"] + [p.read_bytes() for p in clips[3:]]
+    out = rec.predict_speaker(items)
+    assert len(out) == 7
+    assert "error" in out[3] and "label" not in out[3]
+    good = [o for i, o in enumerate(out) if i != 3]
+    assert all(o["label"] in rec.classes for o in good)
+    alone = [rec.predict(p) for p in clips]
+    assert [o["probabilities"] for o in good] != [a["probabilities"] for a in alone]
+    # One clip "together" is read as it is; silence is reported as no speech in its place.
+    assert rec.predict_speaker([clips[0]])[0] == alone[0]
+    silent = rec.predict_speaker([np.zeros(32000, np.float32), str(clips[0])], sr=16000)
+    assert silent[0].get("no_speech") is True and silent[1]["label"] in rec.classes

@@ -8,8 +8,9 @@
 //! Candidates, all with the same region rules unless said (onset/offset 0.5/0.35, bridge 0.3 s,
 //! min speech 0.1 s, pad 0.1 s):
 //!
-//! * `timeline`: the energy VAD of `emovox::timeline::detect_speech` (20 ms frames within 35 dB of
-//!   the loudest and above -55 dBFS; bridge 0.3 s, min speech 0.25 s, no pad), copied here.
+//! * `timeline`: the energy VAD `emovox::timeline::detect_speech` had before it moved to this
+//!   crate's VAD (20 ms frames within 35 dB of the loudest and above -55 dBFS; bridge 0.3 s, min
+//!   speech 0.25 s, no pad), copied here.
 //! * `earshot`: earshot's score alone ([`VadMethod::Neural`], gate off, floor -120 dBFS).
 //! * `energy`: [`VadMethod::Energy`] (level above the adaptive noise floor + periodicity).
 //! * `earshot+gate`: [`VadMethod::Neural`] (earshot x energy gate).
@@ -127,7 +128,8 @@ fn candidates(extra: &[(String, VadConfig)]) -> Vec<Cand> {
     c
 }
 
-/// The energy VAD of `emovox::timeline::detect_speech` with its default options.
+/// The energy VAD `emovox::timeline::detect_speech` had before it moved to this crate's VAD,
+/// with its default options (kept here for comparison).
 fn timeline_vad(y: &[f32], rate: usize) -> Vec<(usize, usize)> {
     let frame = (0.02 * rate as f64) as usize;
     let db: Vec<f32> = y

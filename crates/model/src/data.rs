@@ -256,20 +256,68 @@ pub fn normalize_group(x: &mut [f32], columns: usize) {
     }
 }
 
-/// Applies [`normalize_group`] to each speaker group of `d` ([`Dataset::groups`]) in place.
-pub fn normalize_speakers(d: &mut Dataset) {
-    let stride = d.frames * d.columns;
-    let mut by_group: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (i, g) in d.groups.iter().enumerate() {
-        by_group.entry(g.as_str()).or_default().push(i);
+/// Moves each feature column's mean over the real (non-padding) frames of `x` (row-major
+/// frames of `columns` values: one speaker's examples) `weight` (0 to 1) of the way to
+/// `target`, in place. Padding frames stay all-zero. The unlabelled adaptation of a model
+/// trained one clip at a time ([`crate::saved::Adapt::Mean`]).
+pub fn recenter_group(x: &mut [f32], columns: usize, target: &[f32], weight: f64) {
+    let c = columns.max(1);
+    if target.len() != c || x.chunks_exact(c).all(is_padding) {
+        return;
     }
-    for idx in by_group.values() {
+    let (mean, _) = column_moments(x.chunks_exact(c).filter(|f| !is_padding(f)), c, 0.0);
+    let shift: Vec<f64> = mean
+        .iter()
+        .zip(target)
+        .map(|(m, &t)| weight.clamp(0.0, 1.0) * (t as f64 - m))
+        .collect();
+    for frame in x.chunks_exact_mut(c).filter(|f| !is_padding(f)) {
+        for (v, d) in frame.iter_mut().zip(&shift) {
+            *v = (*v as f64 + d) as f32;
+        }
+    }
+}
+
+/// Runs `f` on the examples of each speaker group of `d` ([`Dataset::groups`]) together
+/// (`[n, frames, columns]`, row-major) and writes them back.
+pub fn for_each_group(d: &mut Dataset, f: impl FnMut(&mut [f32])) {
+    for_each_group_of(d, None, f)
+}
+
+/// [`for_each_group`], with each speaker's examples cut into groups of at most `size` (in an
+/// order shuffled with a fixed seed, so every group mixes that speaker's emotions as a random
+/// handful of their recordings would): how adaptation does after `size` clips of a speaker.
+/// `None`: all of a speaker's examples in one group.
+pub fn for_each_group_of(d: &mut Dataset, size: Option<usize>, mut f: impl FnMut(&mut [f32])) {
+    let stride = d.frames * d.columns;
+    let mut by_group: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, g) in d.groups.iter().enumerate() {
+        by_group.entry(g.clone()).or_default().push(i);
+    }
+    let mut rng = <rand_chacha::ChaCha8Rng as rand_core::SeedableRng>::seed_from_u64(0x5eed);
+    let mut chunks: Vec<Vec<usize>> = Vec::new();
+    for mut idx in by_group.into_values() {
+        match size {
+            Some(k) => {
+                crate::train::shuffle(&mut idx, &mut rng);
+                chunks.extend(idx.chunks(k.max(1)).map(<[usize]>::to_vec));
+            }
+            None => chunks.push(idx),
+        }
+    }
+    for idx in &chunks {
         let mut xs = d.values(idx);
-        normalize_group(&mut xs, d.columns);
+        f(&mut xs);
         for (k, &i) in idx.iter().enumerate() {
             d.x[i * stride..(i + 1) * stride].copy_from_slice(&xs[k * stride..(k + 1) * stride]);
         }
     }
+}
+
+/// Applies [`normalize_group`] to each speaker group of `d` ([`Dataset::groups`]) in place.
+pub fn normalize_speakers(d: &mut Dataset) {
+    let columns = d.columns;
+    for_each_group(d, |xs| normalize_group(xs, columns));
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ pub use augment::BatchAugment;
 pub use data::{Dataset, Standardizer};
 pub use metrics::Metrics;
 pub use models::{Model, ModelConfig};
-pub use saved::SavedModel;
+pub use saved::{Adapt, SavedModel};
 pub use train::{EpochStats, LrSchedule, Progress, TrainConfig, Trainer};
 
 /// Everything that can go wrong training or loading a model.

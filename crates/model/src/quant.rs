@@ -835,6 +835,7 @@ mod tests {
             }),
             train: None,
             input_shape: [12, 8],
+            adapt: Default::default(),
         };
         (saved, model)
     }

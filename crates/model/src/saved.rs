@@ -25,6 +25,33 @@ pub const VERSION: u32 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_VERSION: u32 = 1;
 
+/// How a model adapts, without labels, to clips given together as one speaker's (or one
+/// recording set-up's): `emovox predict --adapt`, [`SavedModel::adapt_group`]. A model trained
+/// with speaker normalisation ([`SavedModel::speaker_norm`]) always standardises each group and
+/// ignores this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Adapt {
+    /// Clips given together are read one at a time, as alone (the default, and what models
+    /// saved before this setting existed do).
+    #[default]
+    None,
+    /// Each feature column's mean over the group is moved to the training set's mean (the
+    /// standardiser's), shrunk for small groups by [`ADAPT_PRIOR_CLIPS`]: what a speaker or a
+    /// microphone adds to every clip is taken away, and the model, trained one clip at a time,
+    /// reads the rest. Written by `emovox train` for models over one feature vector per clip
+    /// (leave one corpus out, the bundled recipe: mean UAR 0.444 alone, 0.487 adapted per
+    /// speaker; bench/MODEL_EXPERIMENTS.md).
+    Mean,
+}
+
+/// How many clips' worth of belief [`Adapt::Mean`] keeps in the training mean: a group of `n`
+/// clips moves its mean `(n - 1) / (n - 1 + ADAPT_PRIOR_CLIPS)` of the way. One clip alone is
+/// read as it is (its mean is the clip itself: moving it would erase it, not the speaker), a
+/// few clips move it part of the way, many almost fully. Measured against the number of clips
+/// seen in bench/MODEL_EXPERIMENTS.md.
+pub const ADAPT_PRIOR_CLIPS: f64 = 2.0;
+
 /// Everything about a trained model except its weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SavedModel {
@@ -40,6 +67,9 @@ pub struct SavedModel {
     pub train: Option<TrainConfig>,
     /// `[frames, features]` of one input.
     pub input_shape: [usize; 2],
+    /// How it adapts to clips given together ([`Adapt`]); absent in older files: `none`.
+    #[serde(default)]
+    pub adapt: Adapt,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -152,6 +182,41 @@ impl SavedModel {
         self.train.as_ref().is_some_and(|t| t.speaker_norm)
     }
 
+    /// Prepares `x` (inputs `[n, frames, features]`, row-major, raw features) for
+    /// [`predict`](Self::predict), in place: the one place where a model's adaptation policy is
+    /// applied, so every front end (CLI, web, Python, Spark, evaluation) does the same. With
+    /// `together`, the inputs are one speaker's (or one set-up's) clips: a speaker-normalised
+    /// model standardises them over the group, an [`Adapt::Mean`] model re-centres them.
+    /// Without it, a speaker-normalised model standardises each input alone, and other models
+    /// read the inputs as they are.
+    pub fn adapt_group(&self, x: &mut [f32], together: bool) {
+        let [f, c] = self.input_shape;
+        let stride = (f * c).max(1);
+        if self.speaker_norm() {
+            if together {
+                crate::data::normalize_group(x, c);
+            } else {
+                for clip in x.chunks_exact_mut(stride) {
+                    crate::data::normalize_group(clip, c);
+                }
+            }
+        } else if together && self.adapt == Adapt::Mean {
+            if let Some(s) = &self.standardizer {
+                let seen = (x.len() / stride).saturating_sub(1) as f64;
+                let weight = seen / (seen + ADAPT_PRIOR_CLIPS);
+                crate::data::recenter_group(x, c, &s.mean, weight);
+            }
+        }
+    }
+
+    /// [`adapt_group`](Self::adapt_group) over each speaker group of `d` ([`Dataset::groups`]),
+    /// together: what `emovox evaluate --adapt` and leave-one-corpus-out scoring use. With
+    /// `clips`, each speaker's clips are adapted in random groups of that many (how adaptation
+    /// does after a speaker's first few recordings); `None`: all of them at once.
+    pub fn adapt_speakers(&self, d: &mut crate::data::Dataset, clips: Option<usize>) {
+        crate::data::for_each_group_of(d, clips, |xs| self.adapt_group(xs, true));
+    }
+
     /// Class probabilities for `n` inputs (`x` is `[n, frames, features]` row-major).
     pub fn predict(&self, model: &Model, x: &[f32], n: usize) -> Result<Vec<Vec<f32>>> {
         let [f, c] = self.input_shape;
@@ -197,6 +262,7 @@ mod tests {
             standardizer: None,
             train: None,
             input_shape: [10, 5],
+            adapt: Adapt::None,
         }
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::augment::{BatchAugment, Mixed};
 use crate::data::{normalize_speakers, Dataset, Standardizer};
 use crate::models::{Model, ModelConfig};
-use crate::saved::SavedModel;
+use crate::saved::{Adapt, SavedModel};
 use crate::{Error, Result};
 
 /// How the learning rate changes over epochs.
@@ -166,7 +166,7 @@ fn accuracy(logits: &Tensor<2>, y: &Tensor<1, Int>) -> usize {
 }
 
 /// Fisher-Yates shuffle from a ChaCha stream (reproducible from its seed on every platform).
-fn shuffle<T>(v: &mut [T], rng: &mut ChaCha8Rng) {
+pub(crate) fn shuffle<T>(v: &mut [T], rng: &mut ChaCha8Rng) {
     for i in (1..v.len()).rev() {
         let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         v.swap(i, j);
@@ -291,6 +291,13 @@ impl Trainer {
             standardizer: standardizer.clone(),
             train: Some(cfg.clone()),
             input_shape: [data.frames, data.columns],
+            // Re-centring a group on the training mean is measured for models over one vector
+            // per clip (bench/MODEL_EXPERIMENTS.md); frame models keep reading clips alone.
+            adapt: if !cfg.speaker_norm && self.pipeline.per_clip() {
+                Adapt::Mean
+            } else {
+                Adapt::None
+            },
         };
         if let ModelConfig::Svm(svm) = &self.model {
             return self.fit_svm(svm, saved, data, &train_idx, &val_idx, progress);

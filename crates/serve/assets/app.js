@@ -209,6 +209,7 @@ $("live-btn").addEventListener("click", async () => {
     if (m.error) { status(m.error, true); return; }
     const el = $("live");
     el.dataset.updates = String(Number(el.dataset.updates) + 1);
+    if (m.no_speech) { $("live-label").textContent = "(no speech)"; $("live-label").style.color = ""; return; }
     const quiet = m.level_db < -50;
     $("live-label").textContent = quiet ? "(silence)" : m.label;
     $("live-label").style.color = quiet ? "" : colour(m.label, classes.indexOf(m.label));

@@ -90,14 +90,85 @@ async fn model(axum::extract::State(state): S) -> Json<Value> {
     Json(info)
 }
 
-/// `POST /api/predict`: the emotion of one recording.
+/// Files one adapted request may carry (`POST /api/predict?adapt=1`).
+const MAX_FILES: usize = 200;
+
+/// `POST /api/predict`: the emotion of one recording; with `?adapt=1` and a multipart body of
+/// several `file` fields (one speaker's or one set-up's recordings), the emotion of each,
+/// predicted together and adapted to them without labels (`emovox predict --adapt`):
+/// `{"adapted": true, "predictions": [{"file", "label", ...} or {"file", "error"}, ...]}`, in
+/// the order sent. A file that fails is reported in its place; the others are still answered.
 async fn predict(axum::extract::State(state): S, req: Request) -> Result<Json<Value>> {
     let _admitted = state.admit()?;
+    if wants_adapt(req.uri().query()) {
+        return predict_together(&state, req).await;
+    }
     let (bytes, hint) = read_audio(&state, req).await?;
     let out = state
         .run(move |engine| {
             let clip = decode_bytes(&bytes, hint.as_deref(), &engine.decode_options())?;
             engine.predict(&clip)
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+/// Whether the query asks for adaptation (`adapt=1`, `adapt=true` or a bare `adapt`).
+fn wants_adapt(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&')
+            .any(|kv| matches!(kv, "adapt" | "adapt=1" | "adapt=true" | "adapt=yes"))
+    })
+}
+
+async fn predict_together(state: &Arc<State>, req: Request) -> Result<Json<Value>> {
+    let uploads = if is_multipart(req.headers()) {
+        read_multipart(req, state.opts.max_body, MAX_FILES).await?
+    } else {
+        let (bytes, hint) = read_audio(state, req).await?;
+        vec![Upload {
+            name: None,
+            bytes,
+            hint,
+        }]
+    };
+    let out = state
+        .run(move |engine| {
+            let opts = engine.decode_options();
+            // Decode each file; the ones that decode are predicted together.
+            let mut good = Vec::with_capacity(uploads.len());
+            let mut decoded: Vec<Result<()>> = Vec::with_capacity(uploads.len());
+            for u in &uploads {
+                match decode_bytes(&u.bytes, u.hint.as_deref(), &opts) {
+                    Ok(clip) => {
+                        good.push(clip);
+                        decoded.push(Ok(()));
+                    }
+                    Err(e) => decoded.push(Err(e.into())),
+                }
+            }
+            let mut predicted = engine.predict_together(&good).into_iter();
+            let predictions: Vec<Value> = uploads
+                .iter()
+                .zip(decoded)
+                .map(|(u, d)| {
+                    let r = match d {
+                        Ok(()) => predicted
+                            .next()
+                            .unwrap_or_else(|| Err(Error::Internal("no prediction".into()))),
+                        Err(e) => Err(e),
+                    };
+                    let mut v = match r {
+                        Ok(v) => v,
+                        Err(e) => e.body(),
+                    };
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("file".into(), json!(u.name));
+                    }
+                    v
+                })
+                .collect();
+            Ok(json!({ "adapted": true, "predictions": predictions }))
         })
         .await?;
     Ok(Json(out))
@@ -172,7 +243,12 @@ async fn read_audio(state: &State, req: Request) -> Result<(Vec<u8>, Option<Stri
         .as_deref()
         .is_some_and(|c| c.starts_with("multipart/form-data"))
     {
-        return read_multipart(req, limit).await;
+        let first = read_multipart(req, limit, 1).await?.into_iter().next();
+        return first.map(|u| (u.bytes, u.hint)).ok_or_else(|| {
+            Error::BadRequest(
+                "multipart body has no file field: send the audio as field `file`".into(),
+            )
+        });
     }
     let query_hint = query_hint(req.uri().query());
     let type_hint = match content_type.as_deref() {
@@ -211,7 +287,25 @@ async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-async fn read_multipart(req: Request, limit: usize) -> Result<(Vec<u8>, Option<String>)> {
+/// One file of a request.
+struct Upload {
+    /// Its file name, when the multipart field gives one.
+    name: Option<String>,
+    bytes: Vec<u8>,
+    /// Extension hint (from the file name or the content type).
+    hint: Option<String>,
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// The file fields of a multipart body, at most `max_files` (more is a 400), at most `limit`
+/// bytes in all.
+async fn read_multipart(req: Request, limit: usize, max_files: usize) -> Result<Vec<Upload>> {
     check_length(req.headers(), limit.saturating_add(64 * 1024))?;
     let mut mp = Multipart::from_request(req, &())
         .await
@@ -223,6 +317,8 @@ async fn read_multipart(req: Request, limit: usize) -> Result<(Vec<u8>, Option<S
             Error::BadRequest(format!("multipart body: {}", e.body_text()))
         }
     };
+    let mut uploads = Vec::new();
+    let mut total = 0usize;
     while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
         let is_file = field.file_name().is_some() || matches!(field.name(), Some("file" | "audio"));
         if !is_file {
@@ -235,18 +331,35 @@ async fn read_multipart(req: Request, limit: usize) -> Result<(Vec<u8>, Option<S
                 Some(ct) => hint_of_content_type(&ct.to_ascii_lowercase())?,
                 None => None,
             });
+        if uploads.len() == max_files {
+            if max_files == 1 {
+                break;
+            }
+            return Err(Error::BadRequest(format!(
+                "at most {max_files} files in one request"
+            )));
+        }
+        let name = field.file_name().map(str::to_string);
         let mut out = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
-            if out.len() + chunk.len() > limit {
+            if total + out.len() + chunk.len() > limit {
                 return Err(Error::TooLarge { limit });
             }
             out.extend_from_slice(&chunk);
         }
-        return Ok((out, hint));
+        total += out.len();
+        uploads.push(Upload {
+            name,
+            bytes: out,
+            hint,
+        });
     }
-    Err(Error::BadRequest(
-        "multipart body has no file field: send the audio as field `file`".into(),
-    ))
+    if uploads.is_empty() {
+        return Err(Error::BadRequest(
+            "multipart body has no file field: send the audio as field `file`".into(),
+        ));
+    }
+    Ok(uploads)
 }
 
 /// The lower-case extension of a file name, if it has one.

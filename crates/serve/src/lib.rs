@@ -129,6 +129,19 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The JSON body that reports this error: `{"error": "..."}`, with `"no_speech": true` for
+    /// [`Error::NoSpeech`].
+    pub fn body(&self) -> Value {
+        match self {
+            Error::NoSpeech(_) => {
+                serde_json::json!({ "error": self.to_string(), "no_speech": true })
+            }
+            _ => serde_json::json!({ "error": self.to_string() }),
+        }
+    }
+}
+
 impl From<emovox_audio::Error> for Error {
     /// Unknown formats and codecs are 415; every other decoding failure is the body's fault, 400.
     fn from(e: emovox_audio::Error) -> Self {
@@ -150,13 +163,7 @@ impl IntoResponse for Error {
         if status.is_server_error() {
             tracing::error!("{self}");
         }
-        let body = match self {
-            Error::NoSpeech(_) => {
-                serde_json::json!({ "error": self.to_string(), "no_speech": true })
-            }
-            _ => serde_json::json!({ "error": self.to_string() }),
-        };
-        (status, axum::Json(body)).into_response()
+        (status, axum::Json(self.body())).into_response()
     }
 }
 
@@ -181,6 +188,54 @@ pub trait Engine: Send + Sync + 'static {
     fn predict_samples(&self, samples: &[f32], rate: u32) -> Result<Value>;
     /// The emotion timeline of mono samples at `rate` Hz.
     fn timeline(&self, samples: &[f32], rate: u32) -> Result<Value>;
+    /// The emotions of several recordings of one speaker (or one recording set-up), predicted
+    /// together and adapted to them without labels, as `emovox predict --adapt`: one result
+    /// per clip, in order. Default: each clip alone.
+    fn predict_together(&self, clips: &[audio::Decoded]) -> Vec<Result<Value>> {
+        clips.iter().map(|c| self.predict(c)).collect()
+    }
+    /// Live mode: the emotion of the latest window (`samples` at `rate` Hz), adapted to the
+    /// speaker from the session's earlier windows, which the engine keeps in `history`.
+    /// Default: [`predict_samples`](Self::predict_samples), no adaptation.
+    fn predict_live(&self, samples: &[f32], rate: u32, history: &mut LiveHistory) -> Result<Value> {
+        let _ = history;
+        self.predict_samples(samples, rate)
+    }
+}
+
+/// What a live session remembers of its earlier windows for [`Engine::predict_live`]: their
+/// features (as the engine computes them), the latest last, at most [`LiveHistory::CAPACITY`].
+#[derive(Debug, Default, Clone)]
+pub struct LiveHistory {
+    windows: std::collections::VecDeque<Vec<f32>>,
+}
+
+impl LiveHistory {
+    /// Windows kept: about the last minute and a half of speech at one window a second.
+    pub const CAPACITY: usize = 90;
+
+    /// Adds a window's features, forgetting the oldest beyond [`CAPACITY`](Self::CAPACITY).
+    pub fn push(&mut self, features: Vec<f32>) {
+        if self.windows.len() == Self::CAPACITY {
+            self.windows.pop_front();
+        }
+        self.windows.push_back(features);
+    }
+
+    /// The windows kept, oldest first.
+    pub fn windows(&self) -> impl Iterator<Item = &Vec<f32>> {
+        self.windows.iter()
+    }
+
+    /// How many windows are kept.
+    pub fn len(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// Whether no window is kept yet.
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
 }
 
 /// Server settings.

@@ -4,7 +4,8 @@
 //! Protocol: the client first sends a text message `{"sample_rate": 48000}`, then binary
 //! messages of mono little-endian `f32` samples at that rate. The server answers with text
 //! messages: a prediction (`{"label", "confidence", "scores", "t", "level_db"}`, `t` = seconds
-//! received so far) each time another second of audio has arrived, or `{"error": "..."}`.
+//! received so far) each time another second of audio has arrived, `{"no_speech": true, "t",
+//! "level_db"}` when the model finds no speech in the window, or `{"error": "..."}`.
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ async fn session(state: Arc<State>, mut socket: WebSocket) {
     let mut buf: Vec<f32> = Vec::new();
     let mut received = 0usize;
     let mut since_last = 0usize;
+    let mut history = crate::LiveHistory::default();
     while let Some(Ok(msg)) = socket.recv().await {
         match msg {
             Message::Text(t) => {
@@ -47,6 +49,7 @@ async fn session(state: Arc<State>, mut socket: WebSocket) {
                 match r {
                     Some(r) if (8_000..=192_000).contains(&r) => {
                         rate = Some(r as u32);
+                        history = crate::LiveHistory::default();
                         buf.clear();
                         received = 0;
                         since_last = 0;
@@ -98,16 +101,30 @@ async fn session(state: Arc<State>, mut socket: WebSocket) {
                         .max(1e-10)
                         .log10();
                 let t = received as f64 / r as f64;
-                let reply = match state
-                    .run(move |engine| engine.predict_samples(&samples, r))
+                // The session's history goes to the worker and comes back with this window.
+                let mut h = std::mem::take(&mut history);
+                let (result, h) = match state
+                    .run(move |engine| {
+                        let p = engine.predict_live(&samples, r, &mut h);
+                        Ok((p, h))
+                    })
                     .await
                 {
+                    Ok((p, h)) => (p, h),
+                    Err(e) => (Err(e), crate::LiveHistory::default()),
+                };
+                history = h;
+                let reply = match result {
                     Ok(mut p) => {
                         if let Some(o) = p.as_object_mut() {
                             o.insert("t".into(), json!(t));
                             o.insert("level_db".into(), json!(level));
                         }
                         p
+                    }
+                    // A window without speech is a state of the session, not a failure.
+                    Err(Error::NoSpeech(_)) => {
+                        json!({ "no_speech": true, "t": t, "level_db": level })
                     }
                     Err(e) => json!({ "error": e.to_string() }),
                 };

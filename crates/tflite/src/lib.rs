@@ -442,6 +442,7 @@ mod tests {
             }),
             train: None,
             input_shape: [12, 8],
+            adapt: Default::default(),
         };
         let net = FloatNet::from_model(&saved, &model).unwrap();
         let x: Vec<f32> = (0..8 * 96)

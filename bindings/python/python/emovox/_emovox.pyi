@@ -104,6 +104,12 @@ class Recognizer:
         self, y_or_bytes: AudioOrSamples, sr: Optional[int] = None
     ) -> Dict[str, Union[str, float, Dict[str, float]]]:
         """``{"label": str, "confidence": float, "probabilities": {class: float}}``."""
+    def predict_speaker(
+        self, items: List[AudioOrSamples], sr: Optional[int] = None
+    ) -> List[Dict[str, Union[str, float, bool, Dict[str, float]]]]:
+        """One speaker's (or one set-up's) recordings predicted together, adapted to them
+        without labels; one dict per item, ``{"error": str}`` (and ``"no_speech": True``) in
+        the place of an item that fails."""
     def predict_batch(
         self,
         data: npt.NDArray[np.uint8],
