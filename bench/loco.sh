@@ -28,8 +28,11 @@ for p in "${pipelines[@]}"; do
   name=$(echo "$p" | tr ':=,+' '____')
   $E features --manifest "$W/seed4.csv" --pipeline "$p" --out "$W/$name.parquet" --no-progress \
     2>"$W/$name.features.log" || true  # clips without speech are reported, not fatal
-  for m in svm svm:c=1; do for sn in "" "--speaker-norm"; do
-    run="$W/$name-$m${sn:+-sn}"
+  # "": one clip at a time; --speaker-norm: trained and scored on per-speaker standardised
+  # features; --adapt: trained one clip at a time, each held-out speaker re-centred at test time
+  # (the bundled model's `predict --adapt`).
+  for m in svm svm:c=1; do for sn in "" "--speaker-norm" "--adapt"; do
+    run="$W/$name-$m${sn:+-${sn#--}}"
     rm -rf "$run"
     $E evaluate --loco --features "$W/$name.parquet" --model "$m" --val-fraction 0 $sn \
       --out "$run" >"$run.log" 2>&1

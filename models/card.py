@@ -53,6 +53,22 @@ def mean(rep):
     return rep["uar"][0]
 
 
+def clips_seen():
+    rows = [("1 (alone)", loco)]
+    for k in (2, 5, 10, 20):
+        f = os.path.join(d, f"loco-adapted-{k}.json")
+        if os.path.exists(f):
+            rows.append((str(k), json.load(open(f))))
+    rows.append(("all", adapted))
+    s = "| clips of the speaker adapted together | mean UAR | " + " | ".join(
+        NAMES.get(f["fold"], f["fold"]) for f in loco["folds"]) + " |\n|---|---|" + "---|" * len(loco["folds"]) + "\n"
+    for name, rep in rows:
+        by = {f["fold"]: f["metrics"]["uar"] for f in rep["folds"]}
+        s += f"| {name} | {mean(rep):.3f} | " + " | ".join(
+            f"{by[f['fold']]:.3f}" for f in loco["folds"]) + " |\n"
+    return s
+
+
 per_corpus = "\n".join(
     f"| {name} | {x['n']} | {x['accuracy']:.3f} | {x['uar']:.3f} | {x['macro_f1']:.3f} |"
     for name, x in r["per_corpus"])
@@ -112,9 +128,16 @@ has no surprise); recalls are happy / neutral / surprise / unpleasant.
 {loco_rows()}| **mean** | | **{mean(loco):.3f}** | | **{mean(adapted):.3f}** | |
 
 Lowest class recall in any fold: {minrec[1]} on {NAMES.get(minrec[0], minrec[0])}, {minrec[2]:.2f}.
-`--adapt` standardises each speaker's clips over that speaker's own clips (no labels): it helps
-when a speaker's recordings span the emotions, and hurts where they do not (TurEV-DB has no
-surprise).
+
+`--adapt` (CLI), `Recognizer::predict_speaker` (Rust), `Recognizer.predict_speaker` (Python),
+`POST /api/predict?adapt=1` with several files, and the web page's live mode over a session:
+the recordings given together are taken as one speaker's (or one microphone's), and each
+feature's mean over them is moved to the training mean (no labels; the model's `"adapt":
+"mean"`). A group of n clips moves `(n - 1) / (n + 1)` of the way, so one clip alone is read as
+it is. It helps most when a speaker's recordings span several emotions. Accuracy against the
+number of a speaker's clips adapted together (random groups, leave one corpus out):
+
+{clips_seen()}
 
 ## Seed protocol (held-out speakers)
 

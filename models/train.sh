@@ -6,9 +6,9 @@
 # functionals over the speech the VAD finds, without level-dependent columns), trained on
 # RAVDESS, TESS, EMOVO and TurEV-DB in seed4 classes without the seed protocol's held-out
 # speakers (RAVDESS actors 21-24, TESS YAF), which it is then scored on (report.json). Its
-# leave-one-corpus-out figures, one clip at a time and adapted per speaker, are measured with
-# the same pipeline and model (loco.json, loco-adapted.json); the choice of recipe is in
-# bench/MODEL_EXPERIMENTS.md.
+# leave-one-corpus-out figures, one clip at a time and adapted per speaker (all of a speaker's
+# clips, and groups of 2-20), are measured with the same pipeline and model (loco*.json); the
+# choice of recipe is in bench/MODEL_EXPERIMENTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${EMOVOX_DATASETS:-../shared/datasets}
@@ -27,11 +27,21 @@ $E train --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 --out
 $E evaluate "$W/run" --features "$W/features.parquet"
 $E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 \
     --out "$W/loco"
+# Adapted: each held-out speaker's clips together (`predict --adapt`), all of them, then in
+# random groups of 2, 5, 10 and 20 (accuracy against the number of clips seen).
 $E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 \
-    --speaker-norm --out "$W/loco-adapted"
+    --adapt --out "$W/loco-adapted"
+for k in 2 5 10 20; do
+  rm -rf "$W/loco-adapted-$k"
+  $E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 \
+      --adapt --adapt-clips $k --out "$W/loco-adapted-$k"
+done
 rm -rf models/default
 mkdir -p models/default
 cp "$W/run/model.json" "$W/run/model.bpk" "$W/run/report.json" "$W/run/report.txt" models/default/
 cp "$W/loco/cv_report.json" models/default/loco.json
 cp "$W/loco-adapted/cv_report.json" models/default/loco-adapted.json
+for k in 2 5 10 20; do
+  cp "$W/loco-adapted-$k/cv_report.json" "models/default/loco-adapted-$k.json"
+done
 python3 models/card.py

@@ -148,7 +148,7 @@ fn kernel_matrix(x: &[f32], n: usize, f: usize, gamma: f64) -> Vec<f32> {
 /// One binary C-SVC dual, `min ½ αᵀQα − Σα` with `Q_ij = y_i y_j K_ij`, `0 ≤ α ≤ c`,
 /// `yᵀα = 0`, solved by SMO as LIBSVM's `Solver::Solve` does (no shrinking). Returns `α` and
 /// `rho` (the decision function is `Σ α_i y_i K(x_i, x) − rho`).
-fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
+fn smo(k: &[f32], y: &[f64], cs: &[f64], eps: f64) -> (Vec<f64>, f64) {
     const TAU: f64 = 1e-12;
     let n = y.len();
     let kk = |i: usize, j: usize| k[i * n + j] as f64;
@@ -159,7 +159,7 @@ fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
         // Working set: i maximises -y G over I_up; j minimises the second-order gain over I_low.
         let (mut gmax, mut i) = (f64::NEG_INFINITY, usize::MAX);
         for t in 0..n {
-            let up = if y[t] > 0.0 { a[t] < c } else { a[t] > 0.0 };
+            let up = if y[t] > 0.0 { a[t] < cs[t] } else { a[t] > 0.0 };
             if up && -y[t] * g[t] >= gmax {
                 gmax = -y[t] * g[t];
                 i = t;
@@ -170,7 +170,7 @@ fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
         }
         let (mut gmax2, mut j, mut obj_min) = (f64::NEG_INFINITY, usize::MAX, f64::INFINITY);
         for t in 0..n {
-            let low = if y[t] > 0.0 { a[t] > 0.0 } else { a[t] < c };
+            let low = if y[t] > 0.0 { a[t] > 0.0 } else { a[t] < cs[t] };
             if !low {
                 continue;
             }
@@ -190,7 +190,9 @@ fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
             break;
         }
         let (ai, aj) = (a[i], a[j]);
+        let (ci, cj) = (cs[i], cs[j]);
         let quad = (kk(i, i) + kk(j, j) - 2.0 * kk(i, j)).max(TAU);
+        // LIBSVM's update and clipping, with each variable's own bound (per-sample C).
         if y[i] != y[j] {
             let delta = (-g[i] - g[j]) / quad;
             let diff = a[i] - a[j];
@@ -201,43 +203,41 @@ fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
                     a[j] = 0.0;
                     a[i] = diff;
                 }
-                if a[i] > c {
-                    a[i] = c;
-                    a[j] = c - diff;
+            } else if a[i] < 0.0 {
+                a[i] = 0.0;
+                a[j] = -diff;
+            }
+            if diff > ci - cj {
+                if a[i] > ci {
+                    a[i] = ci;
+                    a[j] = ci - diff;
                 }
-            } else {
-                if a[i] < 0.0 {
-                    a[i] = 0.0;
-                    a[j] = -diff;
-                }
-                if a[j] > c {
-                    a[j] = c;
-                    a[i] = c + diff;
-                }
+            } else if a[j] > cj {
+                a[j] = cj;
+                a[i] = cj + diff;
             }
         } else {
             let delta = (g[i] - g[j]) / quad;
             let sum = a[i] + a[j];
             a[i] -= delta;
             a[j] += delta;
-            if sum > c {
-                if a[i] > c {
-                    a[i] = c;
-                    a[j] = sum - c;
+            if sum > ci {
+                if a[i] > ci {
+                    a[i] = ci;
+                    a[j] = sum - ci;
                 }
-                if a[j] > c {
-                    a[j] = c;
-                    a[i] = sum - c;
+            } else if a[j] < 0.0 {
+                a[j] = 0.0;
+                a[i] = sum;
+            }
+            if sum > cj {
+                if a[j] > cj {
+                    a[j] = cj;
+                    a[i] = sum - cj;
                 }
-            } else {
-                if a[j] < 0.0 {
-                    a[j] = 0.0;
-                    a[i] = sum;
-                }
-                if a[i] < 0.0 {
-                    a[i] = 0.0;
-                    a[j] = sum;
-                }
+            } else if a[i] < 0.0 {
+                a[i] = 0.0;
+                a[j] = sum;
             }
         }
         let (di, dj) = (a[i] - ai, a[j] - aj);
@@ -249,7 +249,7 @@ fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
     let (mut ub, mut lb, mut sum, mut free) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
     for t in 0..n {
         let yg = y[t] * g[t];
-        if a[t] >= c {
+        if a[t] >= cs[t] {
             if y[t] < 0.0 {
                 ub = ub.min(yg)
             } else {
@@ -277,7 +277,17 @@ fn smo(k: &[f32], y: &[f64], c: f64, eps: f64) -> (Vec<f64>, f64) {
 /// Fits one-vs-rest machines on `x` (`y.len()` rows of `cfg.n_features` standardised values)
 /// with classes `y` in `0..cfg.n_classes`. Returns the config with `gamma` and `n_support`
 /// filled in, and the model.
-pub fn fit(x: &[f32], y: &[usize], cfg: &SvmConfig, device: &Device) -> Result<(SvmConfig, Svm)> {
+///
+/// With `balanced`, each machine weighs its two sides by inverse frequency (scikit-learn's
+/// `class_weight="balanced"` on each one-vs-rest problem): sample `i`'s bound is
+/// `C * n / (2 * n_side(i))`, so a class with few clips is not outvoted by the rest.
+pub fn fit(
+    x: &[f32],
+    y: &[usize],
+    cfg: &SvmConfig,
+    balanced: bool,
+    device: &Device,
+) -> Result<(SvmConfig, Svm)> {
     let (n, f, classes) = (y.len(), cfg.n_features, cfg.n_classes);
     if n == 0 || x.len() != n * f {
         return Err(Error::Data(format!(
@@ -309,7 +319,18 @@ pub fn fit(x: &[f32], y: &[usize], cfg: &SvmConfig, device: &Device) -> Result<(
                     .iter()
                     .map(|&c| if c == class { 1.0 } else { -1.0 })
                     .collect();
-                let (a, rho) = smo(&k, &yy, cfg.c, cfg.tolerance);
+                let pos = yy.iter().filter(|&&v| v > 0.0).count().max(1) as f64;
+                let neg = (yy.len() as f64 - pos).max(1.0);
+                let total = yy.len() as f64;
+                let cs: Vec<f64> = yy
+                    .iter()
+                    .map(|&v| match (balanced, v > 0.0) {
+                        (false, _) => cfg.c,
+                        (true, true) => cfg.c * total / (2.0 * pos),
+                        (true, false) => cfg.c * total / (2.0 * neg),
+                    })
+                    .collect();
+                let (a, rho) = smo(&k, &yy, &cs, cfg.tolerance);
                 (a.iter().zip(&yy).map(|(a, y)| a * y).collect(), rho)
             })
             .collect()
@@ -377,26 +398,74 @@ mod tests {
         let n = y.len();
         let k = kernel_matrix(&x, n, 2, 0.5);
         let yy: Vec<f64> = y.iter().map(|&c| if c == 0 { 1.0 } else { -1.0 }).collect();
-        let c = 10.0;
-        let (a, rho) = smo(&k, &yy, c, 1e-6);
-        // Feasible: 0 <= a <= C and y'a = 0.
-        assert!(a.iter().all(|&v| (0.0..=c).contains(&v)));
-        assert!(a.iter().zip(&yy).map(|(a, y)| a * y).sum::<f64>().abs() < 1e-9);
-        // KKT: y_i f(x_i) >= 1 where a = 0, = 1 where 0 < a < C, <= 1 where a = C.
-        for i in 0..n {
-            let f: f64 = (0..n)
-                .map(|j| a[j] * yy[j] * k[i * n + j] as f64)
-                .sum::<f64>()
-                - rho;
-            let m = yy[i] * f;
-            if a[i] == 0.0 {
-                assert!(m >= 1.0 - 1e-3, "row {i}: margin {m} with a = 0");
-            } else if a[i] < c {
-                assert!((m - 1.0).abs() < 1e-3, "row {i}: margin {m} with free a");
-            } else {
-                assert!(m <= 1.0 + 1e-3, "row {i}: margin {m} with a = C");
+        // One bound for all, and per-sample bounds (class-balanced weighting: the two sides
+        // get different C).
+        let uniform = vec![10.0; n];
+        let weighted: Vec<f64> = yy
+            .iter()
+            .map(|&v| if v > 0.0 { 3.0 } else { 0.7 })
+            .collect();
+        for cs in [uniform, weighted] {
+            let (a, rho) = smo(&k, &yy, &cs, 1e-6);
+            // Feasible: 0 <= a_i <= C_i and y'a = 0.
+            assert!(a.iter().zip(&cs).all(|(&v, &c)| (0.0..=c).contains(&v)));
+            assert!(a.iter().zip(&yy).map(|(a, y)| a * y).sum::<f64>().abs() < 1e-9);
+            // KKT: y_i f(x_i) >= 1 where a = 0, = 1 where 0 < a < C_i, <= 1 where a = C_i.
+            for i in 0..n {
+                let f: f64 = (0..n)
+                    .map(|j| a[j] * yy[j] * k[i * n + j] as f64)
+                    .sum::<f64>()
+                    - rho;
+                let m = yy[i] * f;
+                if a[i] == 0.0 {
+                    assert!(m >= 1.0 - 1e-3, "row {i}: margin {m} with a = 0");
+                } else if a[i] < cs[i] {
+                    assert!((m - 1.0).abs() < 1e-3, "row {i}: margin {m} with free a");
+                } else {
+                    assert!(m <= 1.0 + 1e-3, "row {i}: margin {m} with a = C");
+                }
             }
         }
+    }
+
+    #[test]
+    fn balanced_weighting_gives_a_rare_class_its_share() {
+        // 40 points of class 0 around (0, 0) and 4 of class 1 around (1, 0), overlapping:
+        // unweighted, the rare class is mostly outvoted; balanced, it is found.
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..40 {
+            let t = i as f32 * 0.7;
+            x.extend([0.6 * t.sin(), 0.6 * t.cos()]);
+            y.push(0);
+        }
+        for i in 0..4 {
+            let t = i as f32 * 1.3;
+            x.extend([0.8 + 0.3 * t.sin(), 0.3 * t.cos()]);
+            y.push(1);
+        }
+        let device = Device::flex();
+        let cfg = SvmConfig::new()
+            .with_n_features(2)
+            .with_n_classes(2)
+            .with_overrides("c=0.1")
+            .unwrap();
+        let found = |balanced: bool| {
+            let (_, m) = fit(&x, &y, &cfg, balanced, &device).unwrap();
+            let input =
+                Tensor::<3>::from_data(TensorData::new(x.clone(), [y.len(), 1, 2]), &device);
+            let v = m.forward(input).into_data().try_to_vec::<f32>().unwrap();
+            v.chunks(2)
+                .zip(&y)
+                .filter(|(r, &c)| c == 1 && r[1] > r[0])
+                .count()
+        };
+        assert!(
+            found(true) > found(false),
+            "{} vs {}",
+            found(true),
+            found(false)
+        );
     }
 
     #[test]
@@ -404,7 +473,7 @@ mod tests {
         let (x, y) = rings();
         let device = Device::flex();
         let cfg = SvmConfig::new().with_n_features(2).with_n_classes(3);
-        let (fitted, model) = fit(&x, &y, &cfg, &device).unwrap();
+        let (fitted, model) = fit(&x, &y, &cfg, false, &device).unwrap();
         assert_eq!(fitted.gamma, 0.5, "gamma defaults to 1 / n_features");
         assert!(fitted.n_support > 0 && fitted.n_support <= y.len());
         let input = Tensor::<3>::from_data(TensorData::new(x.clone(), [y.len(), 1, 2]), &device);
@@ -442,7 +511,9 @@ mod tests {
         let empty = fitted.init(&device);
         assert_eq!(empty.num_params(), model.num_params());
         // Too many columns is a clear error, not a panic.
-        let e = fit(&x[..5], &y, &cfg, &device).unwrap_err().to_string();
+        let e = fit(&x[..5], &y, &cfg, false, &device)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("5 values"), "{e}");
     }
 

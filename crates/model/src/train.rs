@@ -59,7 +59,8 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// Learning-rate schedule. Default constant.
     pub schedule: LrSchedule,
-    /// Weight the loss by inverse class frequency. Default false.
+    /// Weight the loss by inverse class frequency (an SVM: each one-vs-rest machine's two
+    /// sides, as scikit-learn's `class_weight="balanced"`). Default false.
     pub class_weights: bool,
     /// Stop after this many epochs without a better validation loss, keeping the best
     /// weights; 0 disables early stopping. Default 0.
@@ -504,7 +505,8 @@ impl Trainer {
         }
         let ys: Vec<usize> = train_idx.iter().map(|&i| data.y[i]).collect();
         let cfg = svm.clone().with_n_features(data.frames * data.columns);
-        let (fitted, model) = crate::svm::fit(&xs, &ys, &cfg, &plain)?;
+        let cw = saved.train.as_ref().is_some_and(|t| t.class_weights);
+        let (fitted, model) = crate::svm::fit(&xs, &ys, &cfg, cw, &plain)?;
         tracing::info!(support = fitted.n_support, rows = ys.len(), "svm fitted");
         let model = Model::Svm(model);
         saved.model = ModelConfig::Svm(fitted);
