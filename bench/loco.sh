@@ -5,6 +5,8 @@
 #   bench/loco.sh [PIPELINE...]        (default: the pipelines of bench/MODEL_EXPERIMENTS.md)
 # EMOVOX_DATASETS defaults to ../shared/datasets; results go to target/loco/ (report.txt per run)
 # and a summary table is printed at the end. About 5 minutes on 2 cores.
+# EMOVOX_LOCO_MODELS: the models to train (default "svm svm:c=1"); EMOVOX_LOCO_FLAGS: more
+# training flags for every run (e.g. --class-weights), named in the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${EMOVOX_DATASETS:-../shared/datasets}
@@ -31,15 +33,17 @@ for p in "${pipelines[@]}"; do
   # "": one clip at a time; --speaker-norm: trained and scored on per-speaker standardised
   # features; --adapt: trained one clip at a time, each held-out speaker re-centred at test time
   # (the bundled model's `predict --adapt`).
-  for m in svm svm:c=1; do for sn in "" "--speaker-norm" "--adapt"; do
-    run="$W/$name-$m${sn:+-${sn#--}}"
+  extra=${EMOVOX_LOCO_FLAGS:-}
+  for m in ${EMOVOX_LOCO_MODELS:-svm svm:c=1}; do for sn in "" "--speaker-norm" "--adapt"; do
+    run="$W/$name-$m${extra:+$(echo "$extra" | tr -d ' ')}${sn:+-${sn#--}}"
     rm -rf "$run"
-    $E evaluate --loco --features "$W/$name.parquet" --model "$m" --val-fraction 0 $sn \
+    # shellcheck disable=SC2086 # $extra and $sn are lists of flags
+    $E evaluate --loco --features "$W/$name.parquet" --model "$m" --val-fraction 0 $sn $extra \
       --out "$run" >"$run.log" 2>&1
     mean=$(grep -o 'UAR [0-9.]* +- [0-9.]*' "$run.log" | head -1 | awk '{print $2}')
     worst=$(grep -o 'worst fold: [a-z]* (UAR [0-9.]*' "$run.log" | awk '{print $5}')
     folds=$(awk '/^fold /{f=1;next} f && NF>4 {printf "%s %s  ", $1, $4} /^$/{if(f)exit}' "$run.log")
-    printf '%-48s %-16s %6s %6s  %s\n' "$p" "$m${sn:+ $sn}" "$mean" "$worst" "$folds" >> "$summary"
+    printf '%-48s %-16s %6s %6s  %s\n' "$p" "$m${extra:+ $extra}${sn:+ $sn}" "$mean" "$worst" "$folds" >> "$summary"
   done; done
 done
 cat "$summary"

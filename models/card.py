@@ -88,9 +88,9 @@ corpora, one clip at a time (worst: {NAMES.get(worst[0], worst[0])} {worst[1]:.3
 with `--adapt` over each speaker's clips. Chance is 0.25 (0.33 on TurEV-DB). The model bundled
 before it (a CNN on RAVDESS and TESS) scored 0.245 on EMOVO and 0.29 on TurEV-DB.
 
-**Held-out-speaker accuracy (seed protocol): {100 * o['accuracy']:.2f} % ({correct} of {total} clips)**,
-UAR {o['uar']:.3f}, macro-F1 {o['macro_f1']:.3f}, on RAVDESS actors 21-24 and TESS speaker YAF,
-whom it never heard. A test (`tests/predict.rs`,
+**Held-out-speaker accuracy: {100 * o['accuracy']:.2f} % ({correct} of {total} clips)**, UAR
+{o['uar']:.3f}, macro-F1 {o['macro_f1']:.3f}, on the original project's held-out speakers (the
+seed protocol: RAVDESS actors 21-24 and TESS speaker YAF), whom it never heard. A test (`tests/predict.rs`,
 `bundled_model_card_accuracy_is_recomputed_from_the_shipped_weights`) recomputes this number from
 the shipped weights on those files with `emovox predict`.
 
@@ -99,7 +99,7 @@ the shipped weights on those files with `emovox predict`.
 | | |
 |---|---|
 | classes | {", ".join(m["classes"])} (the original project's four: `seed4`) |
-| model | RBF support vector machine, one-vs-rest, C = {mc['c']:g}, gamma = 1/{round(1 / mc['gamma'])}, {mc['n_support']} support vectors, on standardised inputs; probabilities are the softmax of the decision values (a score, not calibrated) |
+| model | RBF support vector machine, one-vs-rest, C = {mc['c']:g}{", classes balanced (each machine's two sides weighted by inverse frequency)" if m['train'].get('class_weights') else ""}, gamma = 1/{round(1 / mc['gamma'])}, {mc['n_support']} support vectors, on standardised inputs; probabilities are the softmax of the decision values (a score, not calibrated) |
 | input | `{p['preset']}` pipeline: {m['input_shape'][1]} functionals of the speech the voice-activity detector finds (any length; pauses inside kept): F0 (semitones: mean, spread, percentiles, slopes), loudness relative to the clip's peak, spectral flux and MFCC 1-4, jitter, shimmer, HNR, H1-H2, H1-A3, formants F1-F3, spectral balance of voiced and unvoiced frames, voiced/unvoiced timing; {p['sample_rate']} Hz. No absolute level: a microphone's gain is not an emotion |
 | no speech | less than 0.15 s of speech found is answered "no speech" (CLI: a listed failure; HTTP: 422; Python: `NoSpeechError`), never an emotion |
 | weights | `model.bpk` (burn burnpack, f32, {size / 1024:.0f} KiB); config, classes, pipeline and standardisation in `model.json` (format `emovox-model` v{m['version']}) |

@@ -2,7 +2,7 @@
 # Rebuilds the bundled model `models/default/` and its card (models/README.md) from the corpora,
 # reproducibly (the SVM's solver is exact; about 5 minutes on 2 cores):
 #   models/train.sh            (EMOVOX_DATASETS defaults to ../shared/datasets)
-# The model: an RBF SVM (C = 1) on the `utterance` pipeline (prosody and voice-quality
+# The model: an RBF SVM (C = 1, classes balanced) on the `utterance` pipeline (prosody and voice-quality
 # functionals over the speech the VAD finds, without level-dependent columns), trained on
 # RAVDESS, TESS, EMOVO and TurEV-DB in seed4 classes without the seed protocol's held-out
 # speakers (RAVDESS actors 21-24, TESS YAF), which it is then scored on (report.json). Its
@@ -23,17 +23,18 @@ $E index "$D/ravdess" "$D/tess" "$D/emovo" "$D/turev" --scheme seed4 \
 $E features --manifest "$W/seed4.csv" --pipeline utterance --out "$W/features.parquet" \
     --no-progress 2>"$W/features.log" || true
 rm -rf "$W/run" "$W/loco" "$W/loco-adapted"
-$E train --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 --out "$W/run"
+$E train --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
+    --out "$W/run"
 $E evaluate "$W/run" --features "$W/features.parquet"
-$E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 \
+$E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
     --out "$W/loco"
 # Adapted: each held-out speaker's clips together (`predict --adapt`), all of them, then in
 # random groups of 2, 5, 10 and 20 (accuracy against the number of clips seen).
-$E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 \
+$E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
     --adapt --out "$W/loco-adapted"
 for k in 2 5 10 20; do
   rm -rf "$W/loco-adapted-$k"
-  $E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --val-fraction 0 \
+  $E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
       --adapt --adapt-clips $k --out "$W/loco-adapted-$k"
 done
 rm -rf models/default

@@ -155,9 +155,10 @@ pub struct PredictArgs {
     #[arg(long)]
     pub csv: bool,
     /// Unsupervised adaptation: the inputs are one speaker's (or one recording set-up's)
-    /// recordings, and a model trained with --speaker-norm standardises them together before
-    /// predicting (the more clips, the better; no labels needed). Without it such a model
-    /// normalises each file alone. No effect on other models. (`--same-speaker` is the old name.)
+    /// recordings, predicted together (no labels needed; the more clips, the better). The
+    /// bundled model re-centres each feature on its training mean over them; a model trained
+    /// with --speaker-norm standardises them together. No effect on a model without an
+    /// adaptation policy. (`--same-speaker` is the old name.)
     #[arg(long, alias = "same-speaker")]
     pub adapt: bool,
     /// Worker threads. Default: one per core.

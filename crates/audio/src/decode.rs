@@ -293,17 +293,21 @@ where
 
 type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
 
-/// How far into a source [`check_wave_channel_mask`] looks for a RIFF/WAVE header: symphonia's
+/// How far into a source [`check_wave_header`] looks for a RIFF/WAVE header: symphonia's
 /// probe depth (`ProbeOptions::max_probe_depth`), since the probe skips ID3 tags and junk to
 /// find one.
 const PROBE_DEPTH: u64 = 1 << 20;
 
-/// Refuses a WAVE_FORMAT_EXTENSIBLE header whose channel mask symphonia-format-riff 0.6.1 cannot
-/// repair: its `fix_wave_channel_mask` shifts a `u32` by 32 when the mask has fewer bits than
+/// Most channels a WAV file may have (symphonia-format-riff's limit: one per speaker position).
+const MAX_WAV_CHANNELS: u32 = 26;
+
+/// Refuses a WAV header symphonia-format-riff 0.6.1 would mis-read: a channel count outside
+/// 1..=26 (it refuses those too, after a `u16` overflow), and a WAVE_FORMAT_EXTENSIBLE header
+/// whose channel mask it cannot repair: its `fix_wave_channel_mask` shifts a `u32` by 32 when the mask has fewer bits than
 /// channels and its top bit set (or 32 or more bits missing). That is a panic with overflow
 /// checks (the decoder's guard would make it an error) and a garbled mask without them. Found by
 /// the `decode` fuzz target; anything unreadable here is left to the probe to report.
-fn check_wave_channel_mask(src: &mut dyn MediaSource) -> Result<()> {
+fn check_wave_header(src: &mut dyn MediaSource) -> Result<()> {
     use std::io::Read;
     let mut buf = Vec::new();
     if src.take(PROBE_DEPTH).read_to_end(&mut buf).is_err() {
@@ -331,6 +335,13 @@ fn check_wave_channel_mask(src: &mut dyn MediaSource) -> Result<()> {
             };
             let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
             let channels = u16::from_le_bytes([fmt[2], fmt[3]]) as u32;
+            // symphonia-format-riff reads at most 26 channels (`map_wave_channel_count`), but
+            // first multiplies the count by the sample size in a u16 (another overflow).
+            if !(1..=MAX_WAV_CHANNELS).contains(&channels) {
+                return Err(Error::Corrupt(format!(
+                    "WAV header claims {channels} channels; 1 to {MAX_WAV_CHANNELS} are read"
+                )));
+            }
             let mask = u32::from_le_bytes([fmt[20], fmt[21], fmt[22], fmt[23]]);
             let missing = channels.saturating_sub(mask.count_ones());
             if tag == 0xFFFE && (missing >= 32 || (missing > 0 && mask & 0x8000_0000 != 0)) {
@@ -348,7 +359,7 @@ fn check_wave_channel_mask(src: &mut dyn MediaSource) -> Result<()> {
 }
 
 fn probe_once<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
-    check_wave_channel_mask(&mut *open().map_err(Error::Io)?)?;
+    check_wave_header(&mut *open().map_err(Error::Io)?)?;
     let src = open().map_err(Error::Io)?;
     let mss = MediaSourceStream::new(src, MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
@@ -1219,8 +1230,18 @@ mod tests {
             tagged.extend(extensible_wav(channels, mask));
             let e = decode_bytes(&tagged, None, &DecodeOptions::new()).unwrap_err();
             assert!(matches!(e, Error::Corrupt(_)), "{e:?}");
-            assert!(e.to_string().contains("channel mask"), "{e}");
+            assert!(
+                e.to_string().contains("channel mask") || e.to_string().contains("40 channels"),
+                "{e}"
+            );
         }
+        // Found by the decode target too: 63743 channels overflowed a u16 before symphonia
+        // refused the count.
+        let mut many = extensible_wav(2, 0x3);
+        many[20..22].copy_from_slice(&1u16.to_le_bytes()); // plain PCM
+        many[22..24].copy_from_slice(&63743u16.to_le_bytes());
+        let e = decode_bytes(&many, None, &DecodeOptions::new()).unwrap_err();
+        assert!(e.to_string().contains("63743 channels"), "{e}");
         // A mask with too few bits but room above them is repaired, as before.
         let ok = decode_bytes(&extensible_wav(2, 0x1), None, &DecodeOptions::new()).unwrap();
         assert_eq!((ok.sample_rate, ok.samples.len()), (16000, 4));
