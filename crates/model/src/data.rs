@@ -7,6 +7,9 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use emovox_corpora::table::Row;
 use serde::{Deserialize, Serialize};
 
+use rand_chacha::ChaCha8Rng;
+use rand_core::Rng;
+
 use crate::{Error, Result};
 
 /// Examples of one shape: `n` x `frames` x `columns` features and a class index each.
@@ -299,7 +302,7 @@ pub fn for_each_group_of(d: &mut Dataset, size: Option<usize>, mut f: impl FnMut
     for mut idx in by_group.into_values() {
         match size {
             Some(k) => {
-                crate::train::shuffle(&mut idx, &mut rng);
+                shuffle(&mut idx, &mut rng);
                 chunks.extend(idx.chunks(k.max(1)).map(<[usize]>::to_vec));
             }
             None => chunks.push(idx),
@@ -318,6 +321,14 @@ pub fn for_each_group_of(d: &mut Dataset, size: Option<usize>, mut f: impl FnMut
 pub fn normalize_speakers(d: &mut Dataset) {
     let columns = d.columns;
     for_each_group(d, |xs| normalize_group(xs, columns));
+}
+
+/// Fisher-Yates shuffle from a ChaCha stream (reproducible from its seed on every platform).
+pub(crate) fn shuffle<T>(v: &mut [T], rng: &mut ChaCha8Rng) {
+    for i in (1..v.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
 }
 
 #[cfg(test)]

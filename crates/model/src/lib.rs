@@ -31,6 +31,7 @@
 
 pub mod augment;
 pub mod cnn_attn;
+pub mod config;
 pub mod data;
 pub mod kernel;
 pub mod lstm_seed;

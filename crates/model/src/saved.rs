@@ -11,9 +11,10 @@ use burn::tensor::{activation, Device, Tensor, TensorData};
 use emovox_features::PipelineConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::config::TrainConfig;
+pub use crate::config::{Adapt, ADAPT_PRIOR_CLIPS};
 use crate::data::Standardizer;
 use crate::models::{Model, ModelConfig};
-use crate::train::TrainConfig;
 use crate::{Error, Result};
 
 /// The format name in `model.json`.
@@ -24,33 +25,6 @@ pub const FORMAT: &str = "emovox-model";
 pub const VERSION: u32 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_VERSION: u32 = 1;
-
-/// How a model adapts, without labels, to clips given together as one speaker's (or one
-/// recording set-up's): `emovox predict --adapt`, [`SavedModel::adapt_group`]. A model trained
-/// with speaker normalisation ([`SavedModel::speaker_norm`]) always standardises each group and
-/// ignores this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Adapt {
-    /// Clips given together are read one at a time, as alone (the default, and what models
-    /// saved before this setting existed do).
-    #[default]
-    None,
-    /// Each feature column's mean over the group is moved to the training set's mean (the
-    /// standardiser's), shrunk for small groups by [`ADAPT_PRIOR_CLIPS`]: what a speaker or a
-    /// microphone adds to every clip is taken away, and the model, trained one clip at a time,
-    /// reads the rest. Written by `emovox train` for models over one feature vector per clip
-    /// (leave one corpus out, the bundled recipe: mean UAR 0.444 alone, 0.487 adapted per
-    /// speaker; bench/MODEL_EXPERIMENTS.md).
-    Mean,
-}
-
-/// How many clips' worth of belief [`Adapt::Mean`] keeps in the training mean: a group of `n`
-/// clips moves its mean `(n - 1) / (n - 1 + ADAPT_PRIOR_CLIPS)` of the way. One clip alone is
-/// read as it is (its mean is the clip itself: moving it would erase it, not the speaker), a
-/// few clips move it part of the way, many almost fully. Measured against the number of clips
-/// seen in bench/MODEL_EXPERIMENTS.md.
-pub const ADAPT_PRIOR_CLIPS: f64 = 2.0;
 
 /// Everything about a trained model except its weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]

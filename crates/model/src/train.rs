@@ -12,93 +12,16 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use emovox_features::PipelineConfig;
 use rand_chacha::ChaCha8Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::augment::{BatchAugment, Mixed};
-use crate::data::{normalize_speakers, Dataset, Standardizer};
+use crate::augment::Mixed;
+use crate::config::Adapt;
+pub use crate::config::{LrSchedule, TrainConfig};
+use crate::data::{normalize_speakers, shuffle, Dataset, Standardizer};
 use crate::models::{Model, ModelConfig};
-use crate::saved::{Adapt, SavedModel};
+use crate::saved::SavedModel;
 use crate::{Error, Result};
-
-/// How the learning rate changes over epochs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LrSchedule {
-    /// The same rate throughout (Keras's default, the original's).
-    Constant,
-    /// Cosine decay from the initial rate to 1 % of it over the epochs.
-    Cosine,
-    /// Halve the rate when validation loss has not improved for 3 epochs.
-    Plateau,
-}
-
-impl std::str::FromStr for LrSchedule {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "constant" => Ok(LrSchedule::Constant),
-            "cosine" => Ok(LrSchedule::Cosine),
-            "plateau" => Ok(LrSchedule::Plateau),
-            _ => Err(format!(
-                "unknown schedule {s:?}: use constant, cosine or plateau"
-            )),
-        }
-    }
-}
-
-/// Training settings, saved with the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Passes over the training data. Default 20 (the original's).
-    pub epochs: usize,
-    /// Examples per step. Default 32 (the original's).
-    pub batch_size: usize,
-    /// Adam's initial learning rate. Default 0.001 (the original's).
-    pub learning_rate: f64,
-    /// Learning-rate schedule. Default constant.
-    pub schedule: LrSchedule,
-    /// Weight the loss by inverse class frequency (an SVM: each one-vs-rest machine's two
-    /// sides, as scikit-learn's `class_weight="balanced"`). Default false.
-    pub class_weights: bool,
-    /// Stop after this many epochs without a better validation loss, keeping the best
-    /// weights; 0 disables early stopping. Default 0.
-    pub patience: usize,
-    /// Share of the training clips held out for validation: whole speakers (a speaker's
-    /// augmented copies go with them), or whole clips when the table names fewer than two
-    /// speakers. Default 0.1.
-    pub val_fraction: f64,
-    /// Seed for initialisation, shuffling, dropout and the validation hold-out. Default 42.
-    pub seed: u64,
-    /// Train-time augmentation of the input frames (feature-axis warp, SpecAugment masks,
-    /// mixup). Default: all off. Absent in models saved before it existed (read as off).
-    #[serde(default)]
-    pub augment: BatchAugment,
-    /// Speaker normalisation: standardise each speaker group's frames over that group's own
-    /// clips ([`crate::data::normalize_speakers`]) before training, and do the same to every
-    /// speaker the model is later run on ([`SavedModel::speaker_norm`]). Default false. Absent
-    /// in models saved before it existed (read as false).
-    #[serde(default)]
-    pub speaker_norm: bool,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            epochs: 20,
-            batch_size: 32,
-            learning_rate: 1e-3,
-            schedule: LrSchedule::Constant,
-            class_weights: false,
-            patience: 0,
-            val_fraction: 0.1,
-            seed: 42,
-            augment: BatchAugment::default(),
-            speaker_norm: false,
-        }
-    }
-}
 
 /// One epoch's numbers, as written to `history.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,14 +87,6 @@ fn accuracy(logits: &Tensor<2>, y: &Tensor<1, Int>) -> usize {
     let n = y.dims()[0];
     let pred = logits.clone().argmax(1).reshape([n]);
     pred.equal(y.clone()).int().sum().into_scalar::<i64>() as usize
-}
-
-/// Fisher-Yates shuffle from a ChaCha stream (reproducible from its seed on every platform).
-pub(crate) fn shuffle<T>(v: &mut [T], rng: &mut ChaCha8Rng) {
-    for i in (1..v.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        v.swap(i, j);
-    }
 }
 
 /// Splits example indices into train and validation, holding out whole speakers (seeded): the

@@ -1,0 +1,114 @@
+//! The settings saved with a model: how it was trained ([`TrainConfig`], [`LrSchedule`]) and
+//! how it adapts to a speaker ([`Adapt`]). A leaf module, as burn keeps its configs: the saved
+//! format ([`crate::saved`]) and the training loop ([`crate::train`]) both read it, and neither
+//! depends on the other through it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::augment::BatchAugment;
+
+/// How the learning rate changes over epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// The same rate throughout (Keras's default, the original's).
+    Constant,
+    /// Cosine decay from the initial rate to 1 % of it over the epochs.
+    Cosine,
+    /// Halve the rate when validation loss has not improved for 3 epochs.
+    Plateau,
+}
+
+impl std::str::FromStr for LrSchedule {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "constant" => Ok(LrSchedule::Constant),
+            "cosine" => Ok(LrSchedule::Cosine),
+            "plateau" => Ok(LrSchedule::Plateau),
+            _ => Err(format!(
+                "unknown schedule {s:?}: use constant, cosine or plateau"
+            )),
+        }
+    }
+}
+
+/// Training settings, saved with the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training data. Default 20 (the original's).
+    pub epochs: usize,
+    /// Examples per step. Default 32 (the original's).
+    pub batch_size: usize,
+    /// Adam's initial learning rate. Default 0.001 (the original's).
+    pub learning_rate: f64,
+    /// Learning-rate schedule. Default constant.
+    pub schedule: LrSchedule,
+    /// Weight the loss by inverse class frequency (an SVM: each one-vs-rest machine's two
+    /// sides, as scikit-learn's `class_weight="balanced"`). Default false.
+    pub class_weights: bool,
+    /// Stop after this many epochs without a better validation loss, keeping the best
+    /// weights; 0 disables early stopping. Default 0.
+    pub patience: usize,
+    /// Share of the training clips held out for validation: whole speakers (a speaker's
+    /// augmented copies go with them), or whole clips when the table names fewer than two
+    /// speakers. Default 0.1.
+    pub val_fraction: f64,
+    /// Seed for initialisation, shuffling, dropout and the validation hold-out. Default 42.
+    pub seed: u64,
+    /// Train-time augmentation of the input frames (feature-axis warp, SpecAugment masks,
+    /// mixup). Default: all off. Absent in models saved before it existed (read as off).
+    #[serde(default)]
+    pub augment: BatchAugment,
+    /// Speaker normalisation: standardise each speaker group's frames over that group's own
+    /// clips ([`crate::data::normalize_speakers`]) before training, and do the same to every
+    /// speaker the model is later run on ([`crate::saved::SavedModel::speaker_norm`]). Default
+    /// false. Absent in models saved before it existed (read as false).
+    #[serde(default)]
+    pub speaker_norm: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 20,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            schedule: LrSchedule::Constant,
+            class_weights: false,
+            patience: 0,
+            val_fraction: 0.1,
+            seed: 42,
+            augment: BatchAugment::default(),
+            speaker_norm: false,
+        }
+    }
+}
+
+/// How a model adapts, without labels, to clips given together as one speaker's (or one
+/// recording set-up's): `emovox predict --adapt`, [`crate::saved::SavedModel::adapt_group`]. A
+/// model trained with speaker normalisation ([`crate::saved::SavedModel::speaker_norm`]) always
+/// standardises each group and ignores this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Adapt {
+    /// Clips given together are read one at a time, as alone (the default, and what models
+    /// saved before this setting existed do).
+    #[default]
+    None,
+    /// Each feature column's mean over the group is moved to the training set's mean (the
+    /// standardiser's), shrunk for small groups by [`ADAPT_PRIOR_CLIPS`]: what a speaker or a
+    /// microphone adds to every clip is taken away, and the model, trained one clip at a time,
+    /// reads the rest. Written by `emovox train` for models over one feature vector per clip
+    /// (leave one corpus out, the bundled recipe: mean UAR 0.444 alone, 0.487 adapted per
+    /// speaker; bench/MODEL_EXPERIMENTS.md).
+    Mean,
+}
+
+/// How many clips' worth of belief [`Adapt::Mean`] keeps in the training mean: a group of `n`
+/// clips moves its mean `(n - 1) / (n - 1 + ADAPT_PRIOR_CLIPS)` of the way. One clip alone is
+/// read as it is (its mean is the clip itself: moving it would erase it, not the speaker), a
+/// few clips move it part of the way, many almost fully. Measured against the number of clips
+/// seen in bench/MODEL_EXPERIMENTS.md.
+pub const ADAPT_PRIOR_CLIPS: f64 = 2.0;
