@@ -265,7 +265,7 @@ pub fn normalize_group(x: &mut [f32], columns: usize) {
 /// trained one clip at a time ([`crate::saved::Adapt::Mean`]).
 pub fn recenter_group(x: &mut [f32], columns: usize, target: &[f32], weight: f64) {
     let c = columns.max(1);
-    if target.len() != c || x.chunks_exact(c).all(is_padding) {
+    if weight <= 0.0 || target.len() != c || x.chunks_exact(c).all(is_padding) {
         return;
     }
     let (mean, _) = column_moments(x.chunks_exact(c).filter(|f| !is_padding(f)), c, 0.0);
@@ -406,5 +406,20 @@ mod tests {
         let mut z = vec![0.0; 4];
         normalize_group(&mut z, 2);
         assert_eq!(z, [0.0; 4]);
+    }
+
+    #[test]
+    fn recenter_moves_the_group_mean_by_the_weight_and_keeps_padding() {
+        // Two examples of two frames x 2 columns; the second ends in a padding frame.
+        let mut x = vec![1.0, 10.0, 3.0, 14.0, 5.0, 12.0, 0.0, 0.0];
+        recenter_group(&mut x, 2, &[0.0, 2.0], 0.5);
+        // Real frames' means: (3, 12); halfway to (0, 2): shift (-1.5, -5).
+        assert_eq!(x, vec![-0.5, 5.0, 1.5, 9.0, 3.5, 7.0, 0.0, 0.0]);
+        let mut y = x.clone();
+        recenter_group(&mut y, 2, &[0.0, 2.0], 0.0);
+        assert_eq!(y, x, "weight 0 leaves the group as it is");
+        recenter_group(&mut y, 2, &[0.0, 2.0], 1.0);
+        let mean0 = (y[0] + y[2] + y[4]) / 3.0;
+        assert!(mean0.abs() < 1e-6, "weight 1 lands on the target: {y:?}");
     }
 }
