@@ -470,3 +470,44 @@ fn silence_gets_no_speech_not_an_emotion_with_the_bundled_model() {
         "{err}"
     );
 }
+
+/// Issue 16: `predict --adapt` with the bundled model takes the files as one speaker's and
+/// re-centres them; a bad file among them is listed and the others are still predicted.
+#[test]
+fn predict_adapt_with_the_bundled_model_adapts_to_the_files_given_together() {
+    let Some(d) =
+        datasets("predict_adapt_with_the_bundled_model_adapts_to_the_files_given_together")
+    else {
+        return;
+    };
+    let dir = temp_dir("adapt-bundled");
+    for n in [
+        "03-01-01-01-01-01-24.flac",
+        "03-01-03-02-01-01-24.flac",
+        "03-01-05-02-02-01-24.flac",
+        "03-01-08-01-01-02-24.flac",
+    ] {
+        std::fs::copy(d.join("ravdess/Actor_24").join(n), dir.join(n)).expect("copy");
+    }
+    std::fs::write(dir.join("junk.wav"), b"RIFF not audio").expect("write");
+    let run = |adapt: bool| {
+        let mut args = vec!["predict", "--csv", "--no-progress"];
+        if adapt {
+            args.push("--adapt");
+        }
+        let d = dir.display().to_string();
+        args.push(&d);
+        let o = emovox(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("junk.wav"), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let (alone, together) = (run(false), run(true));
+    assert_eq!(together.lines().count(), 1 + 4, "{together}");
+    assert_ne!(alone, together, "adapting changes the probabilities");
+    // One file "together" is read as it is.
+    let one = dir.join("03-01-01-01-01-01-24.flac").display().to_string();
+    let a = emovox(&["predict", "--csv", &one]);
+    let b = emovox(&["predict", "--csv", "--adapt", &one]);
+    assert_eq!(stdout(&a), stdout(&b));
+}

@@ -270,6 +270,24 @@ mod tests {
     }
 
     #[test]
+    fn the_adaptation_policy_is_saved_and_older_files_read_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = ModelConfig::named("lstm-seed", 5, 3).unwrap();
+        let model = cfg.init(&Device::flex());
+        let mut s = saved(cfg);
+        s.adapt = Adapt::Mean;
+        s.save(dir.path(), &model).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
+        assert!(text.contains("\"adapt\": \"mean\""), "{text}");
+        assert_eq!(SavedModel::parse(&text).unwrap().adapt, Adapt::Mean);
+        // A model.json written before the field existed (this version's otherwise).
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v.as_object_mut().unwrap().remove("adapt");
+        let old = SavedModel::parse(&v.to_string()).unwrap();
+        assert_eq!(old.adapt, Adapt::None);
+    }
+
+    #[test]
     fn unknown_versions_and_corrupt_files_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = ModelConfig::named("lstm-seed", 5, 3).unwrap();
