@@ -313,21 +313,27 @@ fn the_page_predicts_uploads_recordings_and_live_audio_in_chromium() {
     // Live: the emotion updates as audio streams over the WebSocket.
     d.click("#tab-live");
     d.click("#live-btn");
+    // Two updates, at least one with an emotion (a window without speech gets "(no speech)").
     let live = wait_for("two live updates", 60, || {
         let v = d.js("const l = document.getElementById('live');
-             return Number(l.dataset.updates) >= 2
-               ? [document.getElementById('live-label').textContent,
-                  document.querySelectorAll('#live-bars .bar').length,
-                  document.getElementById('status').textContent]
+             const bars = document.querySelectorAll('#live-bars .bar').length;
+             return Number(l.dataset.updates) >= 2 && bars > 0
+               ? [document.getElementById('live-label').textContent, bars,
+                  document.getElementById('status').textContent,
+                  document.querySelectorAll('#live-history div').length,
+                  Number(l.dataset.updates)]
                : null;");
         Some(v).filter(|v| !v.is_null())
     });
     let label = live[0].as_str().unwrap();
     assert!(
-        classes.iter().any(|c| c == label) || label == "(silence)",
+        classes.iter().any(|c| c == label) || label == "(silence)" || label == "(no speech)",
         "live label {label:?}: {live}"
     );
     assert_eq!(live[1].as_u64().unwrap() as usize, classes.len(), "{live}");
+    // The session's history: one cell per update so far.
+    assert!(live[3].as_u64().unwrap() >= 2, "{live}");
+    assert!(live[3].as_u64() <= live[4].as_u64(), "{live}");
     d.screenshot(&shots.join("web-screenshot-live.png"));
     d.click("#live-btn");
     drop(d);

@@ -179,6 +179,18 @@ $("rec-btn").addEventListener("click", async () => {
 
 // Live.
 let live = null;
+// The session's emotion over time: one cell per update (about a second), newest on the right,
+// the last LIVE_HISTORY kept.
+const LIVE_HISTORY = 120;
+function liveHistory(m, label, quiet) {
+  const strip = $("live-history");
+  const cell = document.createElement("div");
+  if (quiet) cell.className = "silence";
+  else cell.style.background = colour(m.label, classes.indexOf(m.label));
+  cell.title = `${(m.t || 0).toFixed(0)} s: ${label}`;
+  strip.appendChild(cell);
+  while (strip.children.length > LIVE_HISTORY) strip.removeChild(strip.firstChild);
+}
 function stopLive(msg) {
   if (!live) return;
   live.mic && live.mic.close();
@@ -193,6 +205,7 @@ $("live-btn").addEventListener("click", async () => {
   const ws = new WebSocket(`${proto}//${location.host}/api/live`);
   ws.binaryType = "arraybuffer";
   live = { ws, mic: null };
+  $("live-history").replaceChildren();
   $("live-btn").innerHTML = "&#9632; Stop"; $("live-btn").classList.add("stop");
   $("live-label").textContent = "listening…";
   ws.onopen = async () => {
@@ -209,11 +222,12 @@ $("live-btn").addEventListener("click", async () => {
     if (m.error) { status(m.error, true); return; }
     const el = $("live");
     el.dataset.updates = String(Number(el.dataset.updates) + 1);
-    if (m.no_speech) { $("live-label").textContent = "(no speech)"; $("live-label").style.color = ""; return; }
-    const quiet = m.level_db < -50;
-    $("live-label").textContent = quiet ? "(silence)" : m.label;
+    const quiet = m.no_speech || m.level_db < -50;
+    const label = m.no_speech ? "(no speech)" : quiet ? "(silence)" : m.label;
+    $("live-label").textContent = label;
     $("live-label").style.color = quiet ? "" : colour(m.label, classes.indexOf(m.label));
-    drawBars($("live-bars"), m.scores);
+    liveHistory(m, label, quiet);
+    if (!m.no_speech) drawBars($("live-bars"), m.scores);
   };
   ws.onclose = () => stopLive(live ? "Live connection closed." : "");
 });
