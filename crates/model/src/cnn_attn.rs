@@ -109,16 +109,48 @@ impl CnnAttnConfig {
                 _ => return Err(format!("unknown cnn-attn setting {kv:?}")),
             }
         }
-        if self.channels.is_empty() || self.channels.len() != self.kernels.len() {
-            return Err("channels and kernels need the same, non-zero length".into());
-        }
+        self.check()?;
         Ok(self)
+    }
+
+    /// Checks what [`init`](Self::init) needs: as many kernels as channel counts (at least
+    /// one block), no zero sizes, a dropout rate in [0, 1) and a known `utterance_norm`. Run on
+    /// overrides and on every `model.json` read, so a hand-edited file is an error, never a
+    /// panic.
+    pub fn check(&self) -> Result<(), String> {
+        if self.channels.is_empty() || self.channels.len() != self.kernels.len() {
+            return Err(format!(
+                "cnn-attn: channels and kernels need the same, non-zero length (got {} and {})",
+                self.channels.len(),
+                self.kernels.len()
+            ));
+        }
+        if self.channels.iter().chain(&self.kernels).any(|&v| v == 0)
+            || [self.n_features, self.n_classes, self.dense].contains(&0)
+        {
+            return Err(
+                "cnn-attn: channels, kernels, dense, features and classes must be > 0".into(),
+            );
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!(
+                "cnn-attn: dropout must be in [0, 1), got {}",
+                self.dropout
+            ));
+        }
+        if !["none", "mean", "meanstd"].contains(&self.utterance_norm.as_str()) {
+            return Err(format!(
+                "cnn-attn: unknown utterance_norm {:?} (none, mean, meanstd)",
+                self.utterance_norm
+            ));
+        }
+        Ok(())
     }
 
     /// Builds the network with fresh weights on `device`.
     ///
     /// # Panics
-    /// If `channels` is empty, `kernels` has a different length, or `utterance_norm` is unknown.
+    /// If [`check`](Self::check) fails (overrides and saved models are checked before this).
     pub fn init(&self, device: &Device) -> CnnAttn {
         assert!(!self.channels.is_empty() && self.channels.len() == self.kernels.len());
         let utterance_norm = match self.utterance_norm.as_str() {

@@ -86,6 +86,15 @@ impl ModelConfig {
         }
     }
 
+    /// Checks the settings [`init`](Self::init) relies on (a cnn-attn's block lists, sizes and
+    /// normalisation), so that a hand-edited `model.json` is an error, not a panic.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            ModelConfig::CnnAttn(c) => c.check(),
+            ModelConfig::LstmSeed(_) | ModelConfig::Svm(_) => Ok(()),
+        }
+    }
+
     /// Builds the network with fresh weights on `device`.
     pub fn init(&self, device: &Device) -> Model {
         match self {

@@ -134,6 +134,7 @@ impl SavedModel {
         }
         let saved: SavedModel =
             serde_json::from_value(env.saved).map_err(|e| Error::Config(e.to_string()))?;
+        saved.model.check().map_err(Error::Config)?;
         let [f, c] = saved.input_shape;
         if saved.classes.is_empty()
             || f == 0
@@ -285,6 +286,53 @@ mod tests {
         v.as_object_mut().unwrap().remove("adapt");
         let old = SavedModel::parse(&v.to_string()).unwrap();
         assert_eq!(old.adapt, Adapt::None);
+    }
+
+    /// Issue 17: a hand-edited `model.json` with `"utterance_norm": "z"` or empty `channels`
+    /// panicked in `emovox predict -m`, `serve -m` and Python (`SavedModel::parse` did not check
+    /// the network config, and `cnn_attn.rs` asserted).
+    #[test]
+    fn r17_hand_edited_network_config_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = ModelConfig::named("cnn-attn:channels=4+6,kernels=3+3,dense=5", 5, 3).unwrap();
+        let model = cfg.init(&Device::flex());
+        saved(cfg).save(dir.path(), &model).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
+        /// Sets `key` wherever it occurs in `v`.
+        fn set(v: &mut serde_json::Value, key: &str, to: &serde_json::Value) {
+            match v {
+                serde_json::Value::Object(o) => {
+                    for (k, x) in o.iter_mut() {
+                        if k == key {
+                            *x = to.clone();
+                        } else {
+                            set(x, key, to);
+                        }
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(|x| set(x, key, to)),
+                _ => {}
+            }
+        }
+        for (key, to) in [
+            ("utterance_norm", serde_json::json!("z")),
+            ("channels", serde_json::json!([])),
+            ("dropout", serde_json::json!(1.5)),
+        ] {
+            let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            set(&mut v, key, &to);
+            let bad = v.to_string();
+            assert_ne!(
+                bad,
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap()
+                    .to_string()
+            );
+            let e = SavedModel::parse(&bad).map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+            std::fs::write(dir.path().join("model.json"), &bad).unwrap();
+            assert!(SavedModel::load(dir.path()).is_err());
+        }
     }
 
     #[test]
