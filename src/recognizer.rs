@@ -266,31 +266,46 @@ impl Recognizer {
     /// computed; each failure stays in its place. One result per input, in order: how a front
     /// end predicts a speaker's files together without losing them all to one bad file.
     pub fn predict_speaker_each(&self, features: Vec<Result<Features>>) -> Vec<Result<Prediction>> {
-        let good: Vec<Features> = features
-            .iter()
-            .filter_map(|f| f.as_ref().ok().cloned())
-            .collect();
-        let mut predicted = match self.predict_speaker(&good) {
-            Ok(p) => p.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
-            Err(e) => {
-                let reason = e.to_string();
-                (0..good.len())
-                    .map(|_| Err(Error::Model(emovox_model::Error::Data(reason.clone()))))
-                    .collect::<Vec<_>>()
-                    .into_iter()
-            }
-        };
-        features
+        // The inputs that have features, moved out; each failure keeps its place.
+        let mut good = Vec::with_capacity(features.len());
+        let slots: Vec<Option<Error>> = features
             .into_iter()
             .map(|f| match f {
-                Ok(_) => predicted.next().unwrap_or_else(|| {
-                    Err(Error::Model(emovox_model::Error::Data(
-                        "no prediction".into(),
-                    )))
-                }),
-                Err(e) => Err(e),
+                Ok(f) => {
+                    good.push(f);
+                    None
+                }
+                Err(e) => Some(e),
+            })
+            .collect();
+        let failed = |reason: &str| Error::Model(emovox_model::Error::Data(reason.to_string()));
+        let mut predicted = match self.predict_speaker(&good) {
+            Ok(p) => p.into_iter().map(Ok).collect(),
+            Err(e) => vec![e.to_string(); good.len()]
+                .into_iter()
+                .map(|r| Err(failed(&r)))
+                .collect::<Vec<_>>(),
+        }
+        .into_iter();
+        slots
+            .into_iter()
+            .map(|slot| match slot {
+                None => predicted
+                    .next()
+                    .unwrap_or_else(|| Err(failed("no prediction"))),
+                Some(e) => Err(e),
             })
             .collect()
+    }
+
+    /// Predicts the last of `clips`, adapted together with all of them as
+    /// [`predict_speaker`](Self::predict_speaker) would, in one forward pass: the earlier clips
+    /// are only its speaker's context (the live mode's running adaptation).
+    pub fn predict_speaker_last(&self, clips: &[Features]) -> Result<Prediction> {
+        let last = clips.len().saturating_sub(1);
+        self.predict_grouped_from(clips, true, last)?
+            .pop()
+            .ok_or_else(|| Error::Model(emovox_model::Error::Data("no clips".into())))
     }
 
     /// Whether [`predict_speaker`](Self::predict_speaker) adapts to the clips given together
@@ -361,6 +376,17 @@ impl Recognizer {
     }
 
     fn predict_grouped(&self, batch: &[Features], together: bool) -> Result<Vec<Prediction>> {
+        self.predict_grouped_from(batch, together, 0)
+    }
+
+    /// [`predict_grouped`](Self::predict_grouped) for the inputs from index `from` on (all of
+    /// `batch` still adapts them).
+    fn predict_grouped_from(
+        &self,
+        batch: &[Features],
+        together: bool,
+        from: usize,
+    ) -> Result<Vec<Prediction>> {
         if !together && !self.reads_single_clips() {
             return Err(Error::Model(emovox_model::Error::Data(format!(
                 "this model ({}) was trained with --speaker-norm on one feature vector per clip: \
@@ -385,7 +411,7 @@ impl Recognizer {
         // Forward passes of at most 256 clips bound the network's memory on long lists.
         let stride = (frames * cols).max(1);
         let mut out = Vec::with_capacity(batch.len());
-        for chunk in x.chunks(256 * stride) {
+        for chunk in x[(from * stride).min(x.len())..].chunks(256 * stride) {
             let probs = self
                 .saved
                 .predict(&self.model, chunk, chunk.len() / stride)?;

@@ -153,15 +153,15 @@ impl Engine for ServedModel {
                 values: v.clone(),
             })
             .collect();
-        group.push(f.clone());
-        let p = self.rec.predict_speaker(&group).map_err(to_serve)?;
-        history.push(f.values);
-        let last = p
-            .last()
-            .ok_or_else(|| ServeError::Internal("no prediction".into()))?;
-        let mut v = json_of(last)?;
+        group.push(f);
+        let p = self.rec.predict_speaker_last(&group).map_err(to_serve)?;
+        let adapted = group.len() - 1;
+        if let Some(f) = group.pop() {
+            history.push(f.values);
+        }
+        let mut v = json_of(&p)?;
         if let Some(o) = v.as_object_mut() {
-            o.insert("adapted_windows".into(), json!(group.len() - 1));
+            o.insert("adapted_windows".into(), json!(adapted));
         }
         Ok(v)
     }

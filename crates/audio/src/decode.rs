@@ -293,73 +293,86 @@ where
 
 type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
 
-/// How far into a source [`check_wave_header`] looks for a RIFF/WAVE header: symphonia's
-/// probe depth (`ProbeOptions::max_probe_depth`), since the probe skips ID3 tags and junk to
-/// find one.
-const PROBE_DEPTH: u64 = 1 << 20;
+/// How far into a source [`check_wave_header`] looks for a RIFF/WAVE header: the probe skips
+/// ID3 tags and junk to find one, and one read of this much covers the headers met in practice
+/// at the cost of a few microseconds per file (the probe itself reads up to 1 MiB).
+const HEADER_SEARCH: u64 = 4096;
 
 /// Most channels a WAV file may have (symphonia-format-riff's limit: one per speaker position).
 const MAX_WAV_CHANNELS: u32 = 26;
 
 /// Refuses a WAV header symphonia-format-riff 0.6.1 would mis-read: a channel count outside
 /// 1..=26 (it refuses those too, after a `u16` overflow), and a WAVE_FORMAT_EXTENSIBLE header
-/// whose channel mask it cannot repair: its `fix_wave_channel_mask` shifts a `u32` by 32 when the mask has fewer bits than
-/// channels and its top bit set (or 32 or more bits missing). That is a panic with overflow
-/// checks (the decoder's guard would make it an error) and a garbled mask without them. Found by
-/// the `decode` fuzz target; anything unreadable here is left to the probe to report.
+/// whose channel mask it cannot repair: its `fix_wave_channel_mask` shifts a `u32` by 32 when
+/// the mask has fewer bits than channels and its top bit set. Both panic with overflow checks
+/// (the decoder's guard would make that an error) and wrap without them. Found by the `decode`
+/// fuzz target; anything unreadable here is left to the probe to report.
 fn check_wave_header(src: &mut dyn MediaSource) -> Result<()> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    if src.take(PROBE_DEPTH).read_to_end(&mut buf).is_err() {
+    use std::io::{Read, SeekFrom};
+    let mut head = Vec::new();
+    if src.take(HEADER_SEARCH).read_to_end(&mut head).is_err() {
         return Ok(());
     }
-    let le32 = |b: &[u8], i: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
-    };
     // The first RIFF/WAVE header, where the probe would find it.
-    let Some(riff) = buf
+    let Some(riff) = head
         .windows(12)
         .position(|w| &w[0..4] == b"RIFF" && &w[8..12] == b"WAVE")
     else {
         return Ok(());
     };
+    // `len` bytes at `pos`, from what was read or (past a large chunk) from the source.
+    let mut bytes_at = |pos: u64, len: usize| -> Option<Vec<u8>> {
+        let end = pos.checked_add(len as u64)?;
+        if end <= head.len() as u64 {
+            return Some(head[pos as usize..end as usize].to_vec());
+        }
+        let mut b = vec![0u8; len];
+        src.seek(SeekFrom::Start(pos)).ok()?;
+        src.read_exact(&mut b).ok()?;
+        Some(b)
+    };
     // The fmt chunk comes first in practice; a few other chunks (JUNK, bext) may precede it.
-    let mut at = riff + 12;
+    let mut at = riff as u64 + 12;
     for _ in 0..16 {
-        let (Some(id), Some(size)) = (buf.get(at..at + 4), le32(&buf, at + 4)) else {
+        let Some(chunk) = bytes_at(at, 8) else {
             return Ok(());
         };
-        if id == b"fmt " {
-            let Some(fmt) = buf.get(at + 8..at + 32).filter(|_| size >= 24) else {
-                return Ok(());
-            };
-            let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
-            let channels = u16::from_le_bytes([fmt[2], fmt[3]]) as u32;
-            // symphonia-format-riff reads at most 26 channels (`map_wave_channel_count`), but
-            // first multiplies the count by the sample size in a u16 (another overflow).
-            if !(1..=MAX_WAV_CHANNELS).contains(&channels) {
-                return Err(Error::Corrupt(format!(
-                    "WAV header claims {channels} channels; 1 to {MAX_WAV_CHANNELS} are read"
-                )));
-            }
-            let mask = u32::from_le_bytes([fmt[20], fmt[21], fmt[22], fmt[23]]);
-            let missing = channels.saturating_sub(mask.count_ones());
-            if tag == 0xFFFE && (missing >= 32 || (missing > 0 && mask & 0x8000_0000 != 0)) {
-                return Err(Error::Corrupt(format!(
-                    "WAV channel mask {mask:#010x} names {} speaker positions for {channels} \
-                     channels, and cannot be extended to fit",
-                    mask.count_ones()
-                )));
-            }
-            return Ok(());
+        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as u64;
+        if &chunk[0..4] != b"fmt " {
+            at += 8 + size + (size & 1);
+            continue;
         }
-        at += 8 + size as usize + (size & 1) as usize;
+        // Format tag and channel count: every fmt chunk has them.
+        let Some(fmt) = bytes_at(at + 8, 4).filter(|_| size >= 4) else {
+            return Ok(());
+        };
+        let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
+        let channels = u16::from_le_bytes([fmt[2], fmt[3]]) as u32;
+        // symphonia-format-riff reads at most 26 channels (`map_wave_channel_count`), but
+        // first multiplies the count by the sample size in a u16 (another overflow).
+        if !(1..=MAX_WAV_CHANNELS).contains(&channels) {
+            return Err(Error::Corrupt(format!(
+                "WAV header claims {channels} channels; 1 to {MAX_WAV_CHANNELS} are read"
+            )));
+        }
+        // WAVE_FORMAT_EXTENSIBLE: the channel mask, 20 bytes into the chunk.
+        let mask = match bytes_at(at + 8 + 20, 4) {
+            Some(m) if tag == 0xFFFE && size >= 24 => u32::from_le_bytes([m[0], m[1], m[2], m[3]]),
+            _ => return Ok(()),
+        };
+        if channels > mask.count_ones() && mask & 0x8000_0000 != 0 {
+            return Err(Error::Corrupt(format!(
+                "WAV channel mask {mask:#010x} names {} speaker positions for {channels} \
+                 channels, and cannot be extended to fit",
+                mask.count_ones()
+            )));
+        }
+        return Ok(());
     }
     Ok(())
 }
 
 fn probe_once<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
-    check_wave_header(&mut *open().map_err(Error::Io)?)?;
     let src = open().map_err(Error::Io)?;
     let mss = MediaSourceStream::new(src, MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
@@ -393,6 +406,7 @@ fn probe_error(e: SymError) -> Error {
 
 /// Probe with the extension hint; if that fails, probe again without it.
 fn open_format<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
+    check_wave_header(&mut *open().map_err(Error::Io)?)?;
     match probe_once(open, ext) {
         Ok(r) => Ok(r),
         Err(e @ Error::Io(_)) => Err(e),
@@ -1241,6 +1255,11 @@ mod tests {
         many[20..22].copy_from_slice(&1u16.to_le_bytes()); // plain PCM
         many[22..24].copy_from_slice(&63743u16.to_le_bytes());
         let e = decode_bytes(&many, None, &DecodeOptions::new()).unwrap_err();
+        assert!(e.to_string().contains("63743 channels"), "{e}");
+        // The fuzz input's shape: a plain 16-byte fmt chunk.
+        let mut plain = float_wav(&[0.0; 4]);
+        plain[22..24].copy_from_slice(&63743u16.to_le_bytes());
+        let e = decode_bytes(&plain, None, &DecodeOptions::new()).unwrap_err();
         assert!(e.to_string().contains("63743 channels"), "{e}");
         // A mask with too few bits but room above them is repaired, as before.
         let ok = decode_bytes(&extensible_wav(2, 0x1), None, &DecodeOptions::new()).unwrap();
