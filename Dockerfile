@@ -5,9 +5,9 @@
 #   docker run --rm -p 8080:8080 emovox          # then open http://localhost:8080
 
 FROM rust:1.95-slim-bookworm AS build
-# libopus for the Opus decoder, pkg-config to find it.
+# CMake builds the Opus decoder's C library (libopus) from source; it is linked statically.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libopus-dev pkg-config \
+    && apt-get install -y --no-install-recommends cmake make \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -15,10 +15,7 @@ RUN cargo build --release --locked --bin emovox \
     && cp target/release/emovox /usr/local/bin/emovox
 
 FROM debian:bookworm-slim
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libopus0 \
-    && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin emovox
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin emovox
 COPY --from=build /usr/local/bin/emovox /usr/local/bin/emovox
 USER 10001
 EXPOSE 8080

@@ -9,7 +9,7 @@
 //! feature tables) -> models ([`emovox_model`]: training, evaluation, the saved-model format) ->
 //! predictions ([`Recognizer`], [`timeline`]). This crate ties them into batch jobs ([`batch`],
 //! [`predict`]), corpus analysis reports and single-recording plots ([`analyze`], drawn by
-//! [`emovox_report`]), the `emovox` command line ([`cli`]) and, with the default `serve` feature,
+//! [`emovox_report`]), the `emovox` command line (`cli`, with the default `cli` feature) and, with the default `serve` feature,
 //! the web app and HTTP API (`serve`, on `emovox-serve`).
 //!
 //! # Recognising emotions
@@ -48,6 +48,7 @@
 
 pub mod analyze;
 pub mod batch;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod error;
 pub mod evaluate;

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{datasets, emovox, read_csv, stderr, temp_dir, write_tone_wav};
+use common::{datasets, emovox, read_csv, require, stderr, temp_dir, write_tone_wav, Need};
 
 /// A manifest read back: header, and rows as column -> value maps.
 fn manifest(path: &Path) -> Vec<BTreeMap<String, String>> {
@@ -623,11 +623,12 @@ fn features_table_opens_in_pandas_and_duckdb() {
     let have = std::process::Command::new("python3")
         .args(["-c", "import pandas, pyarrow, duckdb"])
         .output();
-    if !have.as_ref().is_ok_and(|o| o.status.success()) {
-        if std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1") {
-            panic!("python3 with pandas, pyarrow and duckdb is required (EMOVOX_REQUIRE_PYTHON=1)");
-        }
-        eprintln!("SKIPPED features_table_opens_in_pandas_and_duckdb: python3 lacks pandas/pyarrow/duckdb");
+    if !require(
+        Need::Python,
+        "features_table_opens_in_pandas_and_duckdb",
+        have.as_ref().is_ok_and(|o| o.status.success()),
+        "python3 lacks pandas/pyarrow/duckdb",
+    ) {
         return;
     }
     let dir = temp_dir("pandas");

@@ -4,6 +4,8 @@
 //!
 //! * `python_package_passes_its_tests`: load/mfcc/melspectrogram/features/Recognizer on arrays
 //!   and bytes, errors as `EmovoxError`, parity with librosa where librosa is installed.
+//! * `wheel_installs_in_a_fresh_venv_and_decodes_opus`: the built wheel in a fresh virtual
+//!   environment decodes an Opus file, and its extension does not link libopus.
 //! * `spark_local_mode_features_identical_to_emovox_features`: Spark `local[2]` over all 1440
 //!   RAVDESS files, in both read modes (`auto`, which opens local files by path on the
 //!   executors, and `bytes`); every row equals what this build's `emovox features` writes.
@@ -15,6 +17,9 @@
 //!
 //! Without python3 + the wheel + pytest (and pyspark + Java for the Spark tests) each prints a
 //! SKIPPED line, unless `EMOVOX_REQUIRE_PYTHON=1` (as `.ci/run` sets), which makes it a failure.
+
+mod common;
+use common::{require, Need};
 
 use std::path::Path;
 use std::process::Command;
@@ -33,13 +38,12 @@ fn have(test: &str, modules: &str, hint: &str) -> bool {
         .args(["-c", &format!("import {modules}")])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1") {
-            panic!("{test}: python3 cannot import {modules} ({hint}); EMOVOX_REQUIRE_PYTHON=1");
-        }
-        eprintln!("SKIPPED {test}: python3 cannot import {modules} ({hint})");
-    }
-    ok
+    require(
+        Need::Python,
+        test,
+        ok,
+        &format!("python3 cannot import {modules} ({hint})"),
+    )
 }
 
 /// Runs pytest on `target`: one or more test files or node ids, separated by spaces.
@@ -71,6 +75,16 @@ fn python_package_passes_its_tests() {
     let test = "python_package_passes_its_tests";
     if have(test, "emovox, numpy, pytest", WHEEL_HINT) {
         pytest(test, "test_bindings.py");
+    }
+}
+
+/// Issue 17's wheel bug: the wheel, installed into a fresh virtual environment, decodes Opus
+/// with no libopus on the machine (libopus is linked statically).
+#[test]
+fn wheel_installs_in_a_fresh_venv_and_decodes_opus() {
+    let test = "wheel_installs_in_a_fresh_venv_and_decodes_opus";
+    if have(test, "pytest", WHEEL_HINT) {
+        pytest(test, "test_wheel.py");
     }
 }
 

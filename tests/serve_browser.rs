@@ -9,6 +9,7 @@
 
 #[allow(dead_code)]
 mod common;
+use common::{require, Need};
 mod web;
 
 use std::net::{SocketAddr, TcpListener};
@@ -32,15 +33,13 @@ fn chromedriver() -> Option<PathBuf> {
 
 /// chromium and chromedriver, or `None` with a visible SKIPPED line.
 fn browser(test: &str) -> Option<PathBuf> {
-    match chromedriver() {
-        Some(d) if Path::new(CHROMIUM).exists() => return Some(d),
-        _ => {}
-    }
-    if std::env::var("EMOVOX_REQUIRE_BROWSER").as_deref() == Ok("1") {
-        panic!("{test}: chromium/chromedriver not installed and EMOVOX_REQUIRE_BROWSER=1 (run scripts/setup-system)");
-    }
-    eprintln!("SKIPPED {test}: chromium and chromium-driver are not installed (scripts/setup-system installs them)");
-    None
+    let driver = chromedriver().filter(|_| Path::new(CHROMIUM).exists());
+    let ok = driver.is_some();
+    let what =
+        "chromium and chromium-driver are not installed (scripts/setup-system installs them)";
+    require(Need::Browser, test, ok, what)
+        .then_some(driver)
+        .flatten()
 }
 
 fn target_dir() -> PathBuf {

@@ -4,6 +4,7 @@
 //! held-out clip.
 
 mod common;
+use common::{require, Need};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,11 +100,12 @@ fn firmware_under_qemu_agrees_with_the_host_on_real_clips() {
         .args(["target", "list", "--installed"])
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("thumbv7em-none-eabihf"));
-    if !tool("qemu-system-arm", &["--version"]) || !have_target {
-        if std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1") {
-            panic!("qemu-system-arm and the thumbv7em-none-eabihf target are required (EMOVOX_REQUIRE_PYTHON=1; scripts/setup-system installs them)");
-        }
-        eprintln!("SKIPPED firmware_under_qemu_agrees_with_the_host_on_real_clips: no qemu-system-arm or thumbv7em-none-eabihf target");
+    if !require(
+        Need::Tools,
+        "firmware_under_qemu_agrees_with_the_host_on_real_clips",
+        tool("qemu-system-arm", &["--version"]) && have_target,
+        "no qemu-system-arm or thumbv7em-none-eabihf target (scripts/setup-system installs them)",
+    ) {
         return;
     }
     let clips: Vec<PathBuf> = [
@@ -145,11 +147,6 @@ fn firmware_under_qemu_agrees_with_the_host_on_real_clips() {
     let _ = Path::new("");
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-        || std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1")
-}
-
 #[test]
 fn export_writes_model_tflite_and_its_c_array_compiles() {
     let dir = tempfile::tempdir().unwrap();
@@ -178,11 +175,12 @@ fn export_writes_model_tflite_and_its_c_array_compiles() {
         h.contains("classes in order: happy, neutral, surprise, unpleasant"),
         "{h}"
     );
-    if !tool("g++", &["--version"]) {
-        if in_ci() {
-            panic!("g++ is required in CI to compile model_data.cc");
-        }
-        eprintln!("SKIPPED export_writes_model_tflite_and_its_c_array_compiles (g++ -c): no g++");
+    if !require(
+        Need::Tools,
+        "export_writes_model_tflite_and_its_c_array_compiles (g++ -c)",
+        tool("g++", &["--version"]),
+        "no g++ (scripts/setup-system installs it)",
+    ) {
         return;
     }
     let out = Command::new("g++")
@@ -212,11 +210,12 @@ fn tflite_in_litert_equals_emovox_tiny_on_the_held_out_clips() {
         return;
     };
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    if !tool(&python, &["-c", "import numpy, ai_edge_litert.interpreter"]) {
-        if std::env::var("EMOVOX_REQUIRE_PYTHON").as_deref() == Ok("1") {
-            panic!("{test}: python3 cannot import ai_edge_litert (scripts/setup-python installs it); EMOVOX_REQUIRE_PYTHON=1");
-        }
-        eprintln!("SKIPPED {test}: python3 cannot import numpy and ai_edge_litert (run scripts/setup-python)");
+    if !require(
+        Need::Python,
+        test,
+        tool(&python, &["-c", "import numpy, ai_edge_litert.interpreter"]),
+        "python3 cannot import numpy and ai_edge_litert (scripts/setup-python installs them)",
+    ) {
         return;
     }
     // The held-out speakers of models/tiny (models/train-tiny.sh), labelled as it was trained.

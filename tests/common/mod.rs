@@ -5,27 +5,58 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[allow(dead_code)]
+/// What a test may need from the machine, each with the switch that makes its absence a
+/// failure instead of a skip (`.ci/run` sets them all).
+#[derive(Debug, Clone, Copy)]
+pub enum Need {
+    /// The corpora (`EMOVOX_REQUIRE_DATASETS`).
+    Datasets,
+    /// Python packages and the emovox wheel (`EMOVOX_REQUIRE_PYTHON`).
+    Python,
+    /// chromium and chromedriver (`EMOVOX_REQUIRE_BROWSER`).
+    Browser,
+    /// Other tools: qemu-system-arm, the Cortex-M target (`EMOVOX_REQUIRE_TOOLS`).
+    Tools,
+}
+
+impl Need {
+    fn switch(self) -> &'static str {
+        match self {
+            Need::Datasets => "EMOVOX_REQUIRE_DATASETS",
+            Need::Python => "EMOVOX_REQUIRE_PYTHON",
+            Need::Browser => "EMOVOX_REQUIRE_BROWSER",
+            Need::Tools => "EMOVOX_REQUIRE_TOOLS",
+        }
+    }
+}
+
+/// The one rule for every optional part of the suite: returns `ok`; when it is false, prints a
+/// visible `SKIPPED <test>: <what>` line, or panics when the need's `EMOVOX_REQUIRE_*` switch
+/// is `1`.
+pub fn require(need: Need, test: &str, ok: bool, what: &str) -> bool {
+    if ok {
+        return true;
+    }
+    let switch = need.switch();
+    if std::env::var(switch).as_deref() == Ok("1") {
+        panic!("{test}: {what}, and {switch}=1 requires it");
+    }
+    eprintln!("SKIPPED {test}: {what}");
+    false
+}
+
 /// The datasets folder, or `None` (printing a visible SKIPPED line) when it is absent.
 /// With `EMOVOX_REQUIRE_DATASETS=1` (as `.ci/run` sets) absence fails the test instead.
 pub fn datasets(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("EMOVOX_DATASETS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    if dir.join("formats").is_dir() && dir.join("ravdess").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("EMOVOX_REQUIRE_DATASETS").as_deref() == Ok("1") {
-        panic!(
-            "{test}: datasets not found at {} and EMOVOX_REQUIRE_DATASETS=1",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "SKIPPED {test}: datasets not found at {} (set EMOVOX_DATASETS)",
+    let ok = dir.join("formats").is_dir() && dir.join("ravdess").is_dir();
+    let what = format!(
+        "datasets not found at {} (set EMOVOX_DATASETS)",
         dir.display()
     );
-    None
+    require(Need::Datasets, test, ok, &what).then_some(dir)
 }
 
 /// Runs the `emovox` binary built for this test run.

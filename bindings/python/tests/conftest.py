@@ -53,3 +53,9 @@ def spark_ready() -> None:
     java = shutil.which("java")
     ok = java is not None and subprocess.run([java, "-version"], capture_output=True).returncode == 0
     require("Java (for Spark)", ok)
+
+
+@pytest.fixture(scope="session")
+def librosa_ready() -> None:
+    """The parity tests' reference: librosa (scripts/setup-python installs it)."""
+    require("librosa", importable("librosa"))

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 import emovox
-from conftest import importable
 
-HAVE_LIBROSA = importable("librosa")
-needs_librosa = pytest.mark.skipif(not HAVE_LIBROSA, reason="SKIPPED: librosa not installed")
+# Skipped visibly without librosa, a failure under EMOVOX_REQUIRE_PYTHON=1 (conftest.require).
+needs_librosa = pytest.mark.usefixtures("librosa_ready")
 
 
 def tone(sr=16000, secs=2.5, hz=220.0):

@@ -41,7 +41,7 @@
 //! | `ogg-vorbis` | OGG Vorbis | yes |
 //! | `mp3` | MP3 | yes |
 //! | `aac` | M4A / MP4 AAC-LC (edit lists applied) | yes |
-//! | `opus` | Opus in OGG, via libopus (build needs `libopus-dev` and `pkg-config`) | no (the `emovox` binary turns it on) |
+//! | `opus` | Opus in OGG, via libopus, compiled from source and linked statically (build needs CMake and a C compiler) | no (the `emovox` binary turns it on) |
 //!
 //! # Errors
 //!
