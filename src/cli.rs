@@ -148,7 +148,9 @@ pub struct PredictArgs {
     /// A model folder from `emovox train` (model.json + model.bpk). Default: the bundled model.
     #[arg(short, long)]
     pub model: Option<PathBuf>,
-    /// Print JSON Lines (one object per file).
+    /// Print JSON Lines: one record per file, `{"file", "label", "confidence", "scores":
+    /// [{"label", "probability"}]}`, or `{"file", "error"[, "no_speech": true]}` in its place
+    /// (the HTTP API's and Python's shape).
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
     /// Print CSV.
@@ -968,60 +970,28 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
         progress: !a.no_progress,
     };
     let report = crate::predict::predict_paths(&rec, &a.inputs, &opts, a.adapt)?;
-    let classes = rec.classes();
+    let output = if a.json {
+        crate::predict::Output::JsonLines
+    } else if a.csv {
+        crate::predict::Output::Csv
+    } else {
+        crate::predict::Output::Table
+    };
     let mut out = std::io::stdout().lock();
-    if a.csv {
-        writeln!(out, "file,label,confidence,{}", classes.join(","))?;
-    } else if !a.json {
-        write!(out, "{:<12} {:>5} ", "emotion", "conf")?;
-        for c in classes {
-            write!(out, " {:>w$}", c, w = c.len().max(5))?;
-        }
-        writeln!(out, "  file")?;
-    }
-    for (path, p) in &report.results {
-        if a.json {
-            let probs: serde_json::Map<String, serde_json::Value> = p
-                .scores
-                .iter()
-                .map(|s| (s.label.clone(), serde_json::json!(s.probability)))
-                .collect();
-            let v = serde_json::json!({
-                "file": path, "label": p.label, "confidence": p.confidence, "probabilities": probs,
-            });
-            writeln!(out, "{v}")?;
-        } else if a.csv {
-            let file = path.display().to_string();
-            let file = if file.contains([',', '"', '\n']) {
-                format!("\"{}\"", file.replace('"', "\"\""))
-            } else {
-                file
-            };
-            write!(out, "{file},{},{:.6}", p.label, p.confidence)?;
-            for s in &p.scores {
-                write!(out, ",{:.6}", s.probability)?;
-            }
-            writeln!(out)?;
-        } else {
-            write!(out, "{:<12} {:>5.2} ", p.label, p.confidence)?;
-            for (c, s) in classes.iter().zip(&p.scores) {
-                write!(out, " {:>w$.2}", s.probability, w = c.len().max(5))?;
-            }
-            writeln!(out, "  {}", path.display())?;
-        }
-    }
+    crate::predict::write(&mut out, &report, rec.classes(), output)?;
     out.flush()?;
     drop(out);
-    if report.results.len() > 1 || !report.failures.is_empty() {
+    let failures = report.failures();
+    let predicted = report.records.len() - failures.len();
+    if predicted > 1 || !failures.is_empty() {
         eprintln!(
-            "{} file(s) predicted in {:.2} s; {} failed",
-            report.results.len(),
+            "{predicted} file(s) predicted in {:.2} s; {} failed",
             report.elapsed.as_secs_f64(),
-            report.failures.len()
+            failures.len()
         );
     }
-    report_failures(&report.failures);
-    Ok(if report.failures.is_empty() {
+    report_failures(&failures);
+    Ok(if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -111,6 +111,11 @@ impl Error {
             e => e.to_string(),
         }
     }
+
+    /// Whether the input held no speech ([`Error::NoSpeech`], also inside [`Error::File`]).
+    pub fn is_no_speech(&self) -> bool {
+        matches!(self.kind(), Error::NoSpeech { .. })
+    }
 }
 
 /// A `Result` with this crate's [`Error`].

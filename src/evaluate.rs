@@ -377,12 +377,7 @@ fn run_folds(
 }
 
 fn model_config(model: &str, columns: usize, classes: usize) -> Result<ModelConfig> {
-    ModelConfig::named(model, columns, classes).with_context(|| {
-        format!(
-            "unknown model {model:?}; known: {}",
-            ModelConfig::NAMES.join(", ")
-        )
-    })
+    Ok(ModelConfig::named(model, columns, classes)?)
 }
 
 /// The human-readable cross-validation summary: per fold, accuracy, UAR, macro-F1 and each

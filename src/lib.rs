@@ -45,6 +45,7 @@
 //! `EMOVOX_DATASETS` points at the folder holding the corpora (`ravdess/`, `tess/`, ...); the
 //! default is `../shared/datasets`. See [`datasets_dir`].
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod analyze;
 pub mod batch;
@@ -60,7 +61,7 @@ pub mod timeline;
 pub mod tinyml;
 
 pub use error::{Error, Result};
-pub use recognizer::{ClassScore, Prediction, Recognizer};
+pub use recognizer::{ClassScore, Prediction, PredictionRecord, Recognizer};
 
 pub use emovox_audio as audio;
 pub use emovox_corpora as corpora;

@@ -75,6 +75,71 @@ impl Prediction {
     }
 }
 
+/// One input's outcome, the record every front end reports: a line of `emovox predict
+/// --json`, an item of the HTTP API's adapted predictions (`/api/predict` alone answers the
+/// [`Prediction`] part), a dict of the Python `Recognizer`, a row of `emovox.spark predict`.
+///
+/// As JSON, a prediction and a failure:
+///
+/// ```json
+/// {"file": "a.wav", "label": "happy", "confidence": 0.61,
+///  "scores": [{"label": "happy", "probability": 0.61}, ...]}
+/// {"file": "b.wav", "error": "no speech found ...", "no_speech": true}
+/// ```
+///
+/// `file` is left out when the input has no name (samples, an unnamed upload); `no_speech`
+/// only appears, as `true`, when the input held no speech.
+///
+/// ```
+/// use emovox::{PredictionRecord, Error};
+/// let r = PredictionRecord::new(Some("b.wav".into()), Err(Error::NoSpeech { speech: 0.0, truncated_at: None }));
+/// let v = serde_json::to_value(&r)?;
+/// assert_eq!(v["file"], "b.wav");
+/// assert_eq!(v["no_speech"], true);
+/// assert!(v.get("label").is_none());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PredictionRecord {
+    /// The input's name: the path given, or an upload's file name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The prediction; `None` when the input failed.
+    #[serde(flatten)]
+    pub prediction: Option<Prediction>,
+    /// Why the input failed (the reason alone; the file is in `file`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The input failed because it holds no speech ([`Error::NoSpeech`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_speech: bool,
+}
+
+impl PredictionRecord {
+    /// The record of one input's result.
+    pub fn new(file: Option<String>, result: Result<Prediction>) -> PredictionRecord {
+        match result {
+            Ok(p) => PredictionRecord {
+                file,
+                prediction: Some(p),
+                error: None,
+                no_speech: false,
+            },
+            Err(e) => PredictionRecord::failed(file, e.reason(), e.is_no_speech()),
+        }
+    }
+
+    /// The record of an input that failed for `reason`.
+    pub fn failed(file: Option<String>, reason: String, no_speech: bool) -> PredictionRecord {
+        PredictionRecord {
+            file,
+            prediction: None,
+            error: Some(reason),
+            no_speech,
+        }
+    }
+}
+
 /// A trained model ready to predict: the network, its class names, and its feature pipeline
 /// planned once (FFT, mel filterbank, DCT, resamplers) and reused for every input. It is
 /// `Send + Sync`: share one between threads (each call borrows a planned extractor from a small

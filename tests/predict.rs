@@ -70,17 +70,20 @@ fn predict_reads_every_good_file_in_formats() {
     for r in &rows {
         let label = r["label"].as_str().expect("label");
         assert!(classes.iter().any(|c| c == label), "{r}");
-        let probs = r["probabilities"].as_object().expect("probabilities");
-        assert_eq!(probs.len(), classes.len());
-        let total: f64 = probs.values().map(|v| v.as_f64().expect("number")).sum();
+        let probs = scores(r);
+        let names: Vec<&String> = probs.keys().collect();
+        let mut want: Vec<&String> = classes.iter().collect();
+        want.sort();
+        assert_eq!(names, want, "one score per class: {r}");
+        let total: f64 = probs.values().sum();
         assert!((total - 1.0).abs() < 1e-4, "{r}");
-        assert_eq!(r["confidence"].as_f64(), probs[label].as_f64());
+        assert_eq!(r["confidence"].as_f64(), Some(probs[label]));
         let name = Path::new(r["file"].as_str().expect("file"))
             .file_name()
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        by_file.insert(name, probs[label].as_f64().expect("p"));
+        by_file.insert(name, probs[label]);
     }
     // The same samples in lossless containers give the same answer.
     let wav = rows.iter().find(|r| {
@@ -96,13 +99,71 @@ fn predict_reads_every_good_file_in_formats() {
             .expect("predicted");
         assert_eq!(r["label"], wav["label"], "{lossless}");
         for c in &classes {
-            let (a, b) = (
-                r["probabilities"][c].as_f64().unwrap_or(-1.0),
-                wav["probabilities"][c].as_f64().unwrap_or(-2.0),
-            );
+            let (a, b) = (scores(r)[c], scores(wav)[c]);
             assert!((a - b).abs() < 2e-3, "{lossless} {c}: {a} vs {b}");
         }
     }
+}
+
+/// A prediction record's `scores` (`[{"label", "probability"}]`) as class -> probability.
+fn scores(r: &serde_json::Value) -> BTreeMap<String, f64> {
+    r["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .map(|s| {
+            let label = s["label"].as_str().expect("label").to_string();
+            (label, s["probability"].as_f64().expect("probability"))
+        })
+        .collect()
+}
+
+/// Issue 17: `predict --json` writes the one prediction record (the HTTP API's and Python's
+/// shape), failures included in their place, `no_speech` where a file holds no speech.
+#[test]
+fn predict_json_lines_are_prediction_records_with_failures_in_place() {
+    let Some(d) = datasets("predict_json_lines_are_prediction_records_with_failures_in_place")
+    else {
+        return;
+    };
+    let dir = temp_dir("records");
+    let silent = dir.join("silence.wav");
+    write_wav(&silent, &vec![0.0; 32_000], 16_000);
+    let good = d.join("formats/happy.flac");
+    let bad = d.join("formats/random_bytes.wav");
+    let args: Vec<String> = ["predict", "--json", "--no-progress"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(
+            [&good, &bad, &silent]
+                .iter()
+                .map(|p| p.display().to_string()),
+        )
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = emovox(&args);
+    assert!(!o.status.success(), "bad files make the exit non-zero");
+    let rows = parse_json_lines(&stdout(&o));
+    assert_eq!(rows.len(), 3, "{}", stdout(&o));
+    // Each line is the API's prediction record (crates/serve/assets/openapi.json).
+    let api = common::openapi();
+    let record = serde_json::json!({"$ref": "#/components/schemas/PredictionRecord"});
+    for r in &rows {
+        common::check_schema(&api, &record, r, "line").unwrap();
+    }
+    let find = |name: &str| {
+        rows.iter()
+            .find(|r| r["file"].as_str().is_some_and(|f| f.ends_with(name)))
+            .unwrap_or_else(|| panic!("no record for {name}"))
+    };
+    let g = find("happy.flac");
+    assert!(g["label"].is_string() && g["confidence"].is_number() && g.get("error").is_none());
+    assert_eq!(scores(g).len(), classes().len());
+    let b = find("random_bytes.wav");
+    assert!(b["error"].is_string() && b.get("label").is_none() && b.get("no_speech").is_none());
+    let s = find("silence.wav");
+    assert_eq!(s["no_speech"], true, "{s}");
+    assert!(s.get("label").is_none());
 }
 
 #[test]

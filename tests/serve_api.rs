@@ -568,3 +568,49 @@ fn several_files_of_one_speaker_are_predicted_together_with_adapt() {
     assert!(r.json()["label"].is_string());
     s.stop();
 }
+
+/// Issue 17: the answers of `/api/predict` (alone and adapted) and its errors are what
+/// `openapi.json` says, checked against the schema; the CLI's old prediction shape is not.
+#[test]
+fn predict_responses_match_the_openapi_schema() {
+    let Some(dir) = formats("predict_responses_match_the_openapi_schema") else {
+        return;
+    };
+    let api = common::openapi();
+    let responses = &api["paths"]["/api/predict"]["post"]["responses"];
+    let schema = |status: &str| responses[status]["content"]["application/json"]["schema"].clone();
+    let s = server(Options::default());
+    let a = s.addr();
+    let happy = std::fs::read(dir.join("happy.flac")).expect("read clip");
+    let alone = post(a, "/api/predict", "audio/flac", &happy);
+    assert_eq!(alone.status, 200, "{}", alone.text());
+    let j = alone.json();
+    common::check_schema(&api, &schema("200"), &j, "predict").unwrap();
+    let silent = common::temp_dir("schema-silence").join("silence.wav");
+    common::write_wav(&silent, &vec![0.0; 32_000], 16_000);
+    let silence = std::fs::read(&silent).expect("read silence");
+    let files: Vec<(&str, &[u8])> = vec![
+        ("happy.flac", &happy),
+        ("junk.wav", b"RIFF not audio at all"),
+        ("silence.wav", &silence),
+    ];
+    let (ct, body) = web::multipart_files("file", &files);
+    let together = post(a, "/api/predict?adapt=1", &ct, &body);
+    assert_eq!(together.status, 200, "{}", together.text());
+    let t = together.json();
+    common::check_schema(&api, &schema("200"), &t, "adapted").unwrap();
+    let record = serde_json::json!({"$ref": "#/components/schemas/PredictionRecord"});
+    let predictions = t["predictions"].as_array().expect("predictions");
+    for p in predictions {
+        common::check_schema(&api, &record, p, "record").unwrap();
+    }
+    assert_eq!(predictions[2]["no_speech"], true, "{t}");
+    let bad = post(a, "/api/predict", "audio/wav", b"RIFF not audio at all");
+    assert_eq!(bad.status, 415, "{}", bad.text());
+    common::check_schema(&api, &schema("415"), &bad.json(), "415").unwrap();
+    // The checker can fail: the CLI's shape before issue 17 is not a prediction record.
+    let old = serde_json::json!({"file": "a.wav", "label": "happy", "confidence": 0.5,
+        "probabilities": {"happy": 0.5, "sad": 0.5}});
+    assert!(common::check_schema(&api, &record, &old, "old").is_err());
+    s.stop();
+}

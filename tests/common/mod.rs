@@ -232,3 +232,102 @@ pub fn hostile_folder(datasets: &Path, name: &str) -> PathBuf {
     write_huge_float_wav(&dir.join("hostile.wav"));
     dir
 }
+
+/// The OpenAPI description the server publishes (crates/serve/assets/openapi.json).
+pub fn openapi() -> serde_json::Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/serve/assets/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(p).expect("read openapi.json"))
+        .expect("openapi.json is JSON")
+}
+
+/// Checks `v` against the JSON schema `schema` of the OpenAPI document `api` (the subset it
+/// uses: `$ref` into `#/components/schemas`, `type` (one or a list), `enum`, `required`,
+/// `properties`, `additionalProperties: false`, `items`, `oneOf`, `minItems`/`maxItems`).
+/// The error says where `v` departs from it.
+pub fn check_schema(
+    api: &serde_json::Value,
+    schema: &serde_json::Value,
+    v: &serde_json::Value,
+    at: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/components/schemas/");
+        let target = &api["components"]["schemas"][name];
+        if target.is_null() {
+            return Err(format!("{at}: no schema {r}"));
+        }
+        return check_schema(api, target, v, at);
+    }
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "number" => v.is_number(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "boolean" => v.is_boolean(),
+            "null" => v.is_null(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{at}: {v} is not of type {types:?}"));
+        }
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(v) {
+            return Err(format!("{at}: {v} is not one of {allowed:?}"));
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        for k in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !obj.contains_key(k) {
+                return Err(format!("{at}: `{k}` is required"));
+            }
+        }
+        let props = schema.get("properties").and_then(Value::as_object);
+        for (k, x) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => check_schema(api, s, x, &format!("{at}.{k}"))?,
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    return Err(format!("{at}: `{k}` is not in the schema"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(items), Some(a)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in a.iter().enumerate() {
+            check_schema(api, items, x, &format!("{at}[{i}]"))?;
+        }
+        let len = a.len() as u64;
+        if schema["minItems"].as_u64().is_some_and(|m| len < m)
+            || schema["maxItems"].as_u64().is_some_and(|m| len > m)
+        {
+            return Err(format!("{at}: {len} items is outside minItems/maxItems"));
+        }
+    }
+    if let Some(alts) = schema.get("oneOf").and_then(Value::as_array) {
+        let matched = alts
+            .iter()
+            .filter(|s| check_schema(api, s, v, at).is_ok())
+            .count();
+        if matched != 1 {
+            return Err(format!(
+                "{at}: {v} matches {matched} of oneOf's schemas, not 1"
+            ));
+        }
+    }
+    Ok(())
+}

@@ -746,16 +746,39 @@ struct Recognizer {
     inner: Arc<emovox::Recognizer>,
 }
 
-fn prediction_dict<'py>(py: Python<'py>, p: &emovox::Prediction) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("label", &p.label)?;
-    d.set_item("confidence", p.confidence)?;
-    let probs = PyDict::new(py);
-    for s in &p.scores {
-        probs.set_item(&s.label, s.probability)?;
-    }
-    d.set_item("probabilities", probs)?;
-    Ok(d)
+/// A [`emovox::PredictionRecord`] as a Python dict, through its one JSON shape (serde), so
+/// Python's dicts are the CLI's and the HTTP API's records: `{"label", "confidence",
+/// "scores": [{"label", "probability"}]}`, or `{"error"[, "no_speech": True]}`.
+fn record_dict<'py>(py: Python<'py>, r: &emovox::PredictionRecord) -> PyResult<Bound<'py, PyAny>> {
+    json_to_py(py, &serde_json::to_value(r).map_err(err)?)
+}
+
+/// A JSON value as the Python object `json.loads` would give.
+fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    use serde_json::Value as V;
+    Ok(match v {
+        V::Null => py.None().into_bound(py),
+        V::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        V::Number(n) => match n.as_i64() {
+            Some(i) => i.into_pyobject(py)?.into_any(),
+            None => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        V::String(s) => PyString::new(py, s).into_any(),
+        V::Array(a) => {
+            let l = PyList::empty(py);
+            for x in a {
+                l.append(json_to_py(py, x)?)?;
+            }
+            l.into_any()
+        }
+        V::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, json_to_py(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
 }
 
 #[pymethods]
@@ -771,7 +794,7 @@ impl Recognizer {
         })
     }
 
-    /// Class names, in the order of `probabilities`.
+    /// Class names, in the order of a prediction's `scores`.
     #[getter]
     fn classes(&self) -> Vec<String> {
         self.inner.classes().to_vec()
@@ -789,16 +812,18 @@ impl Recognizer {
         self.inner.source().to_string()
     }
 
-    /// Predicts the emotion in a path, the bytes of a file, or samples (with `sr`). Returns
-    /// `{"label": str, "confidence": float, "probabilities": {class: float}}`. Raises
-    /// `NoSpeechError` (an `EmovoxError`) when a model that trims silence finds no speech.
+    /// Predicts the emotion in a path, the bytes of a file, or samples (with `sr`). Returns the
+    /// prediction record (the CLI's `--json` and the HTTP API's shape): `{"label": str,
+    /// "confidence": float, "scores": [{"label": str, "probability": float}, ...]}`, scores in
+    /// `classes` order. Raises `NoSpeechError` (an `EmovoxError`) when a model that trims
+    /// silence finds no speech.
     #[pyo3(signature = (y_or_bytes, sr=None))]
     fn predict<'py>(
         &self,
         py: Python<'py>,
         y_or_bytes: &Bound<'py, PyAny>,
         sr: Option<u32>,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let held = read_input(y_or_bytes, true)?;
         let input = held.input();
         let rec = &self.inner;
@@ -809,15 +834,16 @@ impl Recognizer {
             (Input::Path(p), _) => rec.predict_file(p).map_err(rec_err),
             (Input::Bytes(b), _) => rec.predict_bytes(b, None).map_err(rec_err),
         })?;
-        prediction_dict(py, &p)
+        record_dict(py, &emovox::PredictionRecord::new(None, Ok(p)))
     }
 
     /// Predicts several recordings of one speaker (or one recording set-up) together, adapted
     /// to them without labels as the model's policy says (`emovox predict --adapt`; the bundled
     /// model re-centres them on its training mean). `items`: paths, bytes, or arrays of samples
-    /// (with `sr`). Returns one dict per item, in order, as `predict` does; an item that fails
-    /// gives `{"error": reason}` (with `"no_speech": True` when it holds no speech) in its place
-    /// instead of raising, so one bad file does not lose the others.
+    /// (with `sr`). Returns one prediction record per item, in order, as `predict` does; an item
+    /// that fails gives `{"error": reason}` (with `"no_speech": True` when it holds no speech) in
+    /// its place instead of raising, so one bad file does not lose the others. Items given as
+    /// paths carry them as `"file"`.
     #[pyo3(signature = (items, sr=None))]
     fn predict_speaker<'py>(
         &self,
@@ -846,27 +872,24 @@ impl Recognizer {
             rec.predict_speaker_each(feats)
         });
         let out = PyList::empty(py);
-        for r in results {
-            match r {
-                Ok(p) => out.append(prediction_dict(py, &p)?)?,
-                Err(e) => {
-                    let d = PyDict::new(py);
-                    d.set_item("error", e.to_string())?;
-                    if matches!(e.kind(), emovox::Error::NoSpeech { .. }) {
-                        d.set_item("no_speech", true)?;
-                    }
-                    out.append(d)?;
-                }
-            }
+        for (i, r) in inputs.iter().zip(results) {
+            // Paths are named in their record (`"file"`); bytes and samples have no name.
+            let file = match i {
+                Input::Path(p) => Some(p.display().to_string()),
+                _ => None,
+            };
+            out.append(record_dict(py, &emovox::PredictionRecord::new(file, r))?)?;
         }
         Ok(out)
     }
 
     /// Predicts every file of an Arrow-style binary column, or (`paths=True`) of the files a
-    /// column of paths or `file:` URIs names (see `features_batch`). Returns
-    /// `(labels, confidence, probabilities, errors)`: `labels[i]` (`None` on error),
-    /// `confidence` float32 (NaN on error), `probabilities` float32 `(n, classes)` (NaN rows on
-    /// error), `errors[i]` (`None` or why). Never raises for a bad file.
+    /// column of paths or `file:` URIs names (see `features_batch`). Returns the prediction
+    /// records' fields as columns: `(labels, confidence, probabilities, errors, no_speech)`:
+    /// `labels[i]` (`None` on error), `confidence` float32 (NaN on error), `probabilities`
+    /// float32 `(n, classes)` in `classes` order (NaN rows on error; a record's `scores`),
+    /// `errors[i]` (`None` or why), `no_speech[i]` (whether it failed for holding no speech).
+    /// Never raises for a bad file.
     #[pyo3(signature = (data, offsets, jobs=1, paths=false))]
     #[allow(clippy::type_complexity)]
     fn predict_batch<'py>(
@@ -881,6 +904,7 @@ impl Recognizer {
         Bound<'py, PyArray1<f32>>,
         Bound<'py, PyArray2<f32>>,
         Bound<'py, PyList>,
+        Bound<'py, PyList>,
     )> {
         let data = data.as_slice().map_err(err)?;
         let offsets = offsets.as_slice().map_err(err)?;
@@ -891,11 +915,13 @@ impl Recognizer {
             .detach(|| {
                 run_rows(n, jobs, |i| {
                     let mut path = PathBuf::new();
-                    match row_input(data, offsets, i, paths, &mut path)? {
-                        Input::Path(p) => rec.predict_file(p).map_err(|e| e.reason()),
-                        Input::Bytes(b) => rec.predict_bytes(b, None).map_err(|e| e.to_string()),
-                        Input::Samples(_) => Err("a batch row is bytes or a path".into()),
-                    }
+                    let input = row_input(data, offsets, i, paths, &mut path)?;
+                    let r = match input {
+                        Input::Path(p) => rec.predict_file(p),
+                        Input::Bytes(b) => rec.predict_bytes(b, None),
+                        Input::Samples(_) => return Err("a batch row is bytes or a path".into()),
+                    };
+                    Ok(emovox::PredictionRecord::new(None, r))
                 })
             })
             .map_err(err)?;
@@ -903,27 +929,30 @@ impl Recognizer {
         let mut conf = Vec::with_capacity(n);
         let mut probs = Vec::with_capacity(n * k);
         let mut errors: Vec<Option<String>> = Vec::with_capacity(n);
+        let mut no_speech: Vec<bool> = Vec::with_capacity(n);
         for r in results {
-            match r {
-                Ok(p) => {
+            let r = r.unwrap_or_else(|e| emovox::PredictionRecord::failed(None, e, false));
+            match &r.prediction {
+                Some(p) => {
                     labels.push(Some(p.label.clone()));
                     conf.push(p.confidence);
                     probs.extend(p.probabilities());
-                    errors.push(None);
                 }
-                Err(e) => {
+                None => {
                     labels.push(None);
                     conf.push(f32::NAN);
                     probs.extend(std::iter::repeat_n(f32::NAN, k));
-                    errors.push(Some(e));
                 }
             }
+            errors.push(r.error);
+            no_speech.push(r.no_speech);
         }
         Ok((
             PyList::new(py, labels)?,
             conf.into_pyarray(py),
             probs.into_pyarray(py).reshape([n, k])?,
             PyList::new(py, errors)?,
+            PyList::new(py, no_speech)?,
         ))
     }
 

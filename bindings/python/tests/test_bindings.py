@@ -195,9 +195,12 @@ def test_recognizer_predicts_paths_bytes_and_samples(datasets):
     b = rec.predict(p.read_bytes())
     assert a == b
     assert a["label"] in rec.classes
-    assert list(a["probabilities"]) == rec.classes
-    assert abs(sum(a["probabilities"].values()) - 1.0) < 1e-4
-    assert a["confidence"] == max(a["probabilities"].values())
+    # The prediction record, the CLI's --json and the HTTP API's shape (issue 17).
+    assert set(a) == {"label", "confidence", "scores"}
+    assert [s["label"] for s in a["scores"]] == rec.classes
+    probs = [s["probability"] for s in a["scores"]]
+    assert abs(sum(probs) - 1.0) < 1e-4
+    assert a["confidence"] == max(probs)
     y, sr = emovox.load(p, sr=None)
     c = rec.predict(y, sr=sr)
     assert c["label"] in rec.classes
@@ -210,13 +213,13 @@ def test_predict_batch(datasets):
     items = [ravdess_clip(datasets).read_bytes(), b""]
     data = np.frombuffer(b"".join(items), dtype=np.uint8)
     offsets = np.array([0, len(items[0]), len(items[0])], dtype=np.int64)
-    labels, conf, probs, errors = rec.predict_batch(data, offsets)
+    labels, conf, probs, errors, no_speech = rec.predict_batch(data, offsets)
     assert labels[0] == rec.predict(items[0])["label"] and labels[1] is None
     assert probs.shape == (2, len(rec.classes)) and np.isnan(probs[1]).all()
-    assert errors == [None, "file is empty"]
+    assert errors == [None, "file is empty"] and no_speech == [False, False]
     # Paths: the same prediction, and an error row for a file that cannot be opened.
     pdata, poffsets = string_column([f"file:{ravdess_clip(datasets)}", "/definitely/not/here.wav"])
-    plabels, pconf, pprobs, perrors = rec.predict_batch(pdata, poffsets, paths=True)
+    plabels, pconf, pprobs, perrors, _ = rec.predict_batch(pdata, poffsets, paths=True)
     assert plabels[0] == labels[0] and pconf[0] == conf[0]
     np.testing.assert_array_equal(pprobs[0], probs[0])
     assert perrors[0] is None and "No such file" in perrors[1] and np.isnan(pprobs[1]).all()
@@ -332,7 +335,7 @@ def test_r15_huge_samples_raise_emovox_error_not_panic_exception(datasets, tmp_p
     items = [ravdess_clip(datasets).read_bytes(), wav]
     data = np.frombuffer(b"".join(items), dtype=np.uint8)
     offsets = np.cumsum([0] + [len(i) for i in items]).astype(np.int64)
-    labels, conf, probs, errors = rec.predict_batch(data, offsets)
+    labels, conf, probs, errors, no_speech = rec.predict_batch(data, offsets)
     assert errors[0] is None and labels[0] == rec.predict(items[0])["label"]
     assert labels[1] is None and "beyond any audio scale" in errors[1]
     _, _, frames, _, ferrors = emovox.features_batch(data, offsets, "seed")
@@ -367,8 +370,11 @@ def test_predict_speaker_adapts_to_clips_given_together(datasets):
     good = [o for i, o in enumerate(out) if i != 3]
     assert all(o["label"] in rec.classes for o in good)
     alone = [rec.predict(p) for p in clips]
-    assert [o["probabilities"] for o in good] != [a["probabilities"] for a in alone]
+    assert [o["scores"] for o in good] != [a["scores"] for a in alone]
+    # Items given as paths are named in their records.
+    assert out[0]["file"] == str(clips[0]) and "file" not in out[4]
     # One clip "together" is read as it is; silence is reported as no speech in its place.
-    assert rec.predict_speaker([clips[0]])[0] == alone[0]
+    together = rec.predict_speaker([clips[0]])[0]
+    assert together.pop("file") == str(clips[0]) and together == alone[0]
     silent = rec.predict_speaker([np.zeros(32000, np.float32), str(clips[0])], sr=16000)
     assert silent[0].get("no_speech") is True and silent[1]["label"] in rec.classes

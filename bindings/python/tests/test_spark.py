@@ -219,8 +219,9 @@ def test_standalone_cluster_runs_the_job(datasets, spark_ready, tmp_path):
         assert any("not a recognised audio format" in e for e in bad["error"])
         assert any("file is truncated" in e for e in bad["error"])
         good = df[df["error"].isna()]
-        assert good["prediction"].notna().all()
-        probs = pd.DataFrame(list(good["probabilities"]))
+        assert good["label"].notna().all() and not good["no_speech"].any()
+        # scores: the prediction record's [{label, probability}] in class order.
+        probs = pd.DataFrame([{s["label"]: s["probability"] for s in row} for row in good["scores"]])
         assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
         assert (good["confidence"] == probs.max(axis=1).values).all()
         # The job ran on the cluster, not in local mode.

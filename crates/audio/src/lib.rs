@@ -48,6 +48,7 @@
 //! One flat [`Error`] enum; errors about a file are wrapped in [`Error::File`] so the message
 //! starts with its path, and [`Error::reason`] gives the cause alone.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod augment;
 mod decode;

@@ -52,6 +52,7 @@
 //! | [`manifest`] | the manifest CSV |
 //! | [`table`] | feature tables: Parquet, CSV, NPY |
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod corpus;
 pub mod files;

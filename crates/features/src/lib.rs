@@ -46,6 +46,7 @@
 //! The STFT itself lives in [`emovox_audio::stft`] (augmentation needs it too, and the audio crate
 //! sits below this one).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod mel;
 pub mod pipeline;

@@ -136,6 +136,12 @@ fn rows_per_task(batch: usize) -> usize {
 }
 
 /// `dst[m,n] (+)= lhs[m,k] · rhs[k,n]` with explicit (row, col) strides, in elements.
+///
+/// # Safety
+///
+/// Every element `dst + i * dst_rs + j` (i < m, j < n), `lhs + i * lhs_rs + l * lhs_cs`
+/// (l < k) and `rhs + l * rhs_rs + j * rhs_cs` must lie inside a live allocation, and `dst`
+/// must not overlap `lhs` or `rhs` (the `gemm` crate's contract).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 unsafe fn gemm_strided(
@@ -173,6 +179,8 @@ pub fn forward(d: Dims, x: &[f32], w: &[f32], u: &[f32], b: &[f32]) -> Cache {
     for row in gates.chunks_exact_mut(g_dim) {
         row.copy_from_slice(b);
     }
+    // SAFETY: `gates` is rows x g_dim, `x` rows x input and `w` input x g_dim (asserted
+    // above); m, n, k and the strides address exactly those elements.
     unsafe {
         gemm_strided(
             d.rows(),
@@ -208,6 +216,9 @@ pub fn forward(d: Dims, x: &[f32], w: &[f32], u: &[f32], b: &[f32]) -> Cache {
             for t in 0..t_dim {
                 if t > 0 {
                     // Z[:, t] += h[:, t-1] · U
+                    // SAFETY: step t of this chunk's nb sequences in `gates` and step t-1 in `h`
+                    // (nb * t_dim rows each, the chunk's own), `u` h_dim x g_dim: every row
+                    // stride is t_dim rows, so the indices stay inside the chunk.
                     unsafe {
                         gemm_strided(
                             nb,
@@ -329,6 +340,9 @@ pub fn backward(
                     }
                     if t > 0 {
                         // dh_rec = dZ[:, t] · Uᵀ
+                        // SAFETY: as in the forward pass: step t of this chunk's nb sequences
+                        // in `gates` and the chunk's `dh_rec`, `u` h_dim x g_dim; every index
+                        // stays inside the chunk.
                         unsafe {
                             gemm_strided(
                                 nb,
@@ -359,6 +373,8 @@ pub fn backward(
     let mut dw = vec![0.0f32; d.input * g_dim];
     let mut du = vec![0.0f32; h_dim * g_dim];
     let mut db = vec![0.0f32; g_dim];
+    // SAFETY: `dw` (input x g_dim), `du` (h_dim x g_dim) and `db` are allocated just above;
+    // `x`, `h` and the gate gradients have the shapes asserted by `forward`.
     unsafe {
         // dW = Xᵀ · dZ
         gemm_strided(
@@ -424,6 +440,8 @@ pub fn backward(
     let dx = need_dx.then(|| {
         let mut dx = vec![0.0f32; rows * d.input];
         // dX = dZ · Wᵀ
+        // SAFETY: `dx` is allocated just above as rows x input; `gates` is rows x g_dim and
+        // `w` input x g_dim.
         unsafe {
             gemm_strided(
                 rows,
@@ -496,6 +514,9 @@ fn has_avx2_fma() -> bool {
     *HAS.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
 }
 
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (callers check `has_avx2_fma`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cell_forward_avx2(
@@ -508,6 +529,9 @@ unsafe fn cell_forward_avx2(
     cell_forward_generic(z, c_prev, c, tanh_c, h)
 }
 
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA (callers check `has_avx2_fma`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cell_backward_avx2(

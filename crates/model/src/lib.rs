@@ -23,9 +23,10 @@
 //! ```
 //! use emovox_model::ModelConfig;
 //!
-//! let cfg = ModelConfig::named("lstm-seed", 13, 4).unwrap();
+//! let cfg = ModelConfig::named("lstm-seed", 13, 4)?;
 //! let model = cfg.init(&burn::tensor::Device::flex());
 //! assert_eq!(model.parameters(), 126_532); // the original Keras model's count
+//! # Ok::<(), emovox_model::Error>(())
 //! ```
 #![deny(missing_docs)]
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::cnn_attn::{CnnAttn, CnnAttnConfig};
 use crate::lstm_seed::{LstmSeed, LstmSeedConfig};
 use crate::svm::{Svm, SvmConfig};
+use crate::{Error, Result};
 
 /// Which network, with its hyper-parameters. Serialised (as JSON, tagged by `kind`) into every
 /// saved model, so a model is always rebuilt exactly as it was trained.
@@ -29,42 +30,47 @@ impl ModelConfig {
     pub const NAMES: [&'static str; 3] = ["lstm-seed", "cnn-attn", "svm"];
 
     /// A model by name, for `n_features` inputs per frame and `n_classes` classes. `cnn-attn`
-    /// takes overrides after a colon (see [`CnnAttnConfig::with_overrides`]); `None` for an
-    /// unknown name or a bad override.
-    pub fn named(name: &str, n_features: usize, n_classes: usize) -> Option<Self> {
+    /// and `svm` take overrides after a colon (see [`CnnAttnConfig::with_overrides`],
+    /// [`SvmConfig::with_overrides`]). An unknown name or a bad override is an
+    /// [`Error::Config`] that says which and why.
+    pub fn named(name: &str, n_features: usize, n_classes: usize) -> Result<Self> {
+        let bad = |why: String| Error::Config(format!("model {name:?}: {why}"));
         if let Some(spec) = name.strip_prefix("cnn-attn:") {
             return CnnAttnConfig::new()
                 .with_n_features(n_features)
                 .with_n_classes(n_classes)
                 .with_overrides(spec)
-                .ok()
-                .map(ModelConfig::CnnAttn);
+                .map(ModelConfig::CnnAttn)
+                .map_err(bad);
         }
         if let Some(spec) = name.strip_prefix("svm:") {
             return SvmConfig::new()
                 .with_n_features(n_features)
                 .with_n_classes(n_classes)
                 .with_overrides(spec)
-                .ok()
-                .map(ModelConfig::Svm);
+                .map(ModelConfig::Svm)
+                .map_err(bad);
         }
         match name {
-            "lstm-seed" => Some(ModelConfig::LstmSeed(
+            "lstm-seed" => Ok(ModelConfig::LstmSeed(
                 LstmSeedConfig::new()
                     .with_n_features(n_features)
                     .with_n_classes(n_classes),
             )),
-            "cnn-attn" => Some(ModelConfig::CnnAttn(
+            "cnn-attn" => Ok(ModelConfig::CnnAttn(
                 CnnAttnConfig::new()
                     .with_n_features(n_features)
                     .with_n_classes(n_classes),
             )),
-            "svm" => Some(ModelConfig::Svm(
+            "svm" => Ok(ModelConfig::Svm(
                 SvmConfig::new()
                     .with_n_features(n_features)
                     .with_n_classes(n_classes),
             )),
-            _ => None,
+            _ => Err(bad(format!(
+                "unknown model; known: {}",
+                ModelConfig::NAMES.join(", ")
+            ))),
         }
     }
 
@@ -176,7 +182,13 @@ mod tests {
             .init(&Device::flex());
         assert_eq!(m.parameters(), 126_532);
         assert_eq!(flat_params(&m).len(), 126_532);
-        assert!(ModelConfig::named("transformer", 13, 4).is_none());
+        let e = ModelConfig::named("transformer", 13, 4)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown model") && e.contains("lstm-seed"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -206,7 +218,20 @@ mod tests {
             m.forward(Tensor::<3>::ones([2, 20, 39], &device)).dims(),
             [2, 4]
         );
-        assert!(ModelConfig::named("cnn-attn:channels=32", 39, 4).is_none());
-        assert!(ModelConfig::named("cnn-attn:depth=3", 39, 4).is_none());
+        assert!(ModelConfig::named("cnn-attn:channels=32", 39, 4).is_err());
+        assert!(ModelConfig::named("cnn-attn:depth=3", 39, 4).is_err());
+    }
+
+    /// Issue 17: `-m cnn-attn:dropout=x` said "unknown model"; the reason is now kept.
+    #[test]
+    fn r17_a_bad_model_override_says_why_not_unknown_model() {
+        let e = ModelConfig::named("cnn-attn:dropout=x", 39, 4)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dropout") && !e.contains("unknown model"), "{e}");
+        let e = ModelConfig::named("svm:c=-1", 39, 4)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("svm:c=-1"), "{e}");
     }
 }

@@ -55,6 +55,7 @@
 //! One flat [`Error`] enum: a model the graph cannot express ([`Error::Unsupported`]), or
 //! bytes that are not a TFLite model this crate reads ([`Error::Invalid`]).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod schema;
 

@@ -102,14 +102,15 @@ class Recognizer:
     def source(self) -> str: ...
     def predict(
         self, y_or_bytes: AudioOrSamples, sr: Optional[int] = None
-    ) -> Dict[str, Union[str, float, Dict[str, float]]]:
-        """``{"label": str, "confidence": float, "probabilities": {class: float}}``."""
+    ) -> Dict[str, Union[str, float, List[Dict[str, Union[str, float]]]]]:
+        """The prediction record: ``{"label": str, "confidence": float, "scores": [{"label":
+        str, "probability": float}, ...]}`` (scores in ``classes`` order)."""
     def predict_speaker(
         self, items: List[AudioOrSamples], sr: Optional[int] = None
-    ) -> List[Dict[str, Union[str, float, bool, Dict[str, float]]]]:
+    ) -> List[Dict[str, Union[str, float, bool, List[Dict[str, Union[str, float]]]]]]:
         """One speaker's (or one set-up's) recordings predicted together, adapted to them
-        without labels; one dict per item, ``{"error": str}`` (and ``"no_speech": True``) in
-        the place of an item that fails."""
+        without labels; one prediction record per item (``"file"`` for items given as paths),
+        ``{"error": str}`` (and ``"no_speech": True``) in the place of an item that fails."""
     def predict_batch(
         self,
         data: npt.NDArray[np.uint8],
@@ -121,5 +122,7 @@ class Recognizer:
         npt.NDArray[np.float32],
         npt.NDArray[np.float32],
         List[Optional[str]],
+        List[bool],
     ]:
-        """``(labels, confidence, probabilities (n, classes), errors)``; never raises for a bad file."""
+        """The prediction records' fields as columns: ``(labels, confidence, probabilities
+        (n, classes), errors, no_speech)``; never raises for a bad file."""

@@ -20,8 +20,10 @@ The features are identical in both modes (and to ``emovox features``).
 Output rows carry the file's ``path``, optionally the labels its name gives
 under the corpus indexers (``corpus``, ``speaker``, ``sex``, ``emotion``, ``label``), the
 features (``pipeline``, ``shape`` [frames, columns], ``values`` frame-major, the layout of
-``emovox features``'s Parquet) or the prediction (``prediction``, ``confidence``,
-``probabilities`` one field per class), and ``error``: null, or why that file failed. One bad
+``emovox features``'s Parquet) or the prediction record (``label``, ``confidence``, ``scores``:
+a list of ``{label, probability}`` in class order, ``no_speech``: the shape of ``emovox predict
+--json``, the HTTP API and ``Recognizer.predict``; with ``labels``, the file name's label is
+``true_label``), and ``error``: null, or why that file failed. One bad
 file never fails the job (in ``paths`` mode not even one deleted after the listing). (Spark's
 file source lists no 0-byte files: they get no row.)
 
@@ -289,13 +291,22 @@ def _quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+# The file name's labels in :func:`predict`'s rows: ``label`` is the prediction's there (the
+# prediction record's field), so the file name's ``label`` is ``true_label``.
+PREDICT_LABEL_COLUMNS: Tuple[str, ...] = LABEL_COLUMNS[:-1] + ("true_label",)
+
+
 def predict_schema(classes: Sequence[str], labels: bool = False) -> str:
-    """The Spark schema (DDL) of :func:`predict`'s output for a model with ``classes``."""
-    label_ddl = "".join(f"{c} string, " for c in LABEL_COLUMNS) if labels else ""
-    probs = ", ".join(f"{_quote(c)}: float" for c in classes)
+    """The Spark schema (DDL) of :func:`predict`'s output: the prediction record's fields
+    (``label``, ``confidence``, ``scores``, ``error``, ``no_speech``) after ``path`` and, with
+    ``labels``, the file name's labels. ``classes`` (the model's) is kept for callers; the
+    scores name their classes."""
+    del classes
+    label_ddl = "".join(f"{c} string, " for c in PREDICT_LABEL_COLUMNS) if labels else ""
     return (
-        f"path string, {label_ddl}prediction string, confidence float, "
-        f"probabilities struct<{probs}>, error string"
+        f"path string, {label_ddl}label string, confidence float, "
+        f"scores array<struct<label: string, probability: float>>, error string, "
+        f"no_speech boolean"
     )
 
 
@@ -316,24 +327,34 @@ def predict_batches(
         for batch in batches:
             path_col = batch.column(batch.schema.get_field_index("path"))
             data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index(source)))
-            predicted, conf, probs, errors = rec.predict_batch(data, offsets, jobs, paths=paths)
+            predicted, conf, probs, errors, no_speech = rec.predict_batch(
+                data, offsets, jobs, paths=paths)
+            n = len(predicted)
             arrays = [path_col.cast(pa.string())]
             names = ["path"]
             label_errors = None
             if labels:
                 label_arrays, label_errors = _label_arrays(path_col, label_opts)
                 arrays += label_arrays
-                names += list(LABEL_COLUMNS)
+                names += list(PREDICT_LABEL_COLUMNS)
             error, valid = _errors(errors, label_errors)
-            mask = pa.array(~valid)
-            fields = [pa.array(probs[:, k], type=pa.float32(), mask=~valid) for k in range(len(classes))]
+            k = len(classes)
+            # scores: per row, [{label, probability}] in class order (null on error).
+            score_structs = pa.StructArray.from_arrays(
+                [pa.array(np.tile(np.asarray(classes, dtype=object), n), type=pa.string()),
+                 pa.array(probs.reshape(-1), type=pa.float32())],
+                names=["label", "probability"])
+            scores = pa.ListArray.from_arrays(
+                pa.array(np.arange(0, n * k + 1, k), type=pa.int32()), score_structs,
+                mask=pa.array(~valid))
             arrays += [
-                _strings(predicted),
+                _strings([p if v else None for p, v in zip(predicted, valid)]),
                 pa.array(conf, type=pa.float32(), mask=~valid),
-                pa.StructArray.from_arrays(fields, names=list(classes), mask=mask),
+                scores,
                 error,
+                pa.array(no_speech, type=pa.bool_()),
             ]
-            names += ["prediction", "confidence", "probabilities", "error"]
+            names += ["label", "confidence", "scores", "error", "no_speech"]
             yield pa.RecordBatch.from_arrays(arrays, names=names)
 
     return run
@@ -404,8 +425,9 @@ def predict(
 ) -> Any:
     """The emotion predicted for every audio file matching ``input`` by ``model`` (a folder from
     ``emovox train``, readable on every executor; ``None``: the bundled model), as a DataFrame
-    (``path``, labels when ``labels``, ``prediction``, ``confidence``, ``probabilities``,
-    ``error``); also written as Parquet to ``output`` when given. ``jobs`` and ``read``: as for
+    (``path``, labels when ``labels`` (the file name's ``label`` as ``true_label``), then the
+    prediction record: ``label``, ``confidence``, ``scores``, ``error``, ``no_speech``); also
+    written as Parquet to ``output`` when given. ``jobs`` and ``read``: as for
     :func:`extract`."""
     from emovox import _emovox
 
