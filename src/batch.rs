@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use emovox_audio::augment::{Augmenter, Chain};
 use emovox_audio::decode_file;
-use emovox_corpora::table::{Row, RowMeta};
+use emovox_corpora::table::{Format, Row, RowMeta};
 use emovox_corpora::Manifest;
 use emovox_features::{Extractor, Features, PipelineConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,6 +39,46 @@ pub struct BatchReport {
     pub excluded: usize,
     /// Wall time of the extraction.
     pub elapsed: Duration,
+}
+
+impl BatchReport {
+    /// What the extraction did, for people: clips and rows, where they went (`dest`, in
+    /// `format`, with `pipeline`'s shape), speed and failures; for a manifest's extraction,
+    /// rows per split and augmentation and the clips the scheme excluded.
+    pub fn summary(&self, dest: &Path, format: Format, pipeline: &PipelineConfig) -> String {
+        let shape = self.rows.first().map(|r| r.features.shape());
+        let secs = self.elapsed.as_secs_f64();
+        let mut s = format!(
+            "{} clip(s) -> {} row(s) in {} ({:?}, pipeline {pipeline}, shape {}) in {secs:.2} s ({:.0} files/s); {} failed\n",
+            self.clips,
+            self.rows.len(),
+            dest.display(),
+            format,
+            shape.map_or("-".into(), |s| format!("{}x{}", s[0], s[1])),
+            self.clips as f64 / secs.max(1e-9),
+            self.failures.len()
+        );
+        let mut by: std::collections::BTreeMap<(String, String), usize> = Default::default();
+        for m in self.rows.iter().filter_map(|r| r.meta.as_ref()) {
+            let aug = if m.augment.is_empty() {
+                "original".to_string()
+            } else {
+                m.augment.clone()
+            };
+            *by.entry((m.split.clone(), aug)).or_default() += 1;
+        }
+        for ((split, aug), n) in by {
+            let split = if split.is_empty() { "-" } else { &split };
+            s.push_str(&format!("  {split:<8} {aug:<24} {n:>6} rows\n"));
+        }
+        if self.excluded > 0 {
+            s.push_str(&format!(
+                "  {} clip(s) skipped: excluded by the manifest's label scheme\n",
+                self.excluded
+            ));
+        }
+        s
+    }
 }
 
 /// Decodes (only the part the pipeline reads) and extracts one file's features.

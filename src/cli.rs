@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use emovox_audio::augment::parse_copies;
 use emovox_audio::{decode_file, DecodeOptions};
-use emovox_corpora::{Corpus, Indexer, Manifest, Scheme, Split};
+use emovox_corpora::{Corpus, Manifest, Scheme, Split};
 use emovox_features::PipelineConfig;
 use emovox_report::PlotKind;
 
@@ -216,7 +216,7 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value = "seed4")]
     pub scheme: String,
     /// Seed for the scheme's random drops.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().seed)]
     pub seed: u64,
     /// Read every file of the folders as this corpus instead of detecting it.
     #[arg(long)]
@@ -286,55 +286,56 @@ pub struct TrainArgs {
 }
 
 /// Training settings shared by `emovox train` and `emovox evaluate --kfold` (they become the
-/// [`emovox_model::TrainConfig`] saved with the model).
+/// [`emovox_model::TrainConfig`] saved with the model). Every default is
+/// `TrainConfig::default()`'s, read from the library, not repeated here.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainOpts {
     /// Passes over the training data.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().epochs)]
     pub epochs: usize,
     /// Examples per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().batch_size)]
     pub batch_size: usize,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().learning_rate)]
     pub lr: f64,
     /// Learning-rate schedule: constant, cosine, plateau.
-    #[arg(long, default_value = "constant")]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().schedule)]
     pub schedule: emovox_model::LrSchedule,
     /// Weight the loss by inverse class frequency.
     #[arg(long)]
     pub class_weights: bool,
     /// Stop after this many epochs without a better validation loss (0: never).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().patience)]
     pub patience: usize,
     /// Share of training clips held out for validation (with their augmented copies).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().val_fraction)]
     pub val_fraction: f64,
     /// Seed for initialisation, shuffling, dropout and the validation hold-out.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().seed)]
     pub seed: u64,
     /// Train-time feature-axis warp: each training example's features (log-mel bands) are
     /// resampled by a random factor in [1-W, 1+W] (vocal-tract length perturbation). 0: off.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().augment.freq_warp)]
     pub freq_warp: f64,
     /// Train-time random gain: each training example's frames (log-mel dB) are shifted by one
     /// random offset in [-DB, DB] (padding frames excluded). 0: off.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().augment.gain_db)]
     pub gain_db: f64,
     /// SpecAugment: feature masks per training example, each up to --freq-mask-width columns.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().augment.freq_masks)]
     pub freq_masks: usize,
-    /// Largest feature-mask width (columns).
-    #[arg(long, default_value_t = 8)]
+    /// Largest feature-mask width (columns; 0: 8).
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().augment.freq_mask_width)]
     pub freq_mask_width: usize,
     /// SpecAugment: time masks per training example, each up to --time-mask-width frames.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().augment.time_masks)]
     pub time_masks: usize,
-    /// Largest time-mask width (frames).
-    #[arg(long, default_value_t = 10)]
+    /// Largest time-mask width (frames; 0: 10).
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().augment.time_mask_width)]
     pub time_mask_width: usize,
     /// Mixup with Beta(A, A) weights between examples of a batch (e.g. 0.2). 0: off.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().augment.mixup)]
     pub mixup: f64,
     /// Speaker normalisation: standardise each speaker's frames over that speaker's own clips
     /// (per corpus, speaker and augmentation), in training and wherever the model later runs
@@ -442,7 +443,7 @@ pub struct IndexArgs {
     #[arg(long, default_value = "speaker")]
     pub split: String,
     /// Seed for the scheme's random drops and the split.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().seed)]
     pub seed: u64,
 }
 
@@ -461,7 +462,7 @@ pub struct FeaturesArgs {
     #[arg(short, long, requires = "manifest", default_value = "none")]
     pub augment: String,
     /// Seed for the augmentation noise.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = emovox_model::TrainConfig::default().seed)]
     pub seed: u64,
     /// Pipeline: a preset (seed, mfcc, mfcc-deltas, logmel, handcrafted), optionally with
     /// overrides, e.g. `mfcc:n_mfcc=20,frames=200`. See `emovox pipelines`.
@@ -655,27 +656,12 @@ fn info(a: InfoArgs) -> Result<ExitCode> {
             }),
         }
     }
-    report_failures(&failures);
-    Ok(if failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    exit_after(&failures)
 }
 
 fn features(a: FeaturesArgs) -> Result<ExitCode> {
     let pipeline: PipelineConfig = a.pipeline.parse()?;
-    let format =
-        a.format
-            .or_else(|| Format::from_path(&a.out))
-            .unwrap_or(if a.out.as_os_str() == "-" {
-                Format::Csv
-            } else {
-                Format::Parquet
-            });
-    if a.out.as_os_str() == "-" && format != Format::Csv {
-        bail!("only CSV can be written to standard output (--out -)");
-    }
+    let format = Format::for_output(a.format, &a.out)?;
     let opts = BatchOptions {
         jobs: a.jobs,
         progress: !a.no_progress,
@@ -690,50 +676,9 @@ fn features(a: FeaturesArgs) -> Result<ExitCode> {
     };
     table::write(&a.out, format, &pipeline, &report.rows)?;
     if a.out.as_os_str() != "-" {
-        let shape = report.rows.first().map(|r| r.features.shape());
-        let secs = report.elapsed.as_secs_f64();
-        eprintln!(
-            "{} clip(s) -> {} row(s) in {} ({:?}, pipeline {pipeline}, shape {}) in {secs:.2} s ({:.0} files/s); {} failed",
-            report.clips,
-            report.rows.len(),
-            a.out.display(),
-            format,
-            shape.map_or("-".into(), |s| format!("{}x{}", s[0], s[1])),
-            report.clips as f64 / secs.max(1e-9),
-            report.failures.len()
-        );
-        if a.manifest.is_some() {
-            let mut by: std::collections::BTreeMap<(String, String), usize> = Default::default();
-            for r in &report.rows {
-                if let Some(m) = &r.meta {
-                    let aug = if m.augment.is_empty() {
-                        "original".to_string()
-                    } else {
-                        m.augment.clone()
-                    };
-                    *by.entry((m.split.clone(), aug)).or_default() += 1;
-                }
-            }
-            for ((split, aug), n) in by {
-                eprintln!(
-                    "  {:<8} {aug:<24} {n:>6} rows",
-                    if split.is_empty() { "-" } else { &split }
-                );
-            }
-            if report.excluded > 0 {
-                eprintln!(
-                    "  {} clip(s) skipped: excluded by the manifest's label scheme",
-                    report.excluded
-                );
-            }
-        }
+        eprint!("{}", report.summary(&a.out, format, &pipeline));
     }
-    report_failures(&report.failures);
-    Ok(if report.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    exit_after(&report.failures)
 }
 
 fn index(a: IndexArgs) -> Result<ExitCode> {
@@ -742,18 +687,7 @@ fn index(a: IndexArgs) -> Result<ExitCode> {
         "none" => None,
         s => Some(s.parse::<Split>()?),
     };
-    // Absolute paths: the manifest then works from any folder.
-    let inputs: Vec<PathBuf> = a
-        .inputs
-        .iter()
-        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-        .collect();
-    let report = Indexer::new().corpus(a.corpus).index(&inputs);
-    let mut manifest = Manifest::new(report.clips.clone());
-    manifest.label(&scheme, a.seed);
-    if let Some(split) = &split {
-        manifest.split(split, a.seed)?;
-    }
+    let (manifest, report) = Manifest::index(&a.inputs, a.corpus, &scheme, split.as_ref(), a.seed)?;
     if a.out.as_os_str() == "-" {
         manifest.write_csv(std::io::stdout().lock())?;
     } else {
@@ -761,48 +695,17 @@ fn index(a: IndexArgs) -> Result<ExitCode> {
             .save(&a.out)
             .with_context(|| format!("writing {}", a.out.display()))?;
     }
-    let corpora: Vec<String> = report
-        .count_by_corpus()
-        .iter()
-        .map(|(c, n)| format!("{n} {c}"))
-        .collect();
-    eprintln!(
-        "{} clip(s) indexed ({}) -> {}; scheme {}: {} labelled, {} excluded",
-        manifest.entries.len(),
-        if corpora.is_empty() {
-            "none".to_string()
-        } else {
-            corpora.join(", ")
-        },
-        a.out.display(),
-        scheme.name,
-        manifest.label_counts().values().sum::<usize>(),
-        manifest
-            .entries
-            .iter()
-            .filter(|e| e.label.is_none())
-            .count(),
+    eprint!(
+        "{}",
+        manifest.summary(&report, &a.out.display().to_string())
     );
-    let labels: Vec<String> = manifest
-        .label_counts()
-        .iter()
-        .map(|(l, n)| format!("{l} {n}"))
-        .collect();
-    eprintln!("  labels: {}", labels.join(", "));
-    if split.is_some() {
-        let splits: Vec<String> = manifest
-            .split_counts()
-            .iter()
-            .map(|(s, n)| format!("{s} {n}"))
-            .collect();
-        eprintln!(
-            "  split {}: {}",
-            manifest.protocol.as_deref().unwrap_or(""),
-            splits.join(", ")
-        );
-    }
-    report_failures(&report.failures);
-    Ok(if report.failures.is_empty() {
+    exit_after(&report.failures)
+}
+
+/// Reports `failures` on standard error; the exit code says whether there were any.
+fn exit_after(failures: &[Failure]) -> Result<ExitCode> {
+    report_failures(failures);
+    Ok(if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -955,12 +858,7 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode> {
     for f in &r.written.findings {
         eprintln!("  - {f}");
     }
-    report_failures(&r.failures);
-    Ok(if r.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    exit_after(&r.failures)
 }
 
 fn predict(a: PredictArgs) -> Result<ExitCode> {
@@ -990,12 +888,7 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
             failures.len()
         );
     }
-    report_failures(&failures);
-    Ok(if failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    exit_after(&failures)
 }
 
 fn timeline(a: TimelineArgs) -> Result<ExitCode> {
@@ -1013,27 +906,7 @@ fn timeline(a: TimelineArgs) -> Result<ExitCode> {
     match a.format {
         Output::Table => write!(out, "{}", t.table())?,
         Output::Json => writeln!(out, "{}", serde_json::to_string_pretty(&t)?)?,
-        Output::Csv => {
-            writeln!(out, "start,end,label,confidence,{}", t.classes.join(","))?;
-            for s in &t.segments {
-                write!(
-                    out,
-                    "{:.3},{:.3},{},{:.6}",
-                    s.start,
-                    s.end,
-                    s.label.as_deref().unwrap_or("silence"),
-                    s.confidence
-                )?;
-                for i in 0..t.classes.len() {
-                    write!(
-                        out,
-                        ",{:.6}",
-                        s.scores.get(i).map_or(0.0, |c| c.probability)
-                    )?;
-                }
-                writeln!(out)?;
-            }
-        }
+        Output::Csv => t.write_csv(&mut out)?,
     }
     out.flush()?;
     if let Some(plot) = &a.plot {
@@ -1048,31 +921,7 @@ fn timeline(a: TimelineArgs) -> Result<ExitCode> {
 }
 
 fn pipelines() {
-    println!("{:<12} {:<12} parameters", "pipeline", "shape");
-    for name in PipelineConfig::PRESETS {
-        if let Some(c) = PipelineConfig::preset(name) {
-            let frames = c.frames.map_or("frames".to_string(), |n| n.to_string());
-            let crop = c.crop.map_or("whole clip".to_string(), |c| {
-                format!("crop {} s + {} s", c.offset, c.duration)
-            });
-            let shape = if c.per_clip() {
-                format!("1x{}", c.n_columns())
-            } else {
-                format!("{frames}x{}", c.n_columns())
-            };
-            println!(
-                "{name:<12} {shape:<12} sr={} {crop}, n_fft={} hop={} n_mels={} n_mfcc={} top_db={}",
-                c.sample_rate,
-                c.n_fft,
-                c.hop,
-                c.n_mels,
-                c.n_mfcc,
-                c.top_db.map_or("none".into(), |t| t.to_string())
-            );
-        }
-    }
-    println!("\nOverride any parameter: --pipeline 'mfcc:n_mfcc=20,frames=200,crop=0.5+2'");
-    println!("Keys: sr, crop, n_fft, hop, n_mels, n_mfcc, fmin, fmax, top_db, frames");
+    print!("{}", PipelineConfig::presets_table());
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use emovox_corpora::table::{read_parquet, Row, Table};
 use emovox_model::metrics::Metrics;
 use emovox_model::{

@@ -263,6 +263,30 @@ impl Timeline {
         s
     }
 
+    /// The segments as CSV (through the `csv` crate): `start,end,label,confidence,<classes>`,
+    /// `silence` for the label of a segment without speech, probabilities 0 there.
+    pub fn write_csv(&self, out: impl std::io::Write) -> csv::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec!["start", "end", "label", "confidence"];
+        header.extend(self.classes.iter().map(String::as_str));
+        w.write_record(&header)?;
+        for seg in &self.segments {
+            let mut row = vec![
+                format!("{:.3}", seg.start),
+                format!("{:.3}", seg.end),
+                seg.label.clone().unwrap_or_else(|| "silence".into()),
+                format!("{:.6}", seg.confidence),
+            ];
+            row.extend(
+                (0..self.classes.len())
+                    .map(|i| format!("{:.6}", seg.scores.get(i).map_or(0.0, |c| c.probability))),
+            );
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+
     /// Draws the timeline (emotion probabilities and segments over time, above the waveform)
     /// as PNG or SVG by `path`'s extension.
     pub fn plot(&self, path: &Path, title: &str) -> Result<()> {

@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::corpus::{Clip, Corpus, Sex};
+use crate::index::{IndexReport, Indexer};
 use crate::scheme::Scheme;
 use crate::split::Split;
 use crate::{Error, Result};
@@ -69,6 +70,66 @@ impl Manifest {
             protocol: None,
             entries,
         }
+    }
+
+    /// The whole `emovox index` job: every clip under `inputs` (files or folders; made
+    /// absolute, so the manifest works from any folder), read as `corpus` (`None`: detected
+    /// per file), labelled under `scheme` and, with `split`, split, all reproducibly from
+    /// `seed`. The report lists the files that could not be indexed.
+    pub fn index(
+        inputs: &[PathBuf],
+        corpus: Option<Corpus>,
+        scheme: &Scheme,
+        split: Option<&Split>,
+        seed: u64,
+    ) -> Result<(Manifest, IndexReport)> {
+        let inputs: Vec<PathBuf> = inputs
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        let report = Indexer::new().corpus(corpus).index(&inputs);
+        let mut manifest = Manifest::new(report.clips.clone());
+        manifest.label(scheme, seed);
+        if let Some(split) = split {
+            manifest.split(split, seed)?;
+        }
+        Ok((manifest, report))
+    }
+
+    /// What [`Manifest::index`] made, for people: clips per corpus, labelled and excluded
+    /// clips, clips per label and (when split) per split. `dest` names where it was written.
+    pub fn summary(&self, report: &IndexReport, dest: &str) -> String {
+        let join = |m: BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let corpora: Vec<String> = report
+            .count_by_corpus()
+            .iter()
+            .map(|(c, n)| format!("{n} {c}"))
+            .collect();
+        let mut s = format!(
+            "{} clip(s) indexed ({}) -> {dest}; scheme {}: {} labelled, {} excluded\n  labels: {}\n",
+            self.entries.len(),
+            if corpora.is_empty() {
+                "none".to_string()
+            } else {
+                corpora.join(", ")
+            },
+            self.scheme.as_deref().unwrap_or(""),
+            self.label_counts().values().sum::<usize>(),
+            self.entries.iter().filter(|e| e.label.is_none()).count(),
+            join(self.label_counts()),
+        );
+        if let Some(protocol) = &self.protocol {
+            s.push_str(&format!(
+                "  split {protocol}: {}\n",
+                join(self.split_counts())
+            ));
+        }
+        s
     }
 
     /// Labels every clip under `scheme` (dropping fractions reproducibly from `seed`).

@@ -51,7 +51,23 @@ impl std::str::FromStr for Format {
 }
 
 impl Format {
-    /// The format a file name implies by its extension, if any.
+    /// The format to write `out` in: `explicit` when given, else from the extension, else
+    /// CSV for standard output (`-`) and Parquet otherwise. Standard output takes CSV only.
+    pub fn for_output(explicit: Option<Format>, out: &Path) -> Result<Format> {
+        let stdout = out.as_os_str() == "-";
+        let format = explicit
+            .or_else(|| Format::from_path(out))
+            .unwrap_or(if stdout { Format::Csv } else { Format::Parquet });
+        if stdout && format != Format::Csv {
+            return Err(Error::Table(
+                "only CSV can be written to standard output (--out -)".into(),
+            ));
+        }
+        Ok(format)
+    }
+
+    /// The format a file name implies by its extension (`.parquet`/`.pq`, `.csv`, `.npy`), if
+    /// any.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "parquet" | "pq" => Some(Format::Parquet),

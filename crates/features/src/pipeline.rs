@@ -294,6 +294,45 @@ impl PipelineConfig {
         Self::preset("seed").unwrap_or_else(|| unreachable!())
     }
 
+    /// The keys a spec may override after the preset's name (`--pipeline 'mfcc:n_mfcc=20'`).
+    pub const KEYS: [&'static str; 12] = [
+        "sr", "crop", "n_fft", "hop", "n_mels", "n_mfcc", "fmin", "fmax", "top_db", "frames",
+        "trim", "groups",
+    ];
+
+    /// The presets as a table for people (`emovox pipelines`): name, shape and parameters of
+    /// each, then how to override them.
+    pub fn presets_table() -> String {
+        let mut s = format!("{:<12} {:<12} parameters\n", "pipeline", "shape");
+        for name in PipelineConfig::PRESETS {
+            let Some(c) = PipelineConfig::preset(name) else {
+                continue;
+            };
+            let frames = c.frames.map_or("frames".to_string(), |n| n.to_string());
+            let crop = c.crop.map_or("whole clip".to_string(), |c| {
+                format!("crop {} s + {} s", c.offset, c.duration)
+            });
+            let shape = if c.per_clip() {
+                format!("1x{}", c.n_columns())
+            } else {
+                format!("{frames}x{}", c.n_columns())
+            };
+            s.push_str(&format!(
+                "{name:<12} {shape:<12} sr={} {crop}, n_fft={} hop={} n_mels={} n_mfcc={} top_db={}{}\n",
+                c.sample_rate,
+                c.n_fft,
+                c.hop,
+                c.n_mels,
+                c.n_mfcc,
+                c.top_db.map_or("none".into(), |t| t.to_string()),
+                if c.trim { ", trim=vad" } else { "" },
+            ));
+        }
+        s.push_str("\nOverride any parameter: --pipeline 'mfcc:n_mfcc=20,frames=200,crop=0.5+2'\n");
+        s.push_str(&format!("Keys: {}\n", PipelineConfig::KEYS.join(", ")));
+        s
+    }
+
     /// Whether the output is one row per clip (`handcrafted`, `logmel-stats`, `speech-stats`,
     /// `prosody`) rather than one per frame.
     pub fn per_clip(&self) -> bool {
@@ -434,7 +473,8 @@ impl PipelineConfig {
                 self.groups = if value == "all" {
                     None
                 } else {
-                    let names: Vec<String> = value.split('+').map(|g| g.trim().to_string()).collect();
+                    let names: Vec<String> =
+                        value.split('+').map(|g| g.trim().to_string()).collect();
                     for n in &names {
                         if !PROSODY_GROUPS.iter().any(|(g, _)| g == n) {
                             let known: Vec<&str> = PROSODY_GROUPS.iter().map(|(g, _)| *g).collect();
@@ -458,9 +498,11 @@ impl PipelineConfig {
                 self.trim = match value {
                     "vad" | "true" => true,
                     "none" | "false" => false,
-                    _ => return Err(Error::InvalidPipeline(format!(
-                        "trim is `vad` or `none`, got `{value}`"
-                    ))),
+                    _ => {
+                        return Err(Error::InvalidPipeline(format!(
+                            "trim is `vad` or `none`, got `{value}`"
+                        )))
+                    }
                 }
             }
             "crop" => {
@@ -468,12 +510,16 @@ impl PipelineConfig {
                     None
                 } else {
                     let (a, b) = value.split_once('+').ok_or_else(bad)?;
-                    Some(Crop { offset: num(a, bad)?, duration: num(b, bad)? })
+                    Some(Crop {
+                        offset: num(a, bad)?,
+                        duration: num(b, bad)?,
+                    })
                 }
             }
             _ => {
                 return Err(Error::InvalidPipeline(format!(
-                    "unknown parameter `{key}` (known: sr, crop, n_fft, hop, n_mels, n_mfcc, fmin, fmax, top_db, frames, trim, groups)"
+                    "unknown parameter `{key}` (known: {})",
+                    PipelineConfig::KEYS.join(", ")
                 )))
             }
         }

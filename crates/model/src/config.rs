@@ -19,6 +19,17 @@ pub enum LrSchedule {
     Plateau,
 }
 
+impl std::fmt::Display for LrSchedule {
+    /// The name [`FromStr`](std::str::FromStr) reads: `constant`, `cosine` or `plateau`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LrSchedule::Constant => "constant",
+            LrSchedule::Cosine => "cosine",
+            LrSchedule::Plateau => "plateau",
+        })
+    }
+}
+
 impl std::str::FromStr for LrSchedule {
     type Err = String;
 
