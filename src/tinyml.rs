@@ -3,16 +3,16 @@
 //!
 //! The int8 model is written as `model.emt`, the format `emovox-tiny` (the `no_std` runtime)
 //! reads; accuracy is measured by running `emovox-tiny` itself on the host, and checked against
-//! the op-by-op integer reference in [`emovox_model::quant`]. The calibrated ranges are saved
+//! the op-by-op integer reference in [`emovox_export::quant`]. The calibrated ranges are saved
 //! too (`calibration.json`): with the float model they give the int8 model back exactly, which
-//! is how [`export`] writes the same model as `model.tflite` ([`emovox_tflite`]).
+//! is how [`export`] writes the same model as `model.tflite` ([`emovox_export::tflite`]).
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use emovox_corpora::table::Row;
+use emovox_export::quant::{FloatNet, QuantModel, Ranges};
 use emovox_model::metrics::Metrics;
-use emovox_model::quant::{FloatNet, QuantModel, Ranges};
 use emovox_model::{Dataset, SavedModel};
 use serde::Serialize;
 
@@ -265,7 +265,7 @@ pub struct Export {
     /// Bytes of `model.tflite`.
     pub tflite_bytes: usize,
     /// Its operators and sizes, read back.
-    pub tflite: emovox_tflite::Summary,
+    pub tflite: emovox_export::Summary,
     /// Bytes of `model.emt`.
     pub emt_bytes: usize,
     /// The clips' host results (empty without clips).
@@ -318,7 +318,7 @@ fn npy_i8(shape: &[usize], bytes: &[i8]) -> Vec<u8> {
 
 /// Writes a deployable bundle of the int8 model in `int8` (from [`quantize`]) into `out`:
 /// * `model.tflite`: the same int8 network as a TFLite flatbuffer with TFLite Micro builtin
-///   operators only ([`emovox_tflite`]), rebuilt from the float model in `run` and
+///   operators only ([`emovox_export::tflite`]), rebuilt from the float model in `run` and
 ///   `int8/calibration.json`;
 /// * `model_data.cc` / `model_data.h`: `model.tflite` as a 16-byte aligned C array
 ///   (`emovox_model`, `emovox_model_len`) for TFLite Micro / Arduino projects;
@@ -341,8 +341,8 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
     let tiny = emovox_tiny::Model::parse(&emt)
         .map_err(|e| anyhow::anyhow!("{}: {e}", emt_path.display()))?;
     let q = rebuild(run, int8, &emt)?;
-    let tflite = emovox_tflite::write(&q)?;
-    let summary = emovox_tflite::inspect(&tflite)?;
+    let tflite = emovox_export::write(&q)?;
+    let summary = emovox_export::inspect(&tflite)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let p = out.join(name);

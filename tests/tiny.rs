@@ -154,7 +154,7 @@ fn export_writes_model_tflite_and_its_c_array_compiles() {
     let r = emovox::tinyml::export(&run, &run.join("int8"), dir.path(), &[]).unwrap();
     let bytes = std::fs::read(dir.path().join("model.tflite")).unwrap();
     assert_eq!((bytes.len(), &bytes[4..8]), (r.tflite_bytes, &b"TFL3"[..]));
-    let s = emovox_tflite::inspect(&bytes).unwrap();
+    let s = emovox_export::inspect(&bytes).unwrap();
     assert!(s.builtins_only, "{:?}", s.operators);
     assert!(s.operators.iter().all(|o| o != "SUM" && o != "MUL"));
     // The weights are model.emt's: every int8 weight and int32 bias is a constant.

@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Everything that can go wrong reading, resampling or transforming audio.
 ///
@@ -78,11 +78,11 @@ pub enum Error {
 impl Error {
     /// Wraps this error with the file it concerns (once: an error that already names a file
     /// is returned as it is).
-    pub fn in_file(self, path: &Path) -> Error {
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
         match self {
             e @ Error::File { .. } => e,
             e => Error::File {
-                path: path.to_path_buf(),
+                path: path.into(),
                 source: Box::new(e),
             },
         }

@@ -63,7 +63,7 @@ pub mod table;
 
 mod index;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use corpus::{canonical_emotion, Claim, Clip, Corpus, Sex, VOCABULARY};
 pub use files::{collect_files, Failure, AUDIO_EXTENSIONS};
@@ -111,12 +111,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// Wraps `e` with the file it concerns (once: an error that already names a file is kept).
-    pub fn in_file(path: &Path, e: Error) -> Error {
-        match e {
-            Error::File { .. } => e,
+    /// Wraps this error with the file it concerns (once: an error that already names a file
+    /// is returned as it is). The same signature in every emovox crate.
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
+        match self {
+            e @ Error::File { .. } => e,
             e => Error::File {
-                path: path.to_path_buf(),
+                path: path.into(),
                 source: Box::new(e),
             },
         }

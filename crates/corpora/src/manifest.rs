@@ -222,15 +222,15 @@ impl Manifest {
 
     /// Writes the manifest to a CSV file.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let f = std::fs::File::create(path).map_err(|e| Error::in_file(path, e.into()))?;
+        let f = std::fs::File::create(path).map_err(|e| Error::from(e).in_file(path))?;
         self.write_csv(std::io::BufWriter::new(f))
-            .map_err(|e| Error::in_file(path, e))
+            .map_err(|e| e.in_file(path))
     }
 
     /// Reads a manifest CSV (see the module docs for its columns; `path`, `corpus` and
     /// `emotion` are required).
     pub fn load(path: &Path) -> Result<Self> {
-        Self::load_inner(path).map_err(|e| Error::in_file(path, e))
+        Self::load_inner(path).map_err(|e| e.in_file(path))
     }
 
     fn load_inner(path: &Path) -> Result<Self> {

@@ -131,7 +131,7 @@ pub fn write(out: &Path, format: Format, pipeline: &PipelineConfig, rows: &[Row]
         Format::Csv => write_csv(out, pipeline, rows),
         Format::Npy => write_npy(out, rows),
     };
-    res.map_err(|e| Error::in_file(out, e))
+    res.map_err(|e| e.in_file(out))
 }
 
 fn create(out: &Path) -> Result<Box<dyn Write>> {
@@ -259,7 +259,7 @@ impl Column {
 /// read directly), with `metadata` as the file's key-value metadata. All columns must have the
 /// same length; names must be plain identifiers.
 pub fn write_columns(out: &Path, columns: &[Column], metadata: &[(String, String)]) -> Result<()> {
-    write_columns_inner(out, columns, metadata).map_err(|e| Error::in_file(out, e))
+    write_columns_inner(out, columns, metadata).map_err(|e| e.in_file(out))
 }
 
 fn write_columns_inner(
@@ -365,7 +365,7 @@ pub struct Table {
 
 /// Reads a Parquet feature table written by [`write`] (with or without manifest columns).
 pub fn read_parquet(path: &Path) -> Result<Table> {
-    read_parquet_inner(path).map_err(|e| Error::in_file(path, e))
+    read_parquet_inner(path).map_err(|e| e.in_file(path))
 }
 
 fn read_parquet_inner(path: &Path) -> Result<Table> {

@@ -39,13 +39,12 @@ pub mod lstm_seed;
 pub mod metrics;
 pub mod models;
 pub mod op;
-pub mod quant;
 pub mod reference;
 pub mod saved;
 pub mod svm;
 pub mod train;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use augment::BatchAugment;
 pub use data::{Dataset, Standardizer};
@@ -97,12 +96,13 @@ impl From<serde_json::Error> for Error {
 }
 
 impl Error {
-    /// Wraps `e` with the file it concerns (once).
-    pub fn in_file(path: &Path, e: Error) -> Error {
-        match e {
-            Error::File { .. } => e,
+    /// Wraps this error with the file it concerns (once: an error that already names a file
+    /// is returned as it is). The same signature in every emovox crate.
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
+        match self {
+            e @ Error::File { .. } => e,
             e => Error::File {
-                path: path.to_path_buf(),
+                path: path.into(),
                 source: Box::new(e),
             },
         }

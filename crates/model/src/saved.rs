@@ -60,23 +60,23 @@ pub fn save_weights(model: &Model, path: &Path) -> Result<()> {
     model
         .clone()
         .save_file(&tmp)
-        .map_err(|e| Error::in_file(path, Error::Record(format!("{e:?}"))))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::in_file(path, e.into()))
+        .map_err(|e| Error::Record(format!("{e:?}")).in_file(path))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::from(e).in_file(path))
 }
 
 /// Loads burnpack weights into `model` (which must have the same structure).
 pub fn load_weights(model: Model, path: &Path) -> Result<Model> {
-    let record = ModuleRecord::load(path)
-        .map_err(|e| Error::in_file(path, Error::Record(format!("{e:?}"))))?;
+    let record =
+        ModuleRecord::load(path).map_err(|e| Error::Record(format!("{e:?}")).in_file(path))?;
     model
         .try_load_record(record)
-        .map_err(|e| Error::in_file(path, Error::Record(format!("{e:?}"))))
+        .map_err(|e| Error::Record(format!("{e:?}")).in_file(path))
 }
 
 impl SavedModel {
     /// Writes `dir/model.json` and `dir/model.bpk`.
     pub fn save(&self, dir: &Path, model: &Model) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::in_file(dir, e.into()))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::from(e).in_file(dir))?;
         save_weights(model, &dir.join("model.bpk"))?;
         let env = Envelope {
             format: FORMAT.into(),
@@ -85,14 +85,14 @@ impl SavedModel {
         };
         let json = serde_json::to_string_pretty(&env).map_err(|e| Error::Config(e.to_string()))?;
         let path = dir.join("model.json");
-        std::fs::write(&path, json).map_err(|e| Error::in_file(&path, e.into()))
+        std::fs::write(&path, json).map_err(|e| Error::from(e).in_file(&path))
     }
 
     /// Reads `dir/model.json` (checking format and version) and its weights, on the CPU.
     pub fn load(dir: &Path) -> Result<(SavedModel, Model)> {
         let path = dir.join("model.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::in_file(&path, e.into()))?;
-        let saved = Self::parse(&text).map_err(|e| Error::in_file(&path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::from(e).in_file(&path))?;
+        let saved = Self::parse(&text).map_err(|e| e.in_file(&path))?;
         let model = saved.model.init(&Device::flex());
         let model = load_weights(model, &dir.join("model.bpk"))?;
         Ok((saved, model))

@@ -79,8 +79,8 @@ pub struct Trainer {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::in_file(&tmp, e.into()))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::in_file(path, e.into()))
+    std::fs::write(&tmp, bytes).map_err(|e| Error::from(e).in_file(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::from(e).in_file(path))
 }
 
 fn accuracy(logits: &Tensor<2>, y: &Tensor<1, Int>) -> usize {
@@ -192,7 +192,7 @@ impl Trainer {
             data
         };
         let ckpt = self.dir.join("checkpoint");
-        std::fs::create_dir_all(&ckpt).map_err(|e| Error::in_file(&ckpt, e.into()))?;
+        std::fs::create_dir_all(&ckpt).map_err(|e| Error::from(e).in_file(&ckpt))?;
         let device = Device::flex().autodiff();
         device.seed(cfg.seed);
         let (train_idx, val_idx) = hold_out(data, cfg.val_fraction, cfg.seed);
@@ -231,14 +231,13 @@ impl Trainer {
         let state_path = ckpt.join("state.json");
         if resume && state_path.exists() {
             let text = std::fs::read_to_string(&state_path)
-                .map_err(|e| Error::in_file(&state_path, e.into()))?;
-            state =
-                serde_json::from_str(&text).map_err(|e| Error::in_file(&state_path, e.into()))?;
+                .map_err(|e| Error::from(e).in_file(&state_path))?;
+            state = serde_json::from_str(&text).map_err(|e| Error::from(e).in_file(&state_path))?;
             let weights = ckpt.join("model.bpk");
             model = crate::saved::load_weights(model, &weights)?;
-            optim = optim.load(ckpt.join("optim.bpk")).map_err(|e| {
-                Error::in_file(&ckpt.join("optim.bpk"), Error::Record(format!("{e:?}")))
-            })?;
+            optim = optim
+                .load(ckpt.join("optim.bpk"))
+                .map_err(|e| Error::Record(format!("{e:?}")).in_file(&ckpt.join("optim.bpk")))?;
             tracing::info!(epoch = state.epoch, "resuming");
         }
         let weights = cfg.class_weights.then(|| {
@@ -379,9 +378,9 @@ impl Trainer {
             };
             // Checkpoint: weights and optimiser first, state last (it says which epoch is done).
             crate::saved::save_weights(&model, &ckpt.join("model.bpk"))?;
-            optim.save(ckpt.join("optim.bpk")).map_err(|e| {
-                Error::in_file(&ckpt.join("optim.bpk"), Error::Record(format!("{e:?}")))
-            })?;
+            optim
+                .save(ckpt.join("optim.bpk"))
+                .map_err(|e| Error::Record(format!("{e:?}")).in_file(&ckpt.join("optim.bpk")))?;
             write_atomic(
                 &state_path,
                 serde_json::to_string_pretty(&state)
@@ -503,7 +502,7 @@ pub fn write_history(path: &Path, history: &[EpochStats]) -> Result<()> {
 
 /// Reads a `history.csv` back.
 pub fn read_history(path: &Path) -> Result<Vec<EpochStats>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::in_file(path, e.into()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).in_file(path))?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate().skip(1) {
         let v: Vec<f64> = line
@@ -511,10 +510,7 @@ pub fn read_history(path: &Path) -> Result<Vec<EpochStats>> {
             .map(|c| c.parse::<f64>().unwrap_or(f64::NAN))
             .collect();
         if v.len() != 7 {
-            return Err(Error::in_file(
-                path,
-                Error::Data(format!("line {}: expected 7 columns", n + 1)),
-            ));
+            return Err(Error::Data(format!("line {}: expected 7 columns", n + 1)).in_file(path));
         }
         out.push(EpochStats {
             epoch: v[0] as usize,

@@ -23,16 +23,17 @@ use emovox_tiny::fixed::{
     multiply_by_quantized_multiplier as mbqm, quantize_multiplier, softmax_i8, softmax_params,
 };
 
-use crate::cnn_attn::CnnAttn;
-use crate::models::Model;
-use crate::saved::SavedModel;
+use emovox_model::cnn_attn::CnnAttn;
+use emovox_model::models::Model;
+use emovox_model::saved::SavedModel;
+
 use crate::{Error, Result};
 
 fn values<const D: usize>(p: &Param<Tensor<D>>) -> Result<Vec<f32>> {
     p.val()
         .into_data()
         .try_to_vec::<f32>()
-        .map_err(|e| Error::Record(format!("{e:?}")))
+        .map_err(|e| Error::Weights(format!("{e:?}")))
 }
 
 /// A convolution block with BatchNorm folded in: weights `[c_out][k][c_in]`, bias `[c_out]`,
@@ -125,7 +126,7 @@ impl FloatNet {
     /// per-utterance normalisation, are not supported on devices yet.
     pub fn from_model(saved: &SavedModel, model: &Model) -> Result<Self> {
         let Model::CnnAttn(m) = model else {
-            return Err(Error::Config(format!(
+            return Err(Error::Unsupported(format!(
                 "only cnn-attn models quantise, not {}",
                 saved.model.name()
             )));
@@ -135,7 +136,7 @@ impl FloatNet {
 
     fn from_cnn_attn(m: &CnnAttn, [frames, features]: [usize; 2]) -> Result<Self> {
         if m.utterance_norm != 0 {
-            return Err(Error::Config(
+            return Err(Error::Unsupported(
                 "utterance_norm is not supported by the int8 export".into(),
             ));
         }
@@ -155,14 +156,14 @@ impl FloatNet {
                 .value()
                 .into_data()
                 .try_to_vec::<f32>()
-                .map_err(|e| Error::Record(format!("{e:?}")))?;
+                .map_err(|e| Error::Weights(format!("{e:?}")))?;
             let var = b
                 .norm
                 .running_var
                 .value()
                 .into_data()
                 .try_to_vec::<f32>()
-                .map_err(|e| Error::Record(format!("{e:?}")))?;
+                .map_err(|e| Error::Weights(format!("{e:?}")))?;
             let mut fw = vec![0.0; c_out * k * c_in];
             let mut fb = vec![0.0; c_out];
             for o in 0..c_out {
@@ -510,12 +511,12 @@ impl QuantModel {
     pub fn new(saved: &SavedModel, net: &FloatNet, ranges: &Ranges) -> Result<Self> {
         let p = &saved.pipeline;
         if p.kind != Kind::LogMel || p.frames.is_none() || p.crop.is_none() {
-            return Err(Error::Config(format!(
+            return Err(Error::Unsupported(format!(
                 "the device front end computes log-mel with a crop and a fixed frame count; this model's pipeline is {p}"
             )));
         }
         if !p.n_fft.is_power_of_two() {
-            return Err(Error::Config(format!(
+            return Err(Error::Unsupported(format!(
                 "n_fft {} is not a power of two",
                 p.n_fft
             )));
@@ -523,7 +524,7 @@ impl QuantModel {
         let std = saved
             .standardizer
             .as_ref()
-            .ok_or_else(|| Error::Config("the model has no standardiser".into()))?;
+            .ok_or_else(|| Error::Unsupported("the model has no standardiser".into()))?;
         let input = QParams::from_range(ranges.input);
         let mut convs = Vec::new();
         let mut cur = input;
@@ -812,9 +813,9 @@ impl QuantModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Standardizer;
-    use crate::models::ModelConfig;
     use burn::tensor::Device;
+    use emovox_model::data::Standardizer;
+    use emovox_model::models::ModelConfig;
 
     fn tiny_model() -> (SavedModel, Model) {
         let pipeline: PipelineConfig =

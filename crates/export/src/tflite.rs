@@ -1,4 +1,4 @@
-//! emovox-tflite: write emovox's int8 models as TFLite flatbuffers (`model.tflite`) that
+//! Writes emovox's int8 models as TFLite flatbuffers (`model.tflite`) that
 //! TensorFlow Lite Micro and the LiteRT interpreter run with builtin operators only.
 //!
 //! # Overview
@@ -18,7 +18,7 @@
 //!
 //! Every op is one `emovox-tiny` performs with the same integer arithmetic, and every
 //! fixed-point multiplier the TFLite kernels derive from these scales is the one
-//! `emovox quantize` computed (see `emovox_model::quant`), so TFLite's reference kernels (those
+//! `emovox quantize` computed (see [`crate::quant`]), so TFLite's reference kernels (those
 //! of TFLite Micro) give emovox-tiny's int8 logits bit for bit; `scripts/check_tflite.py` checks
 //! that in the LiteRT interpreter on real clips.
 //!
@@ -30,51 +30,10 @@
 //!
 //! [`inspect`] reads the operators and sizes back from the bytes.
 //!
-//! # Example
-//!
-//! ```
-//! use emovox_tflite::schema::{Activation, Builtin, DType, Graph, Options, Quant};
-//!
-//! // A hand-made graph: one int8 FULLY_CONNECTED layer.
-//! let mut g = Graph::default();
-//! let x = g.tensor("x", &[1, 2], DType::Int8, None, Some(Quant::tensor(0.1, 0)));
-//! let w = g.tensor("w", &[1, 2], DType::Int8, Some(vec![3, 4]), Some(Quant::tensor(0.01, 0)));
-//! let y = g.tensor("y", &[1, 1], DType::Int8, None, Some(Quant::tensor(0.2, -128)));
-//! g.op(Builtin::FullyConnected, &[x, w, -1], &[y],
-//!      Options::FullyConnected { activation: Activation::Relu });
-//! (g.inputs, g.outputs) = (vec![x], vec![y]);
-//! let bytes = g.to_bytes();
-//! let info = emovox_tflite::inspect(&bytes)?;
-//! assert_eq!(info.operators, ["FULLY_CONNECTED"]);
-//! assert_eq!(info.tensors, 3);
-//! # Ok::<(), emovox_tflite::Error>(())
-//! ```
-//!
-//! # Errors
-//!
-//! One flat [`Error`] enum: a model the graph cannot express ([`Error::Unsupported`]), or
-//! bytes that are not a TFLite model this crate reads ([`Error::Invalid`]).
-#![deny(missing_docs)]
-#![forbid(unsafe_code)]
 
-pub mod schema;
-
-use emovox_model::quant::{QDense, QParams, QWeights, QuantModel};
-use schema::{Activation, Builtin, DType, Graph, Options, Padding, Quant};
-
-/// Everything that can go wrong.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Error {
-    /// The model cannot be written as this graph (what is wrong).
-    #[error("cannot write this model as TFLite: {0}")]
-    Unsupported(String),
-    /// The bytes are not a TFLite model this crate reads (what is wrong).
-    #[error("not a TFLite model: {0}")]
-    Invalid(&'static str),
-}
-
-/// A `Result` with this crate's [`Error`].
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+use crate::quant::{QDense, QParams, QWeights, QuantModel};
+use crate::schema::{Activation, Builtin, DType, Graph, Options, Padding, Quant};
+use crate::{Error, Result};
 
 /// What [`inspect`] reads from a `model.tflite`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +55,7 @@ pub struct Summary {
 /// Reads the operators, tensor count and constant bytes of a TFLite flatbuffer's first
 /// subgraph.
 pub fn inspect(bytes: &[u8]) -> Result<Summary> {
-    use schema::read::root;
+    use crate::schema::read::root;
     let m = root(bytes)?;
     let codes = m.tables(1)?;
     let sg = m
@@ -419,9 +378,9 @@ pub fn write(q: &QuantModel) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quant::FloatNet;
     use emovox_model::data::Standardizer;
     use emovox_model::models::ModelConfig;
-    use emovox_model::quant::FloatNet;
     use emovox_model::SavedModel;
 
     /// A 3-class model on 12 frames × 8 features with two blocks (4 and 6 channels).
