@@ -28,10 +28,13 @@ def test_wheel_installs_in_a_fresh_venv_and_decodes_opus_without_system_libopus(
     wheel = wheels[-1]  # the newest
     assert "manylinux" in wheel.name, f"{wheel.name} is not a manylinux wheel"
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    # Without pip inside (Debian's python3 has no ensurepip unless python3-venv is installed);
+    # this interpreter's pip installs into it (`--python`, pip >= 22.3).
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     py = env_dir / "bin" / "python"
     pip = subprocess.run(
-        [py, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "-q",
+         "--disable-pip-version-check", str(wheel)],
         capture_output=True, text=True)
     assert pip.returncode == 0, pip.stderr
     run = subprocess.run([py, "-c", SCRIPT, str(datasets / "formats" / "happy.opus")],
