@@ -131,16 +131,14 @@ fn predict_json_lines_are_prediction_records_with_failures_in_place() {
     write_wav(&silent, &vec![0.0; 32_000], 16_000);
     let good = d.join("formats/happy.flac");
     let bad = d.join("formats/random_bytes.wav");
-    let args: Vec<String> = ["predict", "--json", "--no-progress"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(
-            [&good, &bad, &silent]
-                .iter()
-                .map(|p| p.display().to_string()),
-        )
-        .collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args: [&std::ffi::OsStr; 6] = [
+        "predict".as_ref(),
+        "--json".as_ref(),
+        "--no-progress".as_ref(),
+        good.as_os_str(),
+        bad.as_os_str(),
+        silent.as_os_str(),
+    ];
     let o = emovox(&args);
     assert!(!o.status.success(), "bad files make the exit non-zero");
     let rows = parse_json_lines(&stdout(&o));

@@ -60,7 +60,7 @@ pub fn datasets(test: &str) -> Option<PathBuf> {
 }
 
 /// Runs the `emovox` binary built for this test run.
-pub fn emovox(args: &[&str]) -> Output {
+pub fn emovox<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_emovox"))
         .args(args)
         .env("NO_COLOR", "1")

@@ -811,13 +811,15 @@ impl QuantModel {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use burn::tensor::Device;
     use emovox_model::data::Standardizer;
     use emovox_model::models::ModelConfig;
 
-    fn tiny_model() -> (SavedModel, Model) {
+    /// A 3-class `cnn-attn` on 12 frames x 8 features with two blocks (4 and 6 channels),
+    /// seeded: the fixture of this crate's tests.
+    pub(crate) fn tiny_model() -> (SavedModel, Model) {
         let pipeline: PipelineConfig =
             "logmel:n_mels=8,n_mfcc=8,n_fft=64,hop=32,frames=12,crop=0.0+0.02"
                 .parse()
@@ -841,7 +843,8 @@ mod tests {
         (saved, model)
     }
 
-    fn inputs(n: usize) -> Vec<f32> {
+    /// `n` fixed, varied inputs for [`tiny_model`] (12 x 8 each).
+    pub(crate) fn inputs(n: usize) -> Vec<f32> {
         (0..n * 96)
             .map(|i| (i as f32 * 0.37).sin() * 1.5 + (i % 7) as f32 * 0.1)
             .collect()

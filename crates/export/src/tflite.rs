@@ -379,35 +379,12 @@ pub fn write(q: &QuantModel) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::quant::FloatNet;
-    use emovox_model::data::Standardizer;
-    use emovox_model::models::ModelConfig;
-    use emovox_model::SavedModel;
 
-    /// A 3-class model on 12 frames × 8 features with two blocks (4 and 6 channels).
+    /// The quantisation tests' model ([`crate::quant::tests::tiny_model`]), quantised.
     fn tiny_quant() -> QuantModel {
-        let pipeline = "logmel:n_mels=8,n_mfcc=8,n_fft=64,hop=32,frames=12,crop=0.0+0.02"
-            .parse()
-            .unwrap();
-        let cfg = ModelConfig::named("cnn-attn:channels=4+6,kernels=3+3,dense=5", 8, 3).unwrap();
-        let device = burn::tensor::Device::flex();
-        device.seed(5);
-        let model = cfg.init(&device);
-        let saved = SavedModel {
-            model: cfg,
-            classes: vec!["a".into(), "b".into(), "c".into()],
-            pipeline,
-            standardizer: Some(Standardizer {
-                mean: vec![-20.0; 8],
-                std: vec![10.0; 8],
-            }),
-            train: None,
-            input_shape: [12, 8],
-            adapt: Default::default(),
-        };
+        let (saved, model) = crate::quant::tests::tiny_model();
         let net = FloatNet::from_model(&saved, &model).unwrap();
-        let x: Vec<f32> = (0..8 * 96)
-            .map(|i| (i as f32 * 0.37).sin() * 1.5 + (i % 7) as f32 * 0.1)
-            .collect();
+        let x = crate::quant::tests::inputs(8);
         QuantModel::new(&saved, &net, &net.calibrate(&x)).unwrap()
     }
 
