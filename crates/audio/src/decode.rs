@@ -133,20 +133,69 @@ impl DecodeOptions {
 
 /// Decodes a file; errors name the file.
 pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<Decoded> {
-    decode_file_inner(path, opts).map_err(|e| e.in_file(path))
+    with_file(path, opts, |open, ext| decode_impl(open, ext, opts)).map_err(|e| e.in_file(path))
 }
 
 /// Decodes bytes held in memory. `ext_hint` (e.g. `Some("wav")`) is optional and only a hint.
 pub fn decode_bytes(bytes: &[u8], ext_hint: Option<&str>, opts: &DecodeOptions) -> Result<Decoded> {
+    with_bytes(bytes, opts, |open| decode_impl(open, ext_hint, opts))
+}
+
+/// Decodes a file piece by piece, in bounded memory whatever its length: `each(samples,
+/// sample_rate)` gets consecutive pieces of the mono stream (about 65 536 samples each, the last
+/// one shorter) as they are decoded; an error it returns stops the decode and is returned. The
+/// pieces joined are exactly [`decode_file`]'s samples. The [`Decoded`] returned describes the
+/// stream; its `samples` are empty. [`DecodeOptions::start_seconds`] decodes and drops the
+/// start (no seeking). Errors name the file.
+///
+/// ```no_run
+/// use emovox_audio::{decode_file_chunks, DecodeOptions};
+///
+/// let mut frames = 0usize;
+/// let info = decode_file_chunks("ten-hours.flac".as_ref(), &DecodeOptions::new(), &mut |y, _rate| {
+///     frames += y.len();
+///     Ok(())
+/// })?;
+/// println!("{:.0} s of {}", frames as f64 / info.sample_rate as f64, info.format);
+/// # Ok::<(), emovox_audio::Error>(())
+/// ```
+pub fn decode_file_chunks(
+    path: &Path,
+    opts: &DecodeOptions,
+    each: &mut dyn FnMut(&[f32], u32) -> Result<()>,
+) -> Result<Decoded> {
+    with_file(path, opts, |open, ext| stream_impl(open, ext, opts, each))
+        .map_err(|e| e.in_file(path))
+}
+
+/// [`decode_file_chunks`] for bytes held in memory.
+pub fn decode_bytes_chunks(
+    bytes: &[u8],
+    ext_hint: Option<&str>,
+    opts: &DecodeOptions,
+    each: &mut dyn FnMut(&[f32], u32) -> Result<()>,
+) -> Result<Decoded> {
+    with_bytes(bytes, opts, |open| stream_impl(open, ext_hint, opts, each))
+}
+
+fn with_bytes(
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    run: impl FnOnce(&Opener<'_>) -> Result<Decoded>,
+) -> Result<Decoded> {
     opts.check()?;
     if bytes.is_empty() {
         return Err(Error::Empty);
     }
     let open = || -> io::Result<Box<dyn MediaSource + '_>> { Ok(Box::new(Cursor::new(bytes))) };
-    guarded(|| decode_impl(&open, ext_hint, opts))
+    guarded(|| run(&open))
 }
 
-fn decode_file_inner(path: &Path, opts: &DecodeOptions) -> Result<Decoded> {
+fn with_file(
+    path: &Path,
+    opts: &DecodeOptions,
+    run: impl FnOnce(&Opener<'_>, Option<&str>) -> Result<Decoded>,
+) -> Result<Decoded> {
     opts.check()?;
     let meta = std::fs::metadata(path).map_err(Error::Io)?;
     if meta.is_dir() {
@@ -162,7 +211,7 @@ fn decode_file_inner(path: &Path, opts: &DecodeOptions) -> Result<Decoded> {
     let open = || -> io::Result<Box<dyn MediaSource>> {
         Ok(Box::new(ChunkedFile::new(File::open(path)?, meta.len())))
     };
-    guarded(|| decode_impl(&open, ext.as_deref(), opts))
+    guarded(|| run(&open, ext.as_deref()))
 }
 
 /// A file read in large chunks.
@@ -812,16 +861,62 @@ impl From<Error> for PassError {
 }
 
 fn decode_impl<'s>(open: &Opener<'s>, ext: Option<&str>, opts: &DecodeOptions) -> Result<Decoded> {
-    match decode_pass(open, ext, opts, true) {
+    match decode_pass(open, ext, opts, true, None) {
         Ok(d) => Ok(d),
         Err(PassError::Fail(e)) => Err(e),
         // Seeking failed or was not sample-exact (damaged file, odd timestamps): the slow, sure
         // way gives the same samples the fast one would have.
-        Err(PassError::SeekNotExact) => match decode_pass(open, ext, opts, false) {
+        Err(PassError::SeekNotExact) => match decode_pass(open, ext, opts, false, None) {
             Ok(d) => Ok(d),
             Err(PassError::Fail(e)) => Err(e),
             Err(PassError::SeekNotExact) => Err(Error::Corrupt("seek failed".into())),
         },
+    }
+}
+
+/// Where a streamed decode's samples go: `(samples, sample_rate)`, consecutive pieces.
+type Sink<'a> = &'a mut dyn FnMut(&[f32], u32) -> Result<()>;
+
+/// Samples a streamed decode holds before handing them to its sink.
+const STREAM_CHUNK: usize = 1 << 16;
+
+/// Zeroes NaN/infinite samples (corrupt float PCM), returning how many there were, then refuses
+/// samples beyond any audio scale.
+///
+/// librosa would reject such a buffer later (valid_audio), so they are zeroed here and counted.
+/// Counted first with a branch-free test on the exponent bits, which compiles to SIMD: the
+/// fix-up loop (a branch per sample, which was 4 % of a seed-pipeline run) only runs when there
+/// is something to fix. Finite values beyond any audio scale (a corrupt float file) are refused
+/// before any resampler or FFT sees them (see `guard`).
+fn clean_samples(out: &mut [f32]) -> Result<usize> {
+    let nonfinite = out
+        .iter()
+        .map(|x| usize::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000))
+        .sum::<usize>();
+    if nonfinite > 0 {
+        for x in out.iter_mut() {
+            if !x.is_finite() {
+                *x = 0.0;
+            }
+        }
+    }
+    crate::guard::check_samples(out)?;
+    Ok(nonfinite)
+}
+
+/// One decoding pass. With a `sink`, samples go to it in pieces of about [`STREAM_CHUNK`] as
+/// they are decoded (never seeking: `allow_seek` must be false) and the result's `samples` is
+/// empty; without one they are collected.
+fn stream_impl<'s>(
+    open: &Opener<'s>,
+    ext: Option<&str>,
+    opts: &DecodeOptions,
+    each: &mut dyn FnMut(&[f32], u32) -> Result<()>,
+) -> Result<Decoded> {
+    match decode_pass(open, ext, opts, false, Some(each)) {
+        Ok(d) => Ok(d),
+        Err(PassError::Fail(e)) => Err(e),
+        Err(PassError::SeekNotExact) => Err(Error::Corrupt("seek failed".into())),
     }
 }
 
@@ -830,6 +925,7 @@ fn decode_pass<'s>(
     ext: Option<&str>,
     opts: &DecodeOptions,
     allow_seek: bool,
+    mut sink: Option<Sink<'_>>,
 ) -> std::result::Result<Decoded, PassError> {
     let max_seconds = opts.max_seconds;
     let mut format = open_format(open, ext)?;
@@ -938,8 +1034,16 @@ fn decode_pass<'s>(
     let mut out: Vec<f32> = Vec::new();
     if let Some(n) = track.num_frames {
         let cap = limit.map_or(n as usize, |l| l.min(n as usize));
-        out.reserve(cap.saturating_sub(start.unwrap_or(0)).min(1 << 26));
+        let most = if sink.is_some() {
+            2 * STREAM_CHUNK
+        } else {
+            1 << 26
+        };
+        out.reserve(cap.saturating_sub(start.unwrap_or(0)).min(most));
     }
+    // Samples already handed to the sink, and NaN/infinite ones zeroed in them.
+    let mut emitted = 0usize;
+    let mut nonfinite = 0usize;
     let mut planes: Vec<Vec<f32>> = Vec::new();
     let mut truncated = false;
     let mut skipped = 0usize;
@@ -949,8 +1053,30 @@ fn decode_pass<'s>(
 
     loop {
         if let (Some(l), Some(s)) = (limit, start) {
-            if to_drop == Some(0) && out.len() >= l.saturating_sub(s) {
+            if to_drop == Some(0) && emitted + out.len() >= l.saturating_sub(s) {
                 break;
+            }
+        }
+        if let Some(sink) = sink.as_mut() {
+            if to_drop == Some(0) && out.len() >= STREAM_CHUNK {
+                // Nothing is dropped from here on, so where the samples start is known and the
+                // edit list's end and `max_seconds` can be applied piece by piece.
+                let start_at = position + dropped.saturating_sub(trim.skip);
+                let most = [trim.keep, limit]
+                    .into_iter()
+                    .flatten()
+                    .map(|k| k.saturating_sub(start_at))
+                    .min();
+                if let Some(m) = most {
+                    out.truncate(m.saturating_sub(emitted));
+                }
+                nonfinite += clean_samples(&mut out)?;
+                sink(&out, rate)?;
+                emitted += out.len();
+                out.clear();
+                if most.is_some_and(|m| emitted >= m) {
+                    break;
+                }
             }
         }
         let packet = match format.next_packet() {
@@ -1073,7 +1199,7 @@ fn decode_pass<'s>(
     let mut start_at = position + stream_dropped;
     if let Some(k) = trim.keep {
         // Frames past the edit list's end are encoder padding, not part of the stream.
-        out.truncate(k.saturating_sub(start_at));
+        out.truncate(k.saturating_sub(start_at).saturating_sub(emitted));
         start_at = start_at.min(k);
     }
     if out.is_empty() && seeked {
@@ -1081,7 +1207,7 @@ fn decode_pass<'s>(
         // has): decode from the start, which tells how long the stream really is.
         return Err(PassError::SeekNotExact);
     }
-    if out.is_empty() {
+    if out.is_empty() && emitted == 0 {
         if stream_dropped > 0 || position > 0 {
             // Audio was there, but all of it before `start_seconds`: the clip is shorter.
             return Ok(Decoded {
@@ -1117,26 +1243,15 @@ fn decode_pass<'s>(
         return Err(Error::Corrupt("sample rate unknown".into()).into());
     }
     if let Some(l) = limit {
-        out.truncate(l.saturating_sub(start_at));
+        out.truncate(l.saturating_sub(start_at).saturating_sub(emitted));
     }
-    // Corrupt float PCM can hold NaN/inf; librosa would reject such a buffer later
-    // (valid_audio), so zero them here and report how many. Counted first with a branch-free
-    // test on the exponent bits, which compiles to SIMD: the fix-up loop (a branch per sample,
-    // which was 4 % of a seed-pipeline run) only runs when there is something to fix.
-    let nonfinite = out
-        .iter()
-        .map(|x| usize::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000))
-        .sum::<usize>();
-    if nonfinite > 0 {
-        for x in out.iter_mut() {
-            if !x.is_finite() {
-                *x = 0.0;
-            }
+    nonfinite += clean_samples(&mut out)?;
+    if let Some(sink) = sink {
+        if !out.is_empty() {
+            sink(&out, rate)?;
         }
+        out.clear();
     }
-    // Finite but beyond any audio scale (a corrupt float file): refused here, before any
-    // resampler or FFT sees it (see `guard`).
-    crate::guard::check_samples(&out)?;
     Ok(Decoded {
         samples: out,
         sample_rate: rate,

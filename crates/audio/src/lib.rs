@@ -4,9 +4,12 @@
 //! # Overview
 //!
 //! * [`decode_file`] / [`decode_bytes`]: WAV, AIFF, FLAC, OGG Vorbis, MP3, M4A/AAC and Opus to
-//!   mono `f32` at the native rate, sniffing the content rather than trusting the extension.
+//!   mono `f32` at the native rate, sniffing the content rather than trusting the extension;
+//!   [`decode_file_chunks`] / [`decode_bytes_chunks`] give the same samples piece by piece, in
+//!   bounded memory, for recordings hours long.
 //! * [`Resampler`]: band-limited resampling to a target rate (16 kHz for every emovox pipeline),
-//!   planned once per rate pair and reused for every clip.
+//!   planned once per rate pair and reused for every clip; [`StreamResampler`] does it piece by
+//!   piece for a stream of any length.
 //! * [`stft`]: the short-time Fourier transform and its inverse, with librosa's conventions.
 //! * [`augment`]: reproducible noise, time stretch and pitch shift.
 //! * [`guard`]: samples no recording can hold are refused before any work; a panic in a
@@ -59,6 +62,8 @@ mod resample;
 pub mod stft;
 pub mod vad;
 
-pub use decode::{decode_bytes, decode_file, DecodeOptions, Decoded};
+pub use decode::{
+    decode_bytes, decode_bytes_chunks, decode_file, decode_file_chunks, DecodeOptions, Decoded,
+};
 pub use error::{Error, Result};
-pub use resample::{Resampler, MAX_RATE};
+pub use resample::{Resampler, StreamResampler, MAX_RATE};

@@ -329,6 +329,132 @@ impl Resampler {
     }
 }
 
+/// Resampling a stream of any length in bounded memory, piece by piece.
+///
+/// Each core block of input (about 1 s, a whole number of the rate pair's reduced input block so
+/// that block boundaries fall on the output grid) is resampled by a [`Resampler`] with 2048
+/// input samples of context on each side, and only the core's output is kept. The output
+/// depends only on the input, never on how it was cut into pieces, and matches resampling the
+/// whole signal at once to within about 2e-3 (the same length, `ceil(n * to / from)`). State:
+/// one core block plus its margins, whatever the stream's length.
+///
+/// ```
+/// use emovox_audio::StreamResampler;
+///
+/// let mut r = StreamResampler::new(48_000, 16_000)?;
+/// let mut out = Vec::new();
+/// for _ in 0..10 {
+///     r.push(&[0.1f32; 4_800], &mut out); // 0.1 s at a time
+/// }
+/// r.finish(&mut out);
+/// assert_eq!(out.len(), 16_000);
+/// # Ok::<(), emovox_audio::Error>(())
+/// ```
+pub struct StreamResampler {
+    r: Resampler,
+    from: u64,
+    to: u64,
+    core: usize,
+    margin: usize,
+    /// Input samples from global index `buf_start` on.
+    buf: Vec<f32>,
+    buf_start: usize,
+    /// Global input index of the next core block.
+    next: usize,
+    tmp: Vec<f32>,
+    block: Vec<f32>,
+}
+
+impl std::fmt::Debug for StreamResampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamResampler")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("core", &self.core)
+            .finish()
+    }
+}
+
+impl StreamResampler {
+    /// Plans resampling from `from` to `to` Hz (the rates [`Resampler::new`] accepts).
+    pub fn new(from: u32, to: u32) -> Result<Self> {
+        let r = Resampler::new(from, to)?;
+        let (f, t) = (from as u64, to as u64);
+        let g = gcd(f, t);
+        // Block boundaries on multiples of the reduced input block keep output samples on the
+        // global output grid.
+        let blk = (f / g) as usize;
+        let core = blk * (from as usize).div_ceil(blk).max(1);
+        let margin = blk * 2048usize.div_ceil(blk);
+        Ok(StreamResampler {
+            r,
+            from: f,
+            to: t,
+            core,
+            margin,
+            buf: Vec::new(),
+            buf_start: 0,
+            next: 0,
+            tmp: Vec::new(),
+            block: Vec::new(),
+        })
+    }
+
+    /// Forgets the stream: the next push starts a new one.
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.buf_start = 0;
+        self.next = 0;
+    }
+
+    /// Output index of input index `i` (exact on block boundaries).
+    fn out_index(&self, i: usize) -> usize {
+        ((i as u64 * self.to).div_ceil(self.from)) as usize
+    }
+
+    fn run(&mut self, end: usize) {
+        let ws = self.next.saturating_sub(self.margin);
+        let (a, b) = (ws - self.buf_start, end - self.buf_start);
+        // Resampling at a planned rate pair does not fail on samples that passed the caller's
+        // checks; a failure (samples beyond any audio scale) yields zeros for this block.
+        if self.r.process(&self.buf[a..b], &mut self.tmp).is_err() {
+            self.tmp.clear();
+            self.tmp.resize(self.r.output_len(b - a), 0.0);
+        }
+        self.block.clear();
+        let skip = self.out_index(self.next) - self.out_index(ws);
+        let take = self
+            .out_index(self.next + self.core)
+            .saturating_sub(self.out_index(self.next));
+        self.block.extend(self.tmp.iter().skip(skip).take(take));
+    }
+
+    /// Feeds the next piece of input; appends to `out` the output samples now complete.
+    pub fn push(&mut self, x: &[f32], out: &mut Vec<f32>) {
+        self.buf.extend_from_slice(x);
+        while self.buf_start + self.buf.len() >= self.next + self.core + self.margin {
+            self.run(self.next + self.core + self.margin);
+            out.extend_from_slice(&self.block);
+            self.next += self.core;
+            let keep_from = self.next.saturating_sub(self.margin);
+            self.buf.drain(..keep_from - self.buf_start);
+            self.buf_start = keep_from;
+        }
+    }
+
+    /// Ends the stream: appends the rest of the output, then resets.
+    pub fn finish(&mut self, out: &mut Vec<f32>) {
+        let end = self.buf_start + self.buf.len();
+        if end > self.next {
+            self.run(end);
+            self.block
+                .truncate(self.out_index(end) - self.out_index(self.next));
+            out.extend_from_slice(&self.block);
+        }
+        self.reset();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,5 +551,56 @@ mod tests {
         assert!(Resampler::new(0, 16000).is_err());
         assert!(Resampler::with_ratio(-1.0).is_err());
         assert!(Resampler::with_ratio(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn streamed_resampling_matches_whole_clip_resampling_whatever_the_pieces() {
+        for (rate, to) in [
+            (48_000u32, 16_000u32),
+            (44_100, 16_000),
+            (22_050, 16_000),
+            (8_000, 16_000),
+            (24_414, 16_000),
+            (16_000, 8_000),
+        ] {
+            let n = rate as usize * 7 / 2 + 17;
+            let mut seed = 9u64;
+            let y: Vec<f32> = (0..n)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let noise = ((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2;
+                    0.5 * (i as f32 * 2.0 * std::f32::consts::PI * 220.0 / rate as f32).sin()
+                        + noise
+                })
+                .collect();
+            let mut whole = Vec::new();
+            Resampler::new(rate, to)
+                .unwrap()
+                .process(&y, &mut whole)
+                .unwrap();
+            let mut pieces = Vec::new();
+            for size in [5000, 1, 123_457] {
+                let mut c = StreamResampler::new(rate, to).unwrap();
+                let mut got = Vec::new();
+                for part in y.chunks(size) {
+                    c.push(part, &mut got);
+                }
+                c.finish(&mut got);
+                assert_eq!(got.len(), whole.len(), "{rate}");
+                let err = got
+                    .iter()
+                    .zip(&whole)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(err < 2e-3, "{rate} Hz: max error {err}");
+                pieces.push(got);
+            }
+            assert!(
+                pieces.iter().all(|p| p == &pieces[0]),
+                "{rate}: depends on the pieces"
+            );
+        }
     }
 }

@@ -88,7 +88,7 @@
 
 use std::collections::VecDeque;
 
-use crate::{Error, Resampler, Result};
+use crate::{Error, Result, StreamResampler};
 
 /// The rate frames are analysed at, Hz.
 pub const VAD_RATE: u32 = 16_000;
@@ -373,117 +373,6 @@ fn db(power: f32) -> f32 {
     10.0 * (power.max(1e-12)).log10()
 }
 
-/// Resampling to 16 kHz in overlapping chunks: each core block of input is resampled with
-/// `margin` input samples of context on each side, and only the core's output kept, so the
-/// result matches resampling the whole signal (away from its ends) with bounded memory.
-struct ChunkResampler {
-    r: Resampler,
-    from: u64,
-    to: u64,
-    core: usize,
-    margin: usize,
-    /// Input samples from global index `buf_start` on.
-    buf: Vec<f32>,
-    buf_start: usize,
-    /// Global input index of the next core block.
-    next: usize,
-    tmp: Vec<f32>,
-}
-
-impl std::fmt::Debug for ChunkResampler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChunkResampler")
-            .field("from", &self.from)
-            .field("core", &self.core)
-            .finish()
-    }
-}
-
-impl ChunkResampler {
-    fn new(from: u32) -> Result<Self> {
-        let r = Resampler::new(from, VAD_RATE)?;
-        let (f, t) = (from as u64, VAD_RATE as u64);
-        let g = gcd(f, t);
-        // Block boundaries on multiples of the reduced input block keep output samples on the
-        // global output grid.
-        let blk = (f / g) as usize;
-        let core = blk * (from as usize).div_ceil(blk).max(1);
-        let margin = blk * 2048usize.div_ceil(blk);
-        Ok(ChunkResampler {
-            r,
-            from: f,
-            to: t,
-            core,
-            margin,
-            buf: Vec::new(),
-            buf_start: 0,
-            next: 0,
-            tmp: Vec::new(),
-        })
-    }
-
-    fn reset(&mut self) {
-        self.buf.clear();
-        self.buf_start = 0;
-        self.next = 0;
-    }
-
-    /// Output index of input index `i` (exact on block boundaries).
-    fn out_index(&self, i: usize) -> usize {
-        ((i as u64 * self.to).div_ceil(self.from)) as usize
-    }
-
-    fn run(&mut self, end: usize, out: &mut Vec<f32>) {
-        let ws = self.next.saturating_sub(self.margin);
-        let (a, b) = (ws - self.buf_start, end - self.buf_start);
-        // Resampling a clip at a supported rate pair does not fail; a failure yields zeros.
-        if self.r.process(&self.buf[a..b], &mut self.tmp).is_err() {
-            self.tmp.clear();
-            self.tmp.resize(self.r.output_len(b - a), 0.0);
-        }
-        out.clear();
-        let skip = self.out_index(self.next) - self.out_index(ws);
-        out.extend(
-            self.tmp.iter().skip(skip).take(
-                self.out_index(self.next + self.core)
-                    .saturating_sub(self.out_index(self.next)),
-            ),
-        );
-    }
-
-    /// Feeds input; appends to `out` the 16 kHz samples now complete.
-    fn push(&mut self, x: &[f32], out: &mut Vec<f32>, block: &mut Vec<f32>) {
-        self.buf.extend_from_slice(x);
-        while self.buf_start + self.buf.len() >= self.next + self.core + self.margin {
-            self.run(self.next + self.core + self.margin, block);
-            out.extend_from_slice(block);
-            self.next += self.core;
-            let keep_from = self.next.saturating_sub(self.margin);
-            self.buf.drain(..keep_from - self.buf_start);
-            self.buf_start = keep_from;
-        }
-    }
-
-    /// Flushes the rest of the input.
-    fn finish(&mut self, out: &mut Vec<f32>, block: &mut Vec<f32>) {
-        let end = self.buf_start + self.buf.len();
-        if end > self.next {
-            self.run(end, block);
-            block.truncate(self.out_index(end) - self.out_index(self.next));
-            out.extend_from_slice(block);
-        }
-        self.reset();
-    }
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
-}
-
 /// What the front end measures on one frame.
 #[derive(Debug, Clone, Copy)]
 struct Raw {
@@ -516,10 +405,9 @@ struct Region {
 struct Pipeline {
     config: VadConfig,
     rate: u32,
-    resampler: Option<ChunkResampler>,
+    resampler: Option<StreamResampler>,
     /// Resampled samples not yet framed (< one frame after each push).
     y16: Vec<f32>,
-    block: Vec<f32>,
     /// The previous frame and this one (periodicity window).
     window: Box<[f32; 2 * FRAME]>,
     detector: Box<earshot::Detector>,
@@ -561,14 +449,13 @@ impl Pipeline {
         let resampler = if rate == VAD_RATE {
             None
         } else {
-            Some(ChunkResampler::new(rate)?)
+            Some(StreamResampler::new(rate, VAD_RATE)?)
         };
         Ok(Pipeline {
             config,
             rate,
             resampler,
             y16: Vec::new(),
-            block: Vec::new(),
             window: Box::new([0.0; 2 * FRAME]),
             detector: earshot::Detector::default_boxed(),
             n_in: 0,
@@ -615,7 +502,7 @@ impl Pipeline {
     fn push(&mut self, x: &[f32], regions: &mut Vec<(usize, usize)>) {
         self.n_in += x.len();
         match self.resampler.as_mut() {
-            Some(r) => r.push(x, &mut self.y16, &mut self.block),
+            Some(r) => r.push(x, &mut self.y16),
             None => self.y16.extend_from_slice(x),
         }
         self.drain_frames(false, regions);
@@ -623,7 +510,7 @@ impl Pipeline {
 
     fn finish(&mut self, regions: &mut Vec<(usize, usize)>) {
         if let Some(r) = self.resampler.as_mut() {
-            r.finish(&mut self.y16, &mut self.block);
+            r.finish(&mut self.y16);
         }
         self.drain_frames(true, regions);
         // The last frame's smoothing and every frame still waiting for look-ahead.
@@ -1124,36 +1011,6 @@ mod tests {
                     "{rate}: {got:?} vs {whole:?}"
                 );
             }
-        }
-    }
-
-    #[test]
-    fn chunked_resampling_matches_whole_clip_resampling() {
-        for rate in [48_000u32, 44_100, 22_050, 8_000, 24_414] {
-            let n = rate as usize * 7 / 2 + 17;
-            let y: Vec<f32> = tone(n, rate as usize, 0.5)
-                .iter()
-                .zip(noise(n, 0.1, 9))
-                .map(|(a, b)| a + b)
-                .collect();
-            let mut whole = Vec::new();
-            Resampler::new(rate, VAD_RATE)
-                .unwrap()
-                .process(&y, &mut whole)
-                .unwrap();
-            let mut c = ChunkResampler::new(rate).unwrap();
-            let (mut got, mut block) = (Vec::new(), Vec::new());
-            for part in y.chunks(5000) {
-                c.push(part, &mut got, &mut block);
-            }
-            c.finish(&mut got, &mut block);
-            assert_eq!(got.len(), whole.len(), "{rate}");
-            let err = got
-                .iter()
-                .zip(&whole)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
-            assert!(err < 2e-3, "{rate} Hz: max error {err}");
         }
     }
 

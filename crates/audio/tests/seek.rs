@@ -1,10 +1,12 @@
 //! `DecodeOptions::start_seconds` gives exactly the samples a decode from the start gives,
 //! sliced at `int(offset * sr)`: on real RAVDESS and TESS FLACs, on 16-bit WAV copies of them,
 //! and on every good file of `formats/` and `quirks/` (seeking codecs and decode-and-drop ones).
+//! And the streamed decode (`decode_file_chunks`) gives exactly the whole decode's samples, in
+//! pieces, for every file and option set, and the same error for every bad file.
 
 use std::path::{Path, PathBuf};
 
-use emovox_audio::{decode_bytes, decode_file, DecodeOptions, Decoded};
+use emovox_audio::{decode_bytes, decode_file, decode_file_chunks, DecodeOptions, Decoded};
 
 fn datasets(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("EMOVOX_DATASETS")
@@ -230,4 +232,83 @@ fn bad_start_and_end_are_refused() {
         let e = decode_bytes(&bytes, Some("wav"), &opts).unwrap_err();
         assert!(e.to_string().contains("start_seconds"), "{e}");
     }
+}
+
+/// `decode_file_chunks` on `path` with `opts`: the pieces joined, their count, and the result.
+fn streamed(path: &Path, opts: &DecodeOptions) -> (Vec<f32>, usize, emovox_audio::Result<Decoded>) {
+    let (mut all, mut pieces) = (Vec::new(), 0);
+    let r = decode_file_chunks(path, opts, &mut |y, _| {
+        all.extend_from_slice(y);
+        pieces += 1;
+        Ok(())
+    });
+    (all, pieces, r)
+}
+
+#[test]
+fn streamed_decoding_equals_whole_decoding_on_every_format_and_quirk() {
+    let Some(d) = datasets("streamed_decoding_equals_whole_decoding_on_every_format_and_quirk")
+    else {
+        return;
+    };
+    let (mut n, mut several) = (0, 0);
+    for dir in ["formats", "quirks"] {
+        for ext in ["wav", "aiff", "aif", "flac", "mp3", "ogg", "opus", "m4a"] {
+            if ext == "opus" && !cfg!(feature = "opus") {
+                continue;
+            }
+            for path in files(&d.join(dir), ext) {
+                let what = path.display().to_string();
+                let whole = decode_file(&path, &DecodeOptions::new());
+                let (got, pieces, r) = streamed(&path, &DecodeOptions::new());
+                match (whole, r) {
+                    (Ok(w), Ok(s)) => {
+                        assert_eq!(got.len(), w.samples.len(), "{what}");
+                        assert!(got == w.samples, "{what}: samples differ");
+                        assert!(s.samples.is_empty(), "{what}");
+                        assert_eq!(
+                            (s.sample_rate, s.channels, &s.format, s.truncated),
+                            (w.sample_rate, w.channels, &w.format, w.truncated),
+                            "{what}"
+                        );
+                        several += usize::from(pieces > 1);
+                        for (start, max) in STARTS {
+                            let opts = DecodeOptions::new()
+                                .start_seconds(Some(start))
+                                .max_seconds(max);
+                            let w = decode_file(&path, &opts).unwrap();
+                            let (got, _, s) = streamed(&path, &opts);
+                            let s = s.unwrap();
+                            assert!(got == w.samples, "{what} {start} {max:?}");
+                            assert_eq!(s.start_frame, w.start_frame, "{what} {start} {max:?}");
+                        }
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{what}: whole {a:?}, streamed {b:?}"),
+                }
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 18, "{n} files");
+    assert!(
+        several >= 5,
+        "only {several} files came in more than one piece"
+    );
+}
+
+#[test]
+fn a_streamed_decode_stops_at_the_first_error_of_its_consumer() {
+    let Some(d) = datasets("a_streamed_decode_stops_at_the_first_error_of_its_consumer") else {
+        return;
+    };
+    let path = d.join("formats/happy.wav");
+    let mut calls = 0;
+    let r = decode_file_chunks(&path, &DecodeOptions::new(), &mut |_, _| {
+        calls += 1;
+        Err(emovox_audio::Error::InvalidParameter("enough".into()))
+    });
+    assert_eq!(calls, 1);
+    let e = r.unwrap_err().to_string();
+    assert!(e.contains("happy.wav") && e.contains("enough"), "{e}");
 }
