@@ -358,6 +358,38 @@ impl VadStream {
     pub fn samples_seen(&self) -> usize {
         self.pipe.n_in
     }
+
+    /// The region being built, if any, as `(start, end_so_far)` samples: the start it will be
+    /// reported with, and how far it reaches already (its reported end will be at least that).
+    /// It may still be dropped, if it ends up with less than [`VadConfig::min_speech`] of
+    /// speech. Lets a consumer start on a long region before it closes.
+    pub fn open_region(&self) -> Option<(usize, usize)> {
+        let p = &self.pipe;
+        let (start, end) = match (p.region, p.in_speech) {
+            (Some(r), true) => (r.start, p.decided),
+            (Some(r), false) => (r.start, r.end),
+            (None, true) => (p.run_start, p.decided),
+            (None, false) => return None,
+        };
+        let pad = p.frames(p.config.pad);
+        Some((
+            p.to_in(start.saturating_sub(pad), false),
+            p.to_in(end + pad, true),
+        ))
+    }
+
+    /// No region not yet reported starts before this sample: the start of the
+    /// [open region](Self::open_region), or, without one, the first frame not yet decided less
+    /// the padding.
+    pub fn pending_from(&self) -> usize {
+        match self.open_region() {
+            Some((a, _)) => a,
+            None => {
+                let p = &self.pipe;
+                p.to_in(p.decided.saturating_sub(p.frames(p.config.pad)), false)
+            }
+        }
+    }
 }
 
 /// Linear ramp: 0 at or below `lo`, 1 at or above `hi`.
@@ -682,23 +714,26 @@ impl Pipeline {
         }
     }
 
+    /// Frame `f`'s first sample at the input rate (rounded down, or up when `up`), at most the
+    /// samples seen.
+    fn to_in(&self, f: usize, up: bool) -> usize {
+        let s16 = (f * FRAME) as u64 * self.rate as u64;
+        let v = if up {
+            s16.div_ceil(VAD_RATE as u64)
+        } else {
+            s16 / VAD_RATE as u64
+        };
+        (v as usize).min(self.n_in)
+    }
+
     /// Pads a complete region and converts it to input samples.
     fn emit(&self, r: Region, regions: &mut Vec<(usize, usize)>) {
         if r.speech < self.frames(self.config.min_speech).max(1) {
             return;
         }
         let pad = self.frames(self.config.pad);
-        let to_in = |f: usize, up: bool| {
-            let s16 = (f * FRAME) as u64 * self.rate as u64;
-            let v = if up {
-                s16.div_ceil(VAD_RATE as u64)
-            } else {
-                s16 / VAD_RATE as u64
-            };
-            v as usize
-        };
-        let a = to_in(r.start.saturating_sub(pad), false).min(self.n_in);
-        let b = to_in(r.end + pad, true).min(self.n_in);
+        let a = self.to_in(r.start.saturating_sub(pad), false);
+        let b = self.to_in(r.end + pad, true);
         match regions.last_mut() {
             Some(last) if last.1 >= a => last.1 = last.1.max(b),
             _ if b > a => regions.push((a, b)),
@@ -1012,6 +1047,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_open_region_is_the_one_later_reported() {
+        // 1 s of silence, 3 s of tone, 2 s of silence.
+        let y = pieces(&[(1.0, false), (3.0, true), (2.0, false)], SR);
+        let vad = Vad::new(VadConfig::new()).unwrap();
+        let mut stream = vad.stream(SR as u32).unwrap();
+        let (mut got, mut seen) = (Vec::new(), Vec::new());
+        for part in y.chunks(SR / 10) {
+            assert!(stream.pending_from() <= stream.samples_seen());
+            stream.push(part, &mut got);
+            if got.is_empty() {
+                if let Some(open) = stream.open_region() {
+                    seen.push(open);
+                }
+            }
+        }
+        stream.finish(&mut got);
+        assert_eq!(got.len(), 1, "{got:?}");
+        // Seen open from early on, with the start it is reported with, reaching further as the
+        // tone goes on, never past the reported end.
+        assert!(seen.len() > 20, "{}", seen.len());
+        assert!(seen.iter().all(|o| o.0 == got[0].0 && o.1 <= got[0].1));
+        assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1));
+        assert!(seen.last().unwrap().1 > got[0].0 + 2 * SR);
+        // After the region, nothing can start before the undecided frames.
+        assert!(stream_after(&vad, &y) > got[0].1);
+    }
+
+    fn stream_after(vad: &Vad, y: &[f32]) -> usize {
+        let mut stream = vad.stream(SR as u32).unwrap();
+        let mut got = Vec::new();
+        stream.push(y, &mut got);
+        assert!(stream.open_region().is_none());
+        stream.pending_from()
     }
 
     #[test]
