@@ -18,10 +18,11 @@
 //! # Ok::<(), emovox::Error>(())
 //! ```
 
+use std::collections::VecDeque;
 use std::path::Path;
 
-use emovox_audio::vad::{Vad, VadConfig};
-use emovox_audio::{decode_file, DecodeOptions, Resampler};
+use emovox_audio::vad::{Vad, VadConfig, VadStream};
+use emovox_audio::{decode_file_chunks, DecodeOptions, StreamResampler};
 use emovox_features::{Extractor, Features};
 use serde::Serialize;
 
@@ -100,12 +101,10 @@ pub struct Timeline {
     pub windows: Vec<Window>,
     /// The recording cut into silence and emotion segments, in time order, covering it all.
     pub segments: Vec<Segment>,
-    /// The analysed audio at the pipeline's rate, for plotting (not serialised).
+    /// The waveform as `(seconds, min, max)` columns, for plotting (not serialised): between
+    /// 1200 and 2400 columns whatever the length ([`emovox_report::Envelope`]).
     #[serde(skip)]
-    pub samples: Vec<f32>,
-    /// Rate of `samples`.
-    #[serde(skip)]
-    pub sample_rate: u32,
+    pub envelope: Vec<(f64, f32, f32)>,
 }
 
 /// Speech regions of `y` (at `rate`) as `(start, end)` sample indices, found by the project's
@@ -113,13 +112,17 @@ pub struct Timeline {
 /// model), with `opts.min_silence` as its bridge, `opts.min_speech` as its shortest speech and
 /// no padding (the windows' `lead` covers onsets).
 pub fn detect_speech(y: &[f32], rate: u32, opts: &TimelineOptions) -> Result<Vec<(usize, usize)>> {
-    let vad = Vad::new(
+    let vad = vad(opts)?;
+    Ok(vad.speech_regions(y, rate, &mut vad.scratch())?)
+}
+
+fn vad(opts: &TimelineOptions) -> Result<Vad> {
+    Ok(Vad::new(
         VadConfig::new()
             .bridge(opts.min_silence)
             .min_speech(opts.min_speech)
             .pad(0.0),
-    )?;
-    Ok(vad.speech_regions(y, rate, &mut vad.scratch())?)
+    )?)
 }
 
 /// Window start positions (samples) covering `[a, b)` with windows of `w` every `h`, the first
@@ -140,21 +143,93 @@ fn window_starts(a: usize, b: usize, w: usize, h: usize, lead: usize, n: usize) 
     starts
 }
 
-impl Timeline {
-    /// The timeline of an audio file of any format the decoder reads.
-    pub fn of_file(rec: &Recognizer, path: &Path, opts: &TimelineOptions) -> Result<Timeline> {
-        let clip =
-            decode_file(path, &DecodeOptions::new()).map_err(|e| Error::from(e).in_file(path))?;
-        Self::of_samples(rec, &clip.samples, clip.sample_rate, opts).map_err(|e| e.in_file(path))
-    }
+/// Windows already analysed of the speech region still open in the detector.
+#[derive(Debug, Default)]
+struct Early {
+    /// The open region's start (samples), `None` when nothing is analysed.
+    region: Option<usize>,
+    /// Window starts, from the region's first window on, and their probabilities (`None`: the
+    /// model heard no speech in that window).
+    starts: Vec<usize>,
+    probs: Vec<Option<Vec<f32>>>,
+}
 
-    /// The timeline of mono `samples` at `rate` Hz.
-    pub fn of_samples(
-        rec: &Recognizer,
-        samples: &[f32],
-        rate: u32,
-        opts: &TimelineOptions,
-    ) -> Result<Timeline> {
+/// An emotion timeline built as the audio arrives, in memory bounded whatever the recording's
+/// length: feed it samples with [`push`](Self::push), take the segments completed so far with
+/// [`take_segments`](Self::take_segments), and end with [`finish`](Self::finish).
+///
+/// What it holds: the resampler's and detector's state, the last window of audio (a few
+/// seconds), the windows and segments found (a few dozen bytes per second of speech), and the
+/// waveform's envelope (at most 2400 columns). A speech region is analysed as it goes on, before
+/// the detector closes it, so a region hours long needs no more.
+///
+/// Its segments do not depend on how the audio is cut into pieces: [`Timeline::of_samples`]
+/// is this with the whole recording in one piece, [`Timeline::of_file`] with the decoder's.
+///
+/// ```
+/// use emovox::timeline::{TimelineOptions, TimelineStream};
+/// use emovox::Recognizer;
+///
+/// let rec = Recognizer::from_default()?;
+/// let mut stream = TimelineStream::new(&rec, 16_000, &TimelineOptions::default())?;
+/// // 1 s of silence, 2 s of a tone, 1 s of silence, a tenth of a second at a time.
+/// let mut audio = vec![0.0f32; 16_000];
+/// audio.extend((0..32_000).map(|i| (i as f32 * 0.08).sin() * 0.5));
+/// audio.extend(vec![0.0f32; 16_000]);
+/// let mut segments = Vec::new();
+/// for piece in audio.chunks(1_600) {
+///     stream.push(piece)?;
+///     segments.extend(stream.take_segments());
+/// }
+/// let timeline = stream.finish()?;
+/// segments.extend(timeline.segments.iter().skip(segments.len()).cloned());
+/// assert_eq!(segments, timeline.segments);
+/// assert!(segments.iter().any(|s| s.label.is_some()));
+/// # Ok::<(), emovox::Error>(())
+/// ```
+pub struct TimelineStream<'r> {
+    rec: &'r Recognizer,
+    ex: Extractor,
+    /// The pipeline's rate, window, hop and lead in samples at it.
+    sr: u32,
+    w: usize,
+    h: usize,
+    lead: usize,
+    window: f64,
+    hop: f64,
+    resampler: Option<StreamResampler>,
+    vad: Option<VadStream>,
+    /// Resampled samples of the current push.
+    y: Vec<f32>,
+    /// Samples at `sr` from index `buf_start` on; `n` seen in all.
+    buf: Vec<f32>,
+    buf_start: usize,
+    n: usize,
+    /// Regions the detector closed, waiting for the samples of their last window.
+    closed: VecDeque<(usize, usize)>,
+    early: Early,
+    regions: Vec<(usize, usize)>,
+    /// Where the segments so far end (samples).
+    cursor: usize,
+    speech: Vec<(usize, usize)>,
+    windows: Vec<Window>,
+    segments: Vec<Segment>,
+    taken: usize,
+    envelope: emovox_report::Envelope,
+}
+
+impl std::fmt::Debug for TimelineStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimelineStream")
+            .field("seconds", &(self.n as f64 / self.sr as f64))
+            .field("segments", &self.segments.len())
+            .finish()
+    }
+}
+
+impl<'r> TimelineStream<'r> {
+    /// A timeline of mono audio at `rate` Hz, with `rec`'s model; checks `opts`.
+    pub fn new(rec: &'r Recognizer, rate: u32, opts: &TimelineOptions) -> Result<Self> {
         let mut pipeline = rec.saved().pipeline.clone();
         let sr = pipeline.sample_rate;
         let window = opts.window.unwrap_or_else(|| rec.window_seconds());
@@ -169,74 +244,337 @@ impl Timeline {
                 "hop must be 0.01 s to the window ({window} s), got {hop}"
             )));
         }
-        // Samples beyond any audio scale are refused before the detector or resampler.
-        emovox_audio::guard::check_samples(samples)?;
-        // Resample the whole recording once; windows are then cut at the pipeline's rate.
-        let y = if rate == sr {
-            samples.to_vec()
-        } else {
-            let mut out = Vec::new();
-            Resampler::new(rate, sr)?.process(samples, &mut out)?;
-            out
-        };
-        let duration = y.len() as f64 / sr as f64;
-        // Each window is analysed whole (it plays the part of the training crop).
-        pipeline.crop = None;
-        let mut ex = Extractor::new(pipeline)?;
-        let w = ((window * sr as f64) as usize).max(1);
-        let h = ((hop * sr as f64) as usize).max(1);
         if !(opts.lead >= 0.0 && opts.lead < window) {
             return Err(Error::Option(format!(
                 "lead must be 0 s to less than the window ({window} s), got {}",
                 opts.lead
             )));
         }
-        let lead = (opts.lead * sr as f64) as usize;
-        let speech = detect_speech(&y, sr, opts)?;
-        let mut windows = Vec::new();
-        let mut owners = Vec::new(); // (region index, start sample)
-        let mut batch: Vec<Features> = Vec::new();
-        for (ri, &(a, b)) in speech.iter().enumerate() {
-            for s in window_starts(a, b, w, h, lead, y.len()) {
-                let end = (s + w).min(y.len());
-                match ex.process(&y[s..end], sr) {
-                    Ok(f) => {
-                        batch.push(f);
-                        owners.push((ri, s));
-                    }
-                    // A model that trims silence heard no speech in this window: it gets no
-                    // emotion (a region without windows is reported as silence).
-                    Err(emovox_features::Error::NoSpeech { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        let mut probs = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(64) {
-            probs.extend(rec.predict_features(chunk)?);
-        }
-        for (&(_, s), p) in owners.iter().zip(&probs) {
-            windows.push(Window {
-                start: s as f64 / sr as f64,
-                end: (s + w).min(y.len()) as f64 / sr as f64,
-                probabilities: p.probabilities(),
-            });
-        }
-        let segments = segments(&speech, &owners, &windows, w, sr, duration, rec.classes());
-        Ok(Timeline {
-            duration,
+        // Each window is analysed whole (it plays the part of the training crop).
+        pipeline.crop = None;
+        let ex = Extractor::new(pipeline)?;
+        let resampler = if rate == sr {
+            None
+        } else {
+            Some(StreamResampler::new(rate, sr)?)
+        };
+        let vad = vad(opts)?.stream(sr)?;
+        Ok(TimelineStream {
+            rec,
+            ex,
+            sr,
+            w: ((window * sr as f64) as usize).max(1),
+            h: ((hop * sr as f64) as usize).max(1),
+            lead: (opts.lead * sr as f64) as usize,
             window,
             hop,
-            classes: rec.classes().to_vec(),
-            speech: speech
-                .iter()
-                .map(|&(a, b)| (a as f64 / sr as f64, b as f64 / sr as f64))
-                .collect(),
-            windows,
-            segments,
-            samples: y,
-            sample_rate: sr,
+            resampler,
+            vad: Some(vad),
+            y: Vec::new(),
+            buf: Vec::new(),
+            buf_start: 0,
+            n: 0,
+            closed: VecDeque::new(),
+            early: Early::default(),
+            regions: Vec::new(),
+            cursor: 0,
+            speech: Vec::new(),
+            windows: Vec::new(),
+            segments: Vec::new(),
+            taken: 0,
+            envelope: emovox_report::Envelope::new(1200),
         })
+    }
+
+    /// Seconds of audio pushed so far.
+    pub fn seconds(&self) -> f64 {
+        self.n as f64 / self.sr as f64
+    }
+
+    /// Seconds of audio held for windows still to analyse: a few seconds (about the window, the
+    /// hop and the detector's 1 s look-ahead), however long the recording or its speech.
+    pub fn buffered_seconds(&self) -> f64 {
+        self.buf.len() as f64 / self.sr as f64
+    }
+
+    /// Feeds the next piece of the recording. Samples that are NaN, infinite or beyond any
+    /// audio scale are refused.
+    pub fn push(&mut self, samples: &[f32]) -> Result<()> {
+        emovox_audio::guard::check_samples(samples)?;
+        let mut y = std::mem::take(&mut self.y);
+        y.clear();
+        match self.resampler.as_mut() {
+            Some(r) => r.push(samples, &mut y),
+            None => y.extend_from_slice(samples),
+        }
+        let r = self.take_in(&y, false);
+        self.y = y;
+        r
+    }
+
+    /// Segments completed since the last call, in time order.
+    pub fn take_segments(&mut self) -> impl Iterator<Item = Segment> + '_ {
+        let from = self.taken;
+        self.taken = self.segments.len();
+        self.segments[from..].iter().cloned()
+    }
+
+    /// Ends the recording: analyses what is left and returns the whole timeline (the segments
+    /// already taken included).
+    pub fn finish(mut self) -> Result<Timeline> {
+        let mut y = std::mem::take(&mut self.y);
+        y.clear();
+        if let Some(r) = self.resampler.as_mut() {
+            r.finish(&mut y);
+        }
+        self.take_in(&y, true)?;
+        let sr = self.sr as f64;
+        let duration = self.n as f64 / sr;
+        if self.n > self.cursor {
+            self.segments
+                .push(silence(self.cursor as f64 / sr, duration));
+        }
+        Ok(Timeline {
+            duration,
+            window: self.window,
+            hop: self.hop,
+            classes: self.rec.classes().to_vec(),
+            speech: self
+                .speech
+                .iter()
+                .map(|&(a, b)| (a as f64 / sr, b as f64 / sr))
+                .collect(),
+            windows: self.windows,
+            segments: self.segments,
+            envelope: self.envelope.columns(self.sr),
+        })
+    }
+
+    /// Takes samples at the pipeline's rate: detector, buffer, then every region whose windows
+    /// can be analysed (all of them when `last`).
+    fn take_in(&mut self, y: &[f32], last: bool) -> Result<()> {
+        self.envelope.push(y);
+        self.buf.extend_from_slice(y);
+        self.n += y.len();
+        let mut regions = std::mem::take(&mut self.regions);
+        if let Some(vad) = self.vad.as_mut() {
+            vad.push(y, &mut regions);
+        }
+        if last {
+            if let Some(vad) = self.vad.take() {
+                vad.finish(&mut regions);
+            }
+        }
+        self.closed.extend(regions.drain(..));
+        self.regions = regions;
+        while let Some(&(a, b)) = self.closed.front() {
+            // Before the end, the recording's length does not limit where windows go.
+            let n = if last { self.n } else { usize::MAX / 4 };
+            let starts = window_starts(a, b, self.w, self.h, self.lead, n);
+            let end = starts.last().map_or(b, |&s| s + self.w);
+            if !last && end > self.n {
+                break;
+            }
+            self.closed.pop_front();
+            self.region(a, b, &starts)?;
+        }
+        if !last && self.closed.is_empty() {
+            self.analyse_open_region()?;
+        }
+        self.forget_old_samples();
+        Ok(())
+    }
+
+    /// Probabilities of the windows starting at `starts` (`None` where the model heard no
+    /// speech), all of whose samples are in the buffer.
+    fn analyse(&mut self, starts: &[usize]) -> Result<Vec<Option<Vec<f32>>>> {
+        let mut feats: Vec<Features> = Vec::new();
+        let mut which = Vec::new();
+        for (k, &s) in starts.iter().enumerate() {
+            let end = (s + self.w).min(self.n);
+            let part = &self.buf[s - self.buf_start..end - self.buf_start];
+            match self.ex.process(part, self.sr) {
+                Ok(f) => {
+                    feats.push(f);
+                    which.push(k);
+                }
+                // A model that trims silence heard no speech in this window: it gets no
+                // emotion (a region without windows is reported as silence).
+                Err(emovox_features::Error::NoSpeech { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut out = vec![None; starts.len()];
+        // One window per forward pass: a batched matrix product rounds differently with the
+        // batch's size, and the windows must not depend on how the audio came in pieces.
+        for (k, f) in which.into_iter().zip(feats.chunks(1)) {
+            if let Some(p) = self.rec.predict_features(f)?.pop() {
+                out[k] = Some(p.probabilities());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Analyses the windows of the region still open in the detector that lie wholly inside
+    /// what it already reaches: they are the same whatever its end turns out to be.
+    fn analyse_open_region(&mut self) -> Result<()> {
+        let Some((a, reach)) = self.vad.as_ref().and_then(VadStream::open_region) else {
+            self.early = Early::default();
+            return Ok(());
+        };
+        if self.early.region != Some(a) {
+            self.early = Early {
+                region: Some(a),
+                ..Early::default()
+            };
+        }
+        let first = a.saturating_sub(self.lead);
+        let mut starts = Vec::new();
+        loop {
+            let k = self.early.starts.len() + starts.len();
+            let s = first + k * self.h;
+            // The first window needs only its samples; the next ones must end inside the
+            // region as far as it is known (so its end cannot move them).
+            let fits = if k == 0 {
+                s + self.w <= self.n
+            } else {
+                s + self.w <= reach.min(self.n)
+            };
+            if !fits {
+                break;
+            }
+            starts.push(s);
+        }
+        if !starts.is_empty() {
+            let probs = self.analyse(&starts)?;
+            self.early.starts.extend(starts);
+            self.early.probs.extend(probs);
+        }
+        Ok(())
+    }
+
+    /// A closed region `[a, b)` with its window starts: analyses the windows not analysed
+    /// early, and appends its segments (after the silence before it).
+    fn region(&mut self, a: usize, b: usize, starts: &[usize]) -> Result<()> {
+        let early = std::mem::take(&mut self.early);
+        let m = early.starts.len();
+        let mut probs = if early.region == Some(a) && starts.get(..m) == Some(&early.starts[..]) {
+            early.probs
+        } else {
+            Vec::new()
+        };
+        let rest = self.analyse(&starts[probs.len()..])?;
+        probs.extend(rest);
+        let sr = self.sr as f64;
+        self.speech.push((a, b));
+        let mut owned = Vec::new();
+        for (&s, p) in starts.iter().zip(probs) {
+            if let Some(p) = p {
+                self.windows.push(Window {
+                    start: s as f64 / sr,
+                    end: (s + self.w).min(self.n) as f64 / sr,
+                    probabilities: p.clone(),
+                });
+                owned.push((s, p));
+            }
+        }
+        let segs = region_segments(a, b, &owned, self.w, self.sr, self.rec.classes());
+        // A region where the model heard no speech stays inside the silence around it.
+        if !segs.is_empty() {
+            if a > self.cursor {
+                self.segments
+                    .push(silence(self.cursor as f64 / sr, a as f64 / sr));
+            }
+            self.segments.extend(segs);
+            self.cursor = b;
+        }
+        Ok(())
+    }
+
+    /// Drops buffered samples no window can need any more.
+    fn forget_old_samples(&mut self) {
+        // The last window of a recording may start up to a window before its end.
+        let mut keep = self.n.saturating_sub(self.w);
+        let next_early = |e: &Early, a: usize, lead: usize| match e.starts.last() {
+            Some(&s) if e.region == Some(a) => s,
+            _ => a.saturating_sub(lead),
+        };
+        for &(a, _) in &self.closed {
+            keep = keep.min(next_early(&self.early, a, self.lead));
+        }
+        if let Some(vad) = &self.vad {
+            let pending = match vad.open_region() {
+                Some((a, _)) => next_early(&self.early, a, self.lead),
+                None => vad.pending_from().saturating_sub(self.lead),
+            };
+            keep = keep.min(pending);
+        }
+        if keep > self.buf_start {
+            let k = (keep - self.buf_start).min(self.buf.len());
+            self.buf.drain(..k);
+            self.buf_start += k;
+        }
+    }
+}
+
+impl Timeline {
+    /// The timeline of an audio file of any format the decoder reads, decoded and analysed as
+    /// a stream: memory stays bounded whatever the recording's length.
+    pub fn of_file(rec: &Recognizer, path: &Path, opts: &TimelineOptions) -> Result<Timeline> {
+        Self::of_file_with(rec, path, opts, &mut |_| Ok(()))
+    }
+
+    /// [`of_file`](Self::of_file), calling `each` after every piece of audio (about 1.4 s at
+    /// 48 kHz) with the stream so far: for progress, or to take the segments as they come
+    /// ([`TimelineStream::take_segments`]). An error from `each` stops the analysis.
+    pub fn of_file_with(
+        rec: &Recognizer,
+        path: &Path,
+        opts: &TimelineOptions,
+        each: &mut dyn FnMut(&mut TimelineStream<'_>) -> Result<()>,
+    ) -> Result<Timeline> {
+        let mut stream: Option<TimelineStream<'_>> = None;
+        let mut failed: Option<Error> = None;
+        let decoded = decode_file_chunks(path, &DecodeOptions::new(), &mut |y, rate| {
+            let mut step = || -> Result<()> {
+                if stream.is_none() {
+                    stream = Some(TimelineStream::new(rec, rate, opts)?);
+                }
+                if let Some(s) = stream.as_mut() {
+                    s.push(y)?;
+                    each(s)?;
+                }
+                Ok(())
+            };
+            step().map_err(|e| {
+                let reason = e.to_string();
+                failed = Some(e);
+                emovox_audio::Error::InvalidParameter(reason)
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e.in_file(path));
+        }
+        let decoded = decoded.map_err(|e| Error::from(e).in_file(path))?;
+        let stream = match stream {
+            Some(s) => s,
+            None => {
+                TimelineStream::new(rec, decoded.sample_rate, opts).map_err(|e| e.in_file(path))?
+            }
+        };
+        stream.finish().map_err(|e| e.in_file(path))
+    }
+
+    /// The timeline of mono `samples` at `rate` Hz.
+    pub fn of_samples(
+        rec: &Recognizer,
+        samples: &[f32],
+        rate: u32,
+        opts: &TimelineOptions,
+    ) -> Result<Timeline> {
+        let mut stream = TimelineStream::new(rec, rate, opts)?;
+        stream.push(samples)?;
+        stream.finish()
     }
 
     /// Segments with a label (speech), in time order.
@@ -294,7 +632,7 @@ impl Timeline {
             title: title.to_string(),
             duration: self.duration,
             classes: self.classes.clone(),
-            envelope: emovox_report::envelope(&self.samples, self.sample_rate, 1200),
+            envelope: self.envelope.clone(),
             speech: self.speech.clone(),
             windows: self
                 .windows
@@ -315,18 +653,17 @@ impl Timeline {
     }
 }
 
-/// Gives each window the part of its speech region nearest its centre, merges neighbours with
-/// the same label, and fills the gaps with silence.
-fn segments(
-    speech: &[(usize, usize)],
-    owners: &[(usize, usize)],
-    windows: &[Window],
+/// The segments of speech region `[a, b)` (samples at `sr`) from its windows (`owned`: start
+/// and class probabilities, in time order): each window gets the part of the region nearest its
+/// centre, and neighbours with the same label merge. Empty when the region has no windows.
+fn region_segments(
+    a: usize,
+    b: usize,
+    owned: &[(usize, Vec<f32>)],
     w: usize,
     sr: u32,
-    duration: f64,
     classes: &[String],
 ) -> Vec<Segment> {
-    let sec = |s: usize| s as f64 / sr as f64;
     let mut out: Vec<Segment> = Vec::new();
     // Accumulated probabilities of the segment being built, with its window count.
     let mut acc: Vec<f32> = Vec::new();
@@ -352,65 +689,41 @@ fn segments(
         acc.clear();
         *count = 0;
     };
-    let mut cursor = 0.0;
-    let mut wi = 0;
-    for (ri, &(a, b)) in speech.iter().enumerate() {
-        if sec(a) > cursor {
+    let centres: Vec<f64> = owned.iter().map(|&(s, _)| (s + w / 2) as f64).collect();
+    for (k, (_, p)) in owned.iter().enumerate() {
+        let lo = if k == 0 {
+            a as f64
+        } else {
+            (centres[k - 1] + centres[k]) / 2.0
+        };
+        let hi = if k + 1 == owned.len() {
+            b as f64
+        } else {
+            (centres[k] + centres[k + 1]) / 2.0
+        };
+        let (lo, hi) = (lo.max(a as f64) / sr as f64, hi.min(b as f64) / sr as f64);
+        if hi <= lo {
+            continue;
+        }
+        let label = argmax(p);
+        let same = count > 0
+            && argmax(&acc) == label
+            && out.last().is_some_and(|s| (s.end - lo).abs() < 1e-9);
+        if same {
+            if let Some(last) = out.last_mut() {
+                last.end = hi;
+            }
+        } else {
             finish(&mut out, &mut acc, &mut count);
-            out.push(silence(cursor, sec(a)));
+            out.push(silence(lo, hi));
+            acc = vec![0.0; p.len()];
         }
-        let mine: Vec<usize> = (wi..owners.len())
-            .take_while(|&i| owners[i].0 == ri)
-            .collect();
-        wi += mine.len();
-        let centres: Vec<f64> = mine.iter().map(|&i| (owners[i].1 + w / 2) as f64).collect();
-        for (k, &i) in mine.iter().enumerate() {
-            let lo = if k == 0 {
-                a as f64
-            } else {
-                (centres[k - 1] + centres[k]) / 2.0
-            };
-            let hi = if k + 1 == mine.len() {
-                b as f64
-            } else {
-                (centres[k] + centres[k + 1]) / 2.0
-            };
-            let (lo, hi) = (lo.max(a as f64) / sr as f64, hi.min(b as f64) / sr as f64);
-            if hi <= lo {
-                continue;
-            }
-            let p = &windows[i].probabilities;
-            let label = argmax(p);
-            let same = count > 0
-                && argmax(&acc) == label
-                && out.last().is_some_and(|s| (s.end - lo).abs() < 1e-9);
-            if same {
-                if let Some(last) = out.last_mut() {
-                    last.end = hi;
-                }
-            } else {
-                finish(&mut out, &mut acc, &mut count);
-                out.push(Segment {
-                    start: lo,
-                    end: hi,
-                    label: None,
-                    confidence: 0.0,
-                    scores: Vec::new(),
-                });
-                acc = vec![0.0; p.len()];
-            }
-            for (s, v) in acc.iter_mut().zip(p) {
-                *s += v;
-            }
-            count += 1;
+        for (s, v) in acc.iter_mut().zip(p) {
+            *s += v;
         }
-        finish(&mut out, &mut acc, &mut count);
-        cursor = sec(b);
+        count += 1;
     }
     finish(&mut out, &mut acc, &mut count);
-    if duration > cursor + 1e-9 {
-        out.push(silence(cursor, duration));
-    }
     out
 }
 
@@ -496,29 +809,19 @@ mod tests {
         let sr = 10;
         let classes = vec!["a".to_string(), "b".to_string()];
         // One region 10..50 samples (1-5 s), windows of 20 samples at 10, 20, 30.
-        let speech = [(10, 50)];
-        let owners = [(0, 10), (0, 20), (0, 30)];
-        let win = |p: [f32; 2]| Window {
-            start: 0.0,
-            end: 0.0,
-            probabilities: p.to_vec(),
-        };
-        let windows = [win([0.9, 0.1]), win([0.7, 0.3]), win([0.2, 0.8])];
-        let s = segments(&speech, &owners, &windows, 20, sr, 6.0, &classes);
+        let owned = [
+            (10, vec![0.9, 0.1]),
+            (20, vec![0.7, 0.3]),
+            (30, vec![0.2, 0.8]),
+        ];
+        let s = region_segments(10, 50, &owned, 20, sr, &classes);
         let got: Vec<(f64, f64, Option<&str>)> = s
             .iter()
             .map(|s| (s.start, s.end, s.label.as_deref()))
             .collect();
-        assert_eq!(
-            got,
-            vec![
-                (0.0, 1.0, None),
-                (1.0, 3.5, Some("a")),
-                (3.5, 5.0, Some("b")),
-                (5.0, 6.0, None)
-            ]
-        );
+        assert_eq!(got, vec![(1.0, 3.5, Some("a")), (3.5, 5.0, Some("b"))]);
+        assert!((s[0].confidence - 0.8).abs() < 1e-6);
         assert!((s[1].confidence - 0.8).abs() < 1e-6);
-        assert!((s[2].confidence - 0.8).abs() < 1e-6);
+        assert!(region_segments(10, 50, &[], 20, sr, &classes).is_empty());
     }
 }

@@ -59,7 +59,7 @@ mod timeline;
 
 pub use audio::{AudioPlot, PlotKind};
 pub use charts::{quantile, BinnedHistogram, BoxPlot, BoxStats, PieChart};
-pub use timeline::{envelope, TimelineChart};
+pub use timeline::{envelope, Envelope, TimelineChart};
 
 /// DejaVu Sans, subset to basic Latin (see `assets/fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-subset.ttf");

@@ -43,6 +43,85 @@ pub fn envelope(samples: &[f32], rate: u32, columns: usize) -> Vec<(f64, f32, f3
         .collect()
 }
 
+/// The min/max envelope of a stream of any length, built piece by piece in bounded memory: each
+/// column covers `block` samples, and when there are `2 * columns` columns, neighbours merge
+/// pairwise and `block` doubles. So it ends with between `columns` and `2 * columns` columns
+/// (fewer for a stream shorter than that many samples), whatever the length.
+///
+/// ```
+/// use emovox_report::Envelope;
+///
+/// let mut e = Envelope::new(100);
+/// for _ in 0..50 {
+///     e.push(&[0.5, -0.25, 0.0, 0.1]);
+/// }
+/// let cols = e.columns(16_000);
+/// assert!(cols.len() >= 100 && cols.len() <= 200);
+/// assert!(cols.iter().all(|&(_, lo, hi)| lo >= -0.25 && hi <= 0.5));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    columns: usize,
+    block: usize,
+    done: Vec<(f32, f32)>,
+    cur: (f32, f32),
+    in_cur: usize,
+}
+
+impl Envelope {
+    /// An empty envelope that keeps at least `columns` columns (at least 1) once it has that
+    /// many samples.
+    pub fn new(columns: usize) -> Self {
+        Envelope {
+            columns: columns.max(1),
+            block: 1,
+            done: Vec::new(),
+            cur: (f32::INFINITY, f32::NEG_INFINITY),
+            in_cur: 0,
+        }
+    }
+
+    /// Adds the next samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let take = (self.block - self.in_cur).min(rest.len());
+            let (lo, hi) = rest[..take]
+                .iter()
+                .fold(self.cur, |(l, h), &v| (l.min(v), h.max(v)));
+            self.cur = (lo, hi);
+            self.in_cur += take;
+            rest = &rest[take..];
+            if self.in_cur == self.block {
+                self.done.push(self.cur);
+                self.cur = (f32::INFINITY, f32::NEG_INFINITY);
+                self.in_cur = 0;
+                if self.done.len() == 2 * self.columns {
+                    self.done = self
+                        .done
+                        .chunks(2)
+                        .map(|p| (p[0].0.min(p[1].0), p[0].1.max(p[1].1)))
+                        .collect();
+                    self.block *= 2;
+                }
+            }
+        }
+    }
+
+    /// The columns as `(start seconds, min, max)` for samples at `rate`, the last partial
+    /// column included: what [`TimelineChart::envelope`] holds.
+    pub fn columns(&self, rate: u32) -> Vec<(f64, f32, f32)> {
+        let rate = rate.max(1) as f64;
+        let partial = (self.in_cur > 0).then_some(self.cur);
+        self.done
+            .iter()
+            .chain(partial.iter())
+            .enumerate()
+            .map(|(i, &(lo, hi))| ((i * self.block) as f64 / rate, lo, hi))
+            .collect()
+    }
+}
+
 impl TimelineChart {
     /// Writes the chart to `path` (`.png` or `.svg`), 1200 x 600.
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -233,5 +312,35 @@ mod tests {
             empty.save(&dir.path().join("e.png")),
             Err(Error::Empty(_))
         ));
+    }
+
+    #[test]
+    fn a_streamed_envelope_matches_the_whole_one_and_stays_bounded() {
+        let y: Vec<f32> = (0..10_000)
+            .map(|i| ((i * 37) % 101) as f32 / 100.0 - 0.5)
+            .collect();
+        let mut e = Envelope::new(8);
+        for part in y.chunks(7) {
+            e.push(part);
+        }
+        let cols = e.columns(100);
+        assert!(cols.len() >= 8 && cols.len() <= 16, "{}", cols.len());
+        // Same extremes as the whole signal, columns in time order from 0.
+        let lo = cols.iter().map(|c| c.1).fold(f32::INFINITY, f32::min);
+        let hi = cols.iter().map(|c| c.2).fold(f32::NEG_INFINITY, f32::max);
+        assert_eq!((lo, hi), (-0.5, 0.5));
+        assert_eq!(cols[0].0, 0.0);
+        assert!(cols.windows(2).all(|w| w[1].0 > w[0].0));
+        // Column k of a block of 1024 samples covers samples 1024k..1024(k+1).
+        let block = (cols[1].0 * 100.0).round() as usize;
+        for (k, c) in cols.iter().enumerate() {
+            let part = &y[k * block..((k + 1) * block).min(y.len())];
+            let (l, h) = part
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            assert_eq!((c.1, c.2), (l, h), "column {k}");
+        }
     }
 }
