@@ -105,3 +105,75 @@ fn a_streamed_timeline_equals_the_whole_recording_s_however_it_is_cut() {
         assert!(held <= bound, "pieces of {size}: held {held:.1} s of audio");
     }
 }
+
+/// Peak resident memory (VmHWM) of a running child, polled from /proc until it exits: the
+/// child's output and its peak in MB.
+fn run_measured(args: &[&std::ffi::OsStr]) -> (std::process::Output, f64) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_emovox"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run emovox");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut out = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        out.read_to_end(&mut s).map(|_| s)
+    });
+    let mut peak_kb = 0u64;
+    while child.try_wait().expect("wait").is_none() {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            if let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let stdout = reader.join().expect("reader").expect("read stdout");
+    let mut o = child.wait_with_output().expect("output");
+    o.stdout = stdout;
+    (o, peak_kb as f64 / 1024.0)
+}
+
+/// Issue 18: a 3-hour FLAC of silence with a click a minute (1.7 MB) took 3.4 GB in `emovox
+/// timeline`. It now streams in bounded memory, and `emovox predict`, which reads a clip whole,
+/// refuses it by its length instead of decoding it all.
+#[test]
+fn r18_a_three_hour_flac_bomb_streams_in_bounded_memory_and_predict_refuses_it() {
+    let dir = temp_dir("flac-bomb");
+    let bomb = dir.join("bomb.flac");
+    std::fs::write(
+        &bomb,
+        emovox::audio::hostile::flac_bomb(3.0 * 3600.0, 8_000),
+    )
+    .expect("write");
+    let (o, peak) = run_measured(&[
+        "timeline".as_ref(),
+        "--format".as_ref(),
+        "csv".as_ref(),
+        bomb.as_os_str(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // All silence: the clicks are far shorter than speech.
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].starts_with("0.000,10800.000,silence"), "{out}");
+    // 3 hours at 8 kHz are 345 MB as samples, 1.4 GB resampled; a stream holds seconds.
+    assert!(peak > 1.0 && peak < 150.0, "peak RSS {peak:.0} MB");
+
+    let (o, peak) = run_measured(&["predict".as_ref(), bomb.as_os_str()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("bomb.flac") && err.contains("longer than 600 s"),
+        "{err}"
+    );
+    assert!(peak < 300.0, "peak RSS {peak:.0} MB");
+}

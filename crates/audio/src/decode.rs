@@ -91,6 +91,7 @@ impl Decoded {
 pub struct DecodeOptions {
     start_seconds: Option<f64>,
     max_seconds: Option<f64>,
+    longest: Option<f64>,
 }
 
 impl DecodeOptions {
@@ -117,8 +118,19 @@ impl DecodeOptions {
         self
     }
 
+    /// Refuse a stream with more than `seconds` of audio ([`Error::TooLong`]), decoding no
+    /// more than that: what keeps a reader that holds a whole clip in memory safe from a
+    /// recording hours long, or a small file that decompresses to one. Counted from the start of
+    /// the stream. Default: `None`, any length (for a reader that streams, such as
+    /// [`decode_file_chunks`]).
+    pub fn longest(mut self, seconds: Option<f64>) -> Self {
+        self.longest = seconds;
+        self
+    }
+
     fn check(&self) -> Result<()> {
         check_max_seconds(self.max_seconds)?;
+        check_max_seconds(self.longest)?;
         match (self.start_seconds, self.max_seconds) {
             (Some(s), _) if !(s >= 0.0 && s.is_finite()) => Err(Error::InvalidParameter(format!(
                 "start_seconds must be a finite number >= 0, got {s}"
@@ -1055,6 +1067,14 @@ fn decode_pass<'s>(
         if let (Some(l), Some(s)) = (limit, start) {
             if to_drop == Some(0) && emitted + out.len() >= l.saturating_sub(s) {
                 break;
+            }
+        }
+        if let (Some(l), true) = (opts.longest, rate > 0) {
+            let most = (l * rate as f64).ceil() as usize;
+            if position + dropped.saturating_sub(trim.skip) + emitted + out.len() > most
+                && trim.keep.is_none_or(|k| k > most)
+            {
+                return Err(Error::TooLong { limit: l }.into());
             }
         }
         if let Some(sink) = sink.as_mut() {

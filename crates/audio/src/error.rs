@@ -26,6 +26,15 @@ pub enum Error {
     /// The container was read but no audio samples could be decoded.
     #[error("no audio could be decoded: {0}")]
     NoAudio(String),
+    /// The stream holds more audio than the reader accepts ([`DecodeOptions::longest`](crate::DecodeOptions::longest)).
+    #[error(
+        "longer than {limit} s, the most read as one clip (a long recording gets an emotion \
+         timeline: `emovox timeline`)"
+    )]
+    TooLong {
+        /// The limit, seconds.
+        limit: f64,
+    },
     /// A third-party decoder panicked on this input (caught; a bug to report upstream).
     #[error("the decoder crashed on this input: {0}")]
     DecoderPanic(String),

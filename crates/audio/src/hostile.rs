@@ -346,6 +346,120 @@ pub fn samples(data: &[u8]) -> (Vec<f32>, u32) {
     (y, rate)
 }
 
+/// A decompression bomb: a valid FLAC of `seconds` of digital silence at `rate` Hz (mono,
+/// 16-bit) with a 2 ms click every minute: 11 bytes per 4096 samples of silence, 8 KiB per
+/// click (a 3-hour file at 8 kHz is 1.7 MB and decodes to 86 million samples). What a reader that holds a whole
+/// recording in memory must refuse, and a streaming one must get through in bounded memory.
+///
+/// ```
+/// let flac = emovox_audio::hostile::flac_bomb(90.0, 8_000);
+/// let clip = emovox_audio::decode_bytes(&flac, Some("flac"), &Default::default())?;
+/// assert_eq!(clip.samples.len(), 90 * 8_000);
+/// assert_eq!(clip.samples.iter().filter(|&&v| v != 0.0).count(), 2 * 16);
+/// # Ok::<(), emovox_audio::Error>(())
+/// ```
+pub fn flac_bomb(seconds: f64, rate: u32) -> Vec<u8> {
+    const BLOCK: usize = 4096;
+    let rate = rate.clamp(1, 655_350);
+    let total = (seconds.max(0.0) * rate as f64) as u64;
+    let mut out = b"fLaC".to_vec();
+    // STREAMINFO, the last metadata block.
+    out.extend_from_slice(&[0x80, 0, 0, 34]);
+    out.extend_from_slice(&(BLOCK as u16).to_be_bytes());
+    out.extend_from_slice(&(BLOCK as u16).to_be_bytes());
+    out.extend_from_slice(&[0; 6]); // frame sizes unknown
+                                    // rate (20 bits), channels - 1 (3), bits - 1 (5), total samples (36).
+    let packed: u64 = ((rate as u64) << 44) | (15 << 36) | (total & 0xF_FFFF_FFFF);
+    out.extend_from_slice(&packed.to_be_bytes());
+    out.extend_from_slice(&[0; 16]); // no MD5
+    let click_every = 60 * rate as u64;
+    let click_len = (rate as usize / 500).max(1);
+    let mut at = 0u64;
+    let mut frame_no = 0u64;
+    while at < total {
+        let n = (total - at).min(BLOCK as u64) as usize;
+        let mut f = vec![0xFF, 0xF8];
+        // Block size: 4096 (code 12), or the exact size in 16 bits after the header (code 7).
+        let size_code: u8 = if n == BLOCK { 12 } else { 7 };
+        f.push(size_code << 4); // rate from STREAMINFO
+        f.push(0x08); // mono, 16-bit
+        push_utf8(&mut f, frame_no);
+        if size_code == 7 {
+            f.extend_from_slice(&((n - 1) as u16).to_be_bytes());
+        }
+        f.push(crc8(&f));
+        // A click starts in this block: VERBATIM; otherwise CONSTANT zero.
+        let next_click = at.div_ceil(click_every) * click_every;
+        if next_click < at + n as u64 {
+            f.push(0x02);
+            let from = (next_click - at) as usize;
+            for i in 0..n {
+                let v: i16 = if i >= from && i < from + click_len {
+                    20_000
+                } else {
+                    0
+                };
+                f.extend_from_slice(&v.to_be_bytes());
+            }
+        } else {
+            f.push(0x00);
+            f.extend_from_slice(&0i16.to_be_bytes());
+        }
+        f.extend_from_slice(&crc16(&f).to_be_bytes());
+        out.extend_from_slice(&f);
+        at += n as u64;
+        frame_no += 1;
+    }
+    out
+}
+
+/// FLAC's frame number: UTF-8's variable-length coding stretched to 36 bits.
+fn push_utf8(out: &mut Vec<u8>, v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
+    }
+    let mut n = 2; // bytes
+    while n < 7 && v >= 1u64 << (5 * n + 1) {
+        n += 1;
+    }
+    let first_bits = 7 - n as u32;
+    out.push(
+        (0xFFu16 << (8 - n) & 0xFF) as u8 | (v >> (6 * (n - 1))) as u8 & ((1u8 << first_bits) - 1),
+    );
+    for k in (0..n - 1).rev() {
+        out.push(0x80 | ((v >> (6 * k)) & 0x3F) as u8);
+    }
+}
+
+fn crc8(b: &[u8]) -> u8 {
+    b.iter().fold(0u8, |mut c, &x| {
+        c ^= x;
+        for _ in 0..8 {
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
+        }
+        c
+    })
+}
+
+fn crc16(b: &[u8]) -> u16 {
+    b.iter().fold(0u16, |mut c, &x| {
+        c ^= (x as u16) << 8;
+        for _ in 0..8 {
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x8005
+            } else {
+                c << 1
+            };
+        }
+        c
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +500,20 @@ mod tests {
             let _ = file(&data);
             let _ = samples(&data);
         }
+    }
+
+    #[test]
+    fn a_flac_bomb_decodes_to_its_length_with_a_click_a_minute() {
+        // Frame numbers past 0x7F and 0x7FF take 2 and 3 bytes; a short last block.
+        let flac = flac_bomb(1200.5, 8_000);
+        assert!(flac.len() < 300_000, "{} bytes", flac.len());
+        let clip = decode_bytes(&flac, Some("flac"), &DecodeOptions::new()).unwrap();
+        assert_eq!(clip.samples.len(), 9_604_000);
+        assert!(!clip.truncated && clip.skipped_packets == 0);
+        let clicks = clip.samples.iter().filter(|&&v| v != 0.0).count();
+        assert_eq!(clicks, 21 * 16);
+        // And a reader that holds whole clips refuses it without decoding it all.
+        let e = decode_bytes(&flac, None, &DecodeOptions::new().longest(Some(600.0))).unwrap_err();
+        assert!(matches!(e, Error::TooLong { .. }), "{e}");
     }
 }

@@ -241,12 +241,15 @@ impl Extractor {
 
     /// How to decode a file for this pipeline: only the part the crop reads, from its start
     /// (which FLAC and PCM reach by seeking, without decoding what comes before) to its end.
-    /// Give the decoded clip to [`process_decoded`](Self::process_decoded).
+    /// Give the decoded clip to [`process_decoded`](Self::process_decoded). A pipeline that
+    /// reads whole clips refuses streams longer than [`MAX_CLIP_SECONDS`](crate::MAX_CLIP_SECONDS).
     pub fn decode_options(&self) -> DecodeOptions {
         let crop = self.config.crop;
+        let max = self.config.max_duration();
         DecodeOptions::new()
             .start_seconds(crop.map(|c| c.offset).filter(|&o| o > 0.0))
-            .max_seconds(self.config.max_duration())
+            .max_seconds(max)
+            .longest(max.is_none().then_some(crate::MAX_CLIP_SECONDS))
     }
 
     /// Computes the features of a decoded clip, which may begin after the start of its stream

@@ -57,7 +57,9 @@ pub mod spectral;
 mod extract;
 
 pub use extract::{Extractor, Features};
-pub use pipeline::{Crop, Kind, PipelineConfig, HANDCRAFTED_NAMES, MIN_SPEECH_SECONDS};
+pub use pipeline::{
+    Crop, Kind, PipelineConfig, HANDCRAFTED_NAMES, MAX_CLIP_SECONDS, MIN_SPEECH_SECONDS,
+};
 pub use prosody::{PROSODY_GROUPS, PROSODY_NAMES};
 
 /// Everything that can go wrong computing features.

@@ -207,6 +207,12 @@ pub const UTTERANCE_GROUPS: [&str; 8] = [
 /// (0.3-0.35 s files) pass, a click or a breath does not.
 pub const MIN_SPEECH_SECONDS: f64 = 0.15;
 
+/// The longest recording read as one clip, seconds (the web API's default cap too): a pipeline
+/// without a crop refuses longer ones when decoding ([`Extractor::decode_options`](crate::Extractor::decode_options)),
+/// so a recording hours long, or a small file that decompresses to one, cannot exhaust memory.
+/// Long recordings get an emotion timeline instead, which streams.
+pub const MAX_CLIP_SECONDS: f64 = 600.0;
+
 impl PipelineConfig {
     /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`,
     /// `logmel-stats`, `speech-stats`, `prosody`, `utterance`.
