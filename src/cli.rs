@@ -201,6 +201,9 @@ pub struct TimelineArgs {
     /// Also draw the timeline above the waveform (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// No progress bar (shown on standard error for recordings over a minute).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// `emovox analyze`.
@@ -901,7 +904,31 @@ fn timeline(a: TimelineArgs) -> Result<ExitCode> {
         lead: a.lead,
         ..TimelineOptions::default()
     };
-    let t = Timeline::of_file(&rec, &a.file, &opts)?;
+    // The bar's length is what the container declares; the stream is read to its real end.
+    let declared = emovox_audio::probe_file(&a.file)
+        .ok()
+        .and_then(|p| p.duration());
+    let bar = match declared {
+        Some(total) if total > 60.0 && !a.no_progress => {
+            let pb = indicatif::ProgressBar::new(total.ceil() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} s of audio, {msg} (ETA {eta})",
+            ) {
+                pb.set_style(style.progress_chars("=> "));
+            }
+            pb
+        }
+        _ => indicatif::ProgressBar::hidden(),
+    };
+    let mut segments = 0;
+    let t = Timeline::of_file_with(&rec, &a.file, &opts, &mut |s| {
+        segments += s.take_segments().count();
+        bar.set_position(s.seconds() as u64);
+        bar.set_message(format!("{segments} segments"));
+        Ok(())
+    });
+    bar.finish_and_clear();
+    let t = t?;
     let mut out = std::io::stdout().lock();
     match a.format {
         Output::Table => write!(out, "{}", t.table())?,

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use emovox_audio::vad::{Vad, VadConfig, VadStream};
-use emovox_audio::{decode_file_chunks, DecodeOptions, StreamResampler};
+use emovox_audio::{decode_bytes_chunks, decode_file_chunks, DecodeOptions, StreamResampler};
 use emovox_features::{Extractor, Features};
 use serde::Serialize;
 
@@ -533,9 +533,40 @@ impl Timeline {
         opts: &TimelineOptions,
         each: &mut dyn FnMut(&mut TimelineStream<'_>) -> Result<()>,
     ) -> Result<Timeline> {
+        Self::streamed(rec, opts, each, &mut |sink| {
+            decode_file_chunks(path, &DecodeOptions::new(), sink)
+        })
+        .map_err(|e| e.in_file(path))
+    }
+
+    /// The timeline of an audio file held in memory (`ext_hint` as for
+    /// [`emovox_audio::decode_bytes`]), decoded and analysed as a stream;
+    /// `each` as for [`of_file_with`](Self::of_file_with).
+    pub fn of_bytes_with(
+        rec: &Recognizer,
+        bytes: &[u8],
+        ext_hint: Option<&str>,
+        opts: &TimelineOptions,
+        each: &mut dyn FnMut(&mut TimelineStream<'_>) -> Result<()>,
+    ) -> Result<Timeline> {
+        Self::streamed(rec, opts, each, &mut |sink| {
+            decode_bytes_chunks(bytes, ext_hint, &DecodeOptions::new(), sink)
+        })
+    }
+
+    /// Runs `decode` with a sink that feeds a [`TimelineStream`] (planned at the stream's
+    /// rate when its first piece arrives).
+    fn streamed(
+        rec: &Recognizer,
+        opts: &TimelineOptions,
+        each: &mut dyn FnMut(&mut TimelineStream<'_>) -> Result<()>,
+        decode: &mut dyn FnMut(
+            &mut dyn FnMut(&[f32], u32) -> emovox_audio::Result<()>,
+        ) -> emovox_audio::Result<emovox_audio::Decoded>,
+    ) -> Result<Timeline> {
         let mut stream: Option<TimelineStream<'_>> = None;
         let mut failed: Option<Error> = None;
-        let decoded = decode_file_chunks(path, &DecodeOptions::new(), &mut |y, rate| {
+        let decoded = decode(&mut |y, rate| {
             let mut step = || -> Result<()> {
                 if stream.is_none() {
                     stream = Some(TimelineStream::new(rec, rate, opts)?);
@@ -546,6 +577,7 @@ impl Timeline {
                 }
                 Ok(())
             };
+            // The decoder stops at the sink's error; the real one is kept here.
             step().map_err(|e| {
                 let reason = e.to_string();
                 failed = Some(e);
@@ -553,16 +585,14 @@ impl Timeline {
             })
         });
         if let Some(e) = failed {
-            return Err(e.in_file(path));
+            return Err(e);
         }
-        let decoded = decoded.map_err(|e| Error::from(e).in_file(path))?;
+        let decoded = decoded?;
         let stream = match stream {
             Some(s) => s,
-            None => {
-                TimelineStream::new(rec, decoded.sample_rate, opts).map_err(|e| e.in_file(path))?
-            }
+            None => TimelineStream::new(rec, decoded.sample_rate, opts)?,
         };
-        stream.finish().map_err(|e| e.in_file(path))
+        stream.finish()
     }
 
     /// The timeline of mono `samples` at `rate` Hz.

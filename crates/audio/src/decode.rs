@@ -190,6 +190,49 @@ pub fn decode_bytes_chunks(
     with_bytes(bytes, opts, |open| stream_impl(open, ext_hint, opts, each))
 }
 
+/// What a file's container declares about its audio, read without decoding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// The container, e.g. `wave`, `flac`, `ogg`, `isomp4`.
+    pub container: String,
+    /// The declared sample rate (48000 for Opus), if the container gives one.
+    pub sample_rate: Option<u32>,
+    /// The declared number of frames, if the container gives one (a header can lie: a
+    /// truncated or hostile file decodes to fewer, or more).
+    pub frames: Option<u64>,
+}
+
+impl Probe {
+    /// The declared duration in seconds, when both rate and frames are declared.
+    pub fn duration(&self) -> Option<f64> {
+        match (self.sample_rate, self.frames) {
+            (Some(r), Some(n)) if r > 0 => Some(n as f64 / r as f64),
+            _ => None,
+        }
+    }
+}
+
+/// Reads what `path`'s container declares (for a progress bar's length, say); errors name the
+/// file.
+pub fn probe_file(path: &Path) -> Result<Probe> {
+    let probe = |open: &Opener<'_>, ext: Option<&str>| -> Result<Probe> {
+        let format = open_format(open, ext)?;
+        let track = select_track(format.tracks())?;
+        let params = track.codec_params.as_ref().and_then(|p| p.audio());
+        let rate = if params.is_some_and(|p| p.codec == CODEC_ID_OPUS) {
+            Some(48_000)
+        } else {
+            params.and_then(|p| p.sample_rate)
+        };
+        Ok(Probe {
+            container: format.format_info().short_name.to_string(),
+            sample_rate: rate,
+            frames: track.num_frames,
+        })
+    };
+    with_file(path, &DecodeOptions::new(), probe).map_err(|e| e.in_file(path))
+}
+
 fn with_bytes(
     bytes: &[u8],
     opts: &DecodeOptions,
@@ -203,11 +246,11 @@ fn with_bytes(
     guarded(|| run(&open))
 }
 
-fn with_file(
+fn with_file<T>(
     path: &Path,
     opts: &DecodeOptions,
-    run: impl FnOnce(&Opener<'_>, Option<&str>) -> Result<Decoded>,
-) -> Result<Decoded> {
+    run: impl FnOnce(&Opener<'_>, Option<&str>) -> Result<T>,
+) -> Result<T> {
     opts.check()?;
     let meta = std::fs::metadata(path).map_err(Error::Io)?;
     if meta.is_dir() {
@@ -345,10 +388,7 @@ fn check_max_seconds(max_seconds: Option<f64>) -> Result<()> {
 
 /// Last line of defence: a decoder panic on hostile input becomes an error, not a crash.
 /// (The default panic hook still prints the panic message to stderr.)
-fn guarded<F>(f: F) -> Result<Decoded>
-where
-    F: FnOnce() -> Result<Decoded>,
-{
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     crate::guard::catch_panic(f).unwrap_or_else(|msg| Err(Error::DecoderPanic(msg)))
 }
 

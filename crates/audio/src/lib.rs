@@ -63,7 +63,8 @@ pub mod stft;
 pub mod vad;
 
 pub use decode::{
-    decode_bytes, decode_bytes_chunks, decode_file, decode_file_chunks, DecodeOptions, Decoded,
+    decode_bytes, decode_bytes_chunks, decode_file, decode_file_chunks, probe_file, DecodeOptions,
+    Decoded, Probe,
 };
 pub use error::{Error, Result};
 pub use resample::{Resampler, StreamResampler, MAX_RATE};
