@@ -14,7 +14,8 @@
 //! | `melspectrogram(y, sr, n_fft=2048, hop_length=512, n_mels=128, ...)` | [`emovox_audio::stft::Stft`] + [`emovox_features::mel::MelFilterbank`] |
 //! | `features(y_or_bytes, pipeline="seed", sr=None)` | the named pipeline, as `emovox features` runs it |
 //! | `Recognizer(model=None).predict(y_or_bytes, sr=None)` | [`emovox::Recognizer`] |
-//! | `features_batch(data, offsets, ...)`, `Recognizer.predict_batch(...)`, `labels(paths)` | the per-batch calls of `emovox.spark` |
+//! | `Recognizer.timeline(y_or_bytes, sr=None, ...)`: an iterator of segments, streamed | [`emovox::timeline::Timeline::of_file_with`], [`emovox::timeline::TimelineStream`] |
+//! | `features_batch(data, offsets, ...)`, `Recognizer.predict_batch(...)`, `Recognizer.timeline_batch(...)`, `labels(paths)` | the per-batch calls of `emovox.spark` |
 //!
 //! # Threads and the GIL
 //!
@@ -34,8 +35,10 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
+use emovox::timeline::{Segment, Timeline, TimelineOptions};
 use emovox_audio::stft::Stft;
 use emovox_audio::{decode_bytes, decode_file, DecodeOptions, Decoded, Resampler};
 use emovox_corpora::{Claim, Clip, Corpus, Scheme};
@@ -781,6 +784,99 @@ fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// Emotion timelines
+// ---------------------------------------------------------------------------------------------
+
+/// A recording handed to a timeline's worker thread.
+enum OwnedAudio {
+    Path(PathBuf),
+    Bytes(Vec<u8>),
+    Samples(Vec<f32>, u32),
+}
+
+/// The timeline of `audio`, streamed: `each` gets every segment as soon as it is complete, in
+/// time order; a panic becomes an error.
+fn timeline_of(
+    rec: &emovox::Recognizer,
+    audio: &OwnedAudio,
+    opts: &TimelineOptions,
+    each: &mut dyn FnMut(Segment) -> emovox::Result<()>,
+) -> emovox::Result<()> {
+    let mut sent = 0usize;
+    let mut stream_each = |s: &mut emovox::timeline::TimelineStream<'_>| {
+        for seg in s.take_segments() {
+            sent += 1;
+            each(seg)?;
+        }
+        Ok(())
+    };
+    let run = || match audio {
+        OwnedAudio::Path(p) => Timeline::of_file_with(rec, p, opts, &mut stream_each),
+        OwnedAudio::Bytes(b) => Timeline::of_bytes_with(rec, b, None, opts, &mut stream_each),
+        OwnedAudio::Samples(y, sr) => Timeline::of_samples(rec, y, *sr, opts),
+    };
+    let t = emovox_audio::guard::catch_panic(run)
+        .unwrap_or_else(|msg| Err(emovox::Error::Panicked(msg)))?;
+    for seg in t.segments.into_iter().skip(sent) {
+        each(seg)?;
+    }
+    Ok(())
+}
+
+fn timeline_options(
+    window: Option<f64>,
+    hop: Option<f64>,
+    min_silence: f64,
+    min_speech: f64,
+    lead: f64,
+) -> TimelineOptions {
+    TimelineOptions {
+        window,
+        hop,
+        min_silence,
+        min_speech,
+        lead,
+    }
+}
+
+/// The segments of an emotion timeline, yielded as the recording is decoded and analysed (by
+/// `Recognizer.timeline`): each a dict `{"start", "end", "label", "confidence", "scores"}`, the
+/// `emovox timeline --format json` segment (`label` is `None` for silence). A recording hours
+/// long streams through in bounded memory. A file that fails raises `EmovoxError` after the
+/// segments found before the failure. Dropping the iterator stops the work.
+#[pyclass(module = "emovox")]
+struct TimelineSegments {
+    rx: std::sync::Mutex<Option<Receiver<emovox::Result<Segment>>>>,
+}
+
+#[pymethods]
+impl TimelineSegments {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let next = py.detach(|| {
+            let guard = self.rx.lock().ok()?;
+            guard.as_ref()?.recv().ok()
+        });
+        match next {
+            None => Ok(None),
+            Some(Ok(seg)) => Ok(Some(json_to_py(
+                py,
+                &serde_json::to_value(&seg).map_err(err)?,
+            )?)),
+            Some(Err(e)) => {
+                if let Ok(mut g) = self.rx.lock() {
+                    *g = None;
+                }
+                Err(rec_err(e))
+            }
+        }
+    }
+}
+
 #[pymethods]
 impl Recognizer {
     #[new]
@@ -881,6 +977,148 @@ impl Recognizer {
             out.append(record_dict(py, &emovox::PredictionRecord::new(file, r))?)?;
         }
         Ok(out)
+    }
+
+    /// The emotion timeline of a recording (a path, the bytes of a file, or samples with `sr`),
+    /// as `emovox timeline` makes it: an iterator of segments yielded as soon as each is
+    /// complete, while a worker thread decodes and analyses the rest, in bounded memory however
+    /// long the recording. Options as `emovox timeline`'s (`window`/`hop` `None`: the model's).
+    #[pyo3(signature = (y_or_bytes, sr=None, window=None, hop=None, min_silence=0.3, min_speech=0.25, lead=0.5))]
+    #[allow(clippy::too_many_arguments)]
+    fn timeline(
+        &self,
+        y_or_bytes: &Bound<'_, PyAny>,
+        sr: Option<u32>,
+        window: Option<f64>,
+        hop: Option<f64>,
+        min_silence: f64,
+        min_speech: f64,
+        lead: f64,
+    ) -> PyResult<TimelineSegments> {
+        let held = read_input(y_or_bytes, true)?;
+        let audio = match (held.input(), sr) {
+            (Input::Path(p), _) => OwnedAudio::Path(p.to_path_buf()),
+            (Input::Bytes(b), _) => OwnedAudio::Bytes(b.to_vec()),
+            (Input::Samples(y), Some(sr)) => OwnedAudio::Samples(y.into_owned(), sr),
+            (Input::Samples(_), None) => {
+                return Err(err("sr is required when y is an array of samples"))
+            }
+        };
+        let opts = timeline_options(window, hop, min_silence, min_speech, lead);
+        // Bad options fail here, in the caller's thread, before any work.
+        emovox::timeline::TimelineStream::new(&self.inner, 16_000, &opts).map_err(rec_err)?;
+        let rec = Arc::clone(&self.inner);
+        // A few hundred segments of look-ahead; the worker waits while the caller is slow.
+        let (tx, rx) = sync_channel(256);
+        std::thread::Builder::new()
+            .name("emovox-timeline".into())
+            .spawn(move || {
+                let r = timeline_of(&rec, &audio, &opts, &mut |seg| {
+                    tx.send(Ok(seg))
+                        .map_err(|_| emovox::Error::Option("the iterator was dropped".into()))
+                });
+                if let Err(e) = r {
+                    let _ = tx.send(Err(e));
+                }
+            })
+            .map_err(err)?;
+        Ok(TimelineSegments {
+            rx: std::sync::Mutex::new(Some(rx)),
+        })
+    }
+
+    /// The emotion timelines of every file of an Arrow-style binary column, or (`paths=True`)
+    /// of the files a column of paths or `file:` URIs names (see `features_batch`), each
+    /// streamed in bounded memory; `jobs` files at a time. Returns the segments as columns:
+    /// `(row, start, end, labels, confidence, probabilities, errors)`: segment `j` belongs to
+    /// input row `row[j]`, spans `start[j]..end[j]` seconds, `labels[j]` is its emotion (`None`
+    /// for silence; its `confidence` is then NaN and its `probabilities` row NaN);
+    /// `probabilities` is float32 `(segments, classes)` in `classes` order. `errors[i]` is
+    /// `None` or why input row `i` failed (a failed file has no segments). Never raises for a
+    /// bad file.
+    #[pyo3(signature = (data, offsets, jobs=1, paths=false, window=None, hop=None, min_silence=0.3, min_speech=0.25, lead=0.5))]
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    fn timeline_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: PyReadonlyArray1<'py, u8>,
+        offsets: PyReadonlyArray1<'py, i64>,
+        jobs: usize,
+        paths: bool,
+        window: Option<f64>,
+        hop: Option<f64>,
+        min_silence: f64,
+        min_speech: f64,
+        lead: f64,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyList>,
+        Bound<'py, PyArray1<f32>>,
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyList>,
+    )> {
+        let data = data.as_slice().map_err(err)?;
+        let offsets = offsets.as_slice().map_err(err)?;
+        let n = check_offsets(offsets)?;
+        let opts = timeline_options(window, hop, min_silence, min_speech, lead);
+        emovox::timeline::TimelineStream::new(&self.inner, 16_000, &opts).map_err(rec_err)?;
+        let rec = &self.inner;
+        let k = rec.classes().len();
+        let results = py
+            .detach(|| {
+                run_rows(n, jobs, |i| {
+                    let mut path = PathBuf::new();
+                    let audio = match row_input(data, offsets, i, paths, &mut path)? {
+                        Input::Path(p) => OwnedAudio::Path(p.to_path_buf()),
+                        Input::Bytes(b) => OwnedAudio::Bytes(b.to_vec()),
+                        Input::Samples(_) => return Err("a batch row is bytes or a path".into()),
+                    };
+                    let mut segs = Vec::new();
+                    timeline_of(rec, &audio, &opts, &mut |s| {
+                        segs.push(s);
+                        Ok(())
+                    })
+                    .map_err(|e| e.to_string())?;
+                    Ok(segs)
+                })
+            })
+            .map_err(err)?;
+        let (mut row, mut start, mut end) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut labels, mut conf, mut probs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut errors: Vec<Option<String>> = Vec::with_capacity(n);
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(segs) => {
+                    errors.push(None);
+                    for s in segs {
+                        row.push(i as i64);
+                        start.push(s.start);
+                        end.push(s.end);
+                        if s.label.is_some() && s.scores.len() == k {
+                            conf.push(s.confidence);
+                            probs.extend(s.scores.iter().map(|c| c.probability));
+                        } else {
+                            conf.push(f32::NAN);
+                            probs.extend(std::iter::repeat_n(f32::NAN, k));
+                        }
+                        labels.push(s.label);
+                    }
+                }
+                Err(e) => errors.push(Some(e)),
+            }
+        }
+        let m = row.len();
+        Ok((
+            row.into_pyarray(py),
+            start.into_pyarray(py),
+            end.into_pyarray(py),
+            PyList::new(py, labels)?,
+            conf.into_pyarray(py),
+            probs.into_pyarray(py).reshape([m, k])?,
+            PyList::new(py, errors)?,
+        ))
     }
 
     /// Predicts every file of an Arrow-style binary column, or (`paths=True`) of the files a
@@ -985,5 +1223,6 @@ fn _emovox(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features_batch, m)?)?;
     m.add_function(wrap_pyfunction!(labels, m)?)?;
     m.add_class::<Recognizer>()?;
+    m.add_class::<TimelineSegments>()?;
     Ok(())
 }

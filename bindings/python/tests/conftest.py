@@ -5,6 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
@@ -59,3 +60,26 @@ def spark_ready() -> None:
 def librosa_ready() -> None:
     """The parity tests' reference: librosa (scripts/setup-python installs it)."""
     require("librosa", importable("librosa"))
+
+
+def write_wav16(path: Path, y: np.ndarray, sr: int) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes((np.clip(y, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def long_recording(datasets: Path, path: Path, clips: int = 10, actor: int = 23) -> Path:
+    """RAVDESS clips of a held-out actor with 1.5 s of silence between them, as a 48 kHz WAV."""
+    import emovox
+
+    parts = [np.zeros(48000, np.float32)]
+    for f in sorted((datasets / "ravdess" / f"Actor_{actor}").glob("*.flac"))[:clips]:
+        y, sr = emovox.load(f, sr=None)
+        assert sr == 48000
+        parts += [y, np.zeros(72000, np.float32)]
+    write_wav16(path, np.concatenate(parts), 48000)
+    return path

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import emovox
+from conftest import long_recording, write_wav16
 
 # Skipped visibly without librosa, a failure under EMOVOX_REQUIRE_PYTHON=1 (conftest.require).
 needs_librosa = pytest.mark.usefixtures("librosa_ready")
@@ -378,3 +379,64 @@ def test_predict_speaker_adapts_to_clips_given_together(datasets):
     assert together.pop("file") == str(clips[0]) and together == alone[0]
     silent = rec.predict_speaker([np.zeros(32000, np.float32), str(clips[0])], sr=16000)
     assert silent[0].get("no_speech") is True and silent[1]["label"] in rec.classes
+
+
+# --- timeline ------------------------------------------------------------------------------------
+
+def test_timeline_streams_the_segments_emovox_timeline_prints(datasets, emovox_bin, tmp_path):
+    """Issue 18: `Recognizer.timeline` yields the segments of `emovox timeline --format json`,
+    from a path, bytes or samples alike."""
+    import json
+    import subprocess
+
+    wav = long_recording(datasets, tmp_path / "long.wav")
+    o = subprocess.run([emovox_bin, "timeline", str(wav), "--format", "json"],
+                       capture_output=True, text=True, check=True)
+    want = json.loads(o.stdout)["segments"]
+    rec = emovox.Recognizer()
+    it = rec.timeline(wav)
+    assert isinstance(it, emovox.TimelineSegments)
+    got = list(it)
+    assert got == want
+    assert sum(s["label"] is not None for s in got) >= 10
+    assert list(rec.timeline(wav.read_bytes())) == want
+    y, sr = emovox.load(wav, sr=None)
+    assert list(rec.timeline(y, sr=sr)) == want
+    # Options as the command's; bad ones fail at the call, with the core's message.
+    assert list(rec.timeline(wav, window=1.5)) != want
+    with pytest.raises(emovox.EmovoxError, match="hop must be"):
+        rec.timeline(wav, hop=9.0)
+    with pytest.raises(emovox.EmovoxError, match="sr is required"):
+        rec.timeline(y)
+
+
+def test_timeline_of_a_bad_file_raises_once_then_stops(datasets):
+    rec = emovox.Recognizer()
+    it = rec.timeline(datasets / "formats" / "random_bytes.wav")
+    with pytest.raises(emovox.EmovoxError, match="random_bytes.wav"):
+        next(it)
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+def test_r18_two_hours_stream_through_the_timeline_in_bounded_memory(tmp_path):
+    """Issue 18: a timeline of hours held the whole recording (3.4 GB for a 3-hour file). Two
+    hours of near-silence with a click a minute (8 kHz, 115 MB as 16-bit WAV, 460 MB as the
+    16 kHz samples a whole-file timeline held) now stream in a few MB; `predict`, which reads a
+    clip whole, refuses it by its length."""
+    import resource
+
+    sr = 8000
+    y = np.zeros(2 * 3600 * sr, np.float32)
+    y[:: 60 * sr] = 0.6
+    wav = tmp_path / "hours.wav"
+    write_wav16(wav, y, sr)
+    del y
+    rec = emovox.Recognizer()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    segs = list(rec.timeline(wav))
+    grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+    assert [(s["start"], s["end"], s["label"]) for s in segs] == [(0.0, 7200.0, None)]
+    assert grew < 100, f"peak memory grew by {grew:.0f} MB"
+    with pytest.raises(emovox.EmovoxError, match="longer than 600 s"):
+        rec.predict(wav)

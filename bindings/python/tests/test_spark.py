@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import long_recording
 
 
 def spark_env() -> dict:
@@ -144,6 +145,68 @@ def test_bad_files_are_error_rows_in_both_read_modes(datasets, spark_ready, tmp_
                               np.asarray(b.loc[name, "values"] if b.loc[name, "values"] is not None else [])), name
 
 
+def timeline_folder(datasets: Path, root: Path) -> Path:
+    """Two recordings of held-out actors (about 60 and 45 s) and a bad file."""
+    src = root / "archive"
+    (src / "day 2").mkdir(parents=True)
+    long_recording(datasets, src / "call-1.wav", clips=12, actor=21)
+    long_recording(datasets, src / "day 2" / "call 2.wav", clips=9, actor=22)
+    (src / "broken.wav").write_bytes((datasets / "formats" / "random_bytes.wav").read_bytes())
+    return src
+
+
+def check_timeline_rows(df, src: Path) -> None:
+    """Rows of `emovox.spark timeline` over `timeline_folder`: each recording's segments as
+    `Recognizer.timeline` yields them, in time order, and one error row for the bad file."""
+    import emovox
+
+    rec = emovox.Recognizer()
+    df = df.assign(name=df["path"].map(lambda p: str(Path(local(p)).relative_to(src))))
+    assert sorted(set(df["name"])) == ["broken.wav", "call-1.wav", "day 2/call 2.wav"]
+    bad = df[df["name"] == "broken.wav"]
+    assert len(bad) == 1 and "not a recognised audio format" in bad["error"].iloc[0]
+    assert bad[["start", "end", "label", "confidence"]].isna().all(axis=None)
+    for name in ["call-1.wav", "day 2/call 2.wav"]:
+        rows = df[df["name"] == name].sort_values("start")
+        want = list(rec.timeline(src / name))
+        assert rows["error"].isna().all()
+        assert list(rows["start"]) == [w["start"] for w in want]
+        assert list(rows["end"]) == [w["end"] for w in want]
+        assert [None if pd_isna(v) else v for v in rows["label"]] == [w["label"] for w in want]
+        speech = rows[rows["label"].notna()]
+        assert len(speech) >= 9
+        for (_, r), w in zip(speech.iterrows(), [w for w in want if w["label"]]):
+            assert [s["label"] for s in r["scores"]] == rec.classes
+            np.testing.assert_allclose([s["probability"] for s in r["scores"]],
+                                       [s["probability"] for s in w["scores"]], rtol=1e-6)
+            assert abs(r["confidence"] - w["confidence"]) < 1e-6
+        silence = rows[rows["label"].isna()]
+        assert silence["scores"].isna().all() and silence["confidence"].isna().all()
+
+
+def pd_isna(v) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(v))
+
+
+@pytest.mark.parametrize("read", ["paths", "bytes"])
+def test_timeline_job_one_row_per_segment_and_an_error_row_per_bad_file(datasets, spark_ready,
+                                                                       tmp_path, read):
+    """Issue 18: `python -m emovox.spark timeline` over an archive of recordings, local[2], in
+    both read modes: the segments `emovox timeline` finds, and the bad file in its error row."""
+    import pandas as pd
+
+    src = timeline_folder(datasets, tmp_path)
+    out = tmp_path / "segments.parquet"
+    o = run_job(["timeline", "--input", str(src), "--output", str(out), "--master", "local[2]",
+                 "--read", read])
+    said = o.stdout + o.stderr
+    assert o.returncode == 1 and "3 file(s)" in said and "1 failed" in said, said[-5000:]
+    assert "x real time" in said
+    check_timeline_rows(pd.read_parquet(out), src)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -227,6 +290,22 @@ def test_standalone_cluster_runs_the_job(datasets, spark_ready, tmp_path):
         # The job ran on the cluster, not in local mode.
         apps = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5))
         assert apps.get("completedapps"), apps
+
+        # Issue 18: timelines of an archive of recordings on the same cluster.
+        src = timeline_folder(datasets, tmp_path)
+        out = tmp_path / "segments.parquet"
+        o = subprocess.run(
+            [str(home / "bin" / "spark-submit"), "--master", url,
+             "--conf", f"spark.pyspark.python={sys.executable}",
+             "--conf", "spark.executor.memory=1g",
+             str(job), "timeline", "--input", str(src), "--output", str(out)],
+            env=env, capture_output=True, text=True, timeout=900)
+        said = o.stdout + o.stderr
+        assert o.returncode == 1 and "3 file(s)" in said and "1 failed" in said, \
+            f"exit status {o.returncode}\n" + o.stdout + o.stderr[-8000:]
+        check_timeline_rows(pd.read_parquet(out), src)
+        apps = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5))
+        assert len(apps.get("completedapps", [])) >= 2, apps
     finally:
         for p in reversed(procs):
             p.terminate()

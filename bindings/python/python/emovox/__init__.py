@@ -8,6 +8,8 @@ Audio loading and librosa-named features on NumPy arrays and bytes, the named pi
     m = emovox.mfcc(y, sr, n_mfcc=13)              # (13, frames), as librosa.feature.mfcc
     x = emovox.features("speech.m4a", "seed")      # (100, 13), as `emovox features` writes it
     emovox.Recognizer().predict("speech.m4a")      # {"label": ..., "confidence": ..., ...}
+    for seg in emovox.Recognizer().timeline("call.flac"):   # streamed, hours long is fine
+        print(seg["start"], seg["end"], seg["label"])
 
 Every call releases the GIL while it works. Errors of the Rust core are raised as
 :class:`EmovoxError` (a ``ValueError``) with the core's message.
@@ -19,6 +21,7 @@ from emovox._emovox import (
     EmovoxError,
     NoSpeechError,
     Recognizer,
+    TimelineSegments,
     __version__,
     features,
     features_batch,
@@ -40,6 +43,7 @@ __all__ = [
     "EmovoxError",
     "NoSpeechError",
     "Recognizer",
+    "TimelineSegments",
     "__version__",
     "features",
     "features_batch",

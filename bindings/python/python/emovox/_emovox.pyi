@@ -1,7 +1,7 @@
 """Type stubs of emovox's Rust extension module (re-exported by ``emovox``)."""
 
 import os
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +111,42 @@ class Recognizer:
         """One speaker's (or one set-up's) recordings predicted together, adapted to them
         without labels; one prediction record per item (``"file"`` for items given as paths),
         ``{"error": str}`` (and ``"no_speech": True``) in the place of an item that fails."""
+    def timeline(
+        self,
+        y_or_bytes: AudioOrSamples,
+        sr: Optional[int] = None,
+        window: Optional[float] = None,
+        hop: Optional[float] = None,
+        min_silence: float = 0.3,
+        min_speech: float = 0.25,
+        lead: float = 0.5,
+    ) -> "TimelineSegments":
+        """The emotion timeline, streamed: an iterator of segments ``{"start", "end", "label"
+        (None for silence), "confidence", "scores"}`` yielded as they are found, in bounded
+        memory however long the recording."""
+    def timeline_batch(
+        self,
+        data: npt.NDArray[np.uint8],
+        offsets: npt.NDArray[np.int64],
+        jobs: int = 1,
+        paths: bool = False,
+        window: Optional[float] = None,
+        hop: Optional[float] = None,
+        min_silence: float = 0.3,
+        min_speech: float = 0.25,
+        lead: float = 0.5,
+    ) -> Tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        List[Optional[str]],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+        List[Optional[str]],
+    ]:
+        """Timelines of a batch as segment columns ``(row, start, end, labels, confidence,
+        probabilities (segments, classes), errors (per input row))``; never raises for a bad
+        file."""
     def predict_batch(
         self,
         data: npt.NDArray[np.uint8],
@@ -126,3 +162,10 @@ class Recognizer:
     ]:
         """The prediction records' fields as columns: ``(labels, confidence, probabilities
         (n, classes), errors, no_speech)``; never raises for a bad file."""
+
+
+class TimelineSegments(Iterator[Dict[str, Any]]):
+    """Segments of an emotion timeline as they are found (``Recognizer.timeline``)."""
+
+    def __iter__(self) -> "TimelineSegments": ...
+    def __next__(self) -> Dict[str, Any]: ...

@@ -1,4 +1,5 @@
-"""emovox on Apache Spark: features or predicted emotions for every recording under a glob.
+"""emovox on Apache Spark: features, predicted emotions or emotion timelines for every recording
+under a glob.
 
 Files are listed with Spark's ``binaryFile`` source; each executor decodes and featurises them
 in emovox's Rust core, one call per Arrow record batch (``mapInArrow``: Arrow batches in and out,
@@ -27,16 +28,23 @@ a list of ``{label, probability}`` in class order, ``no_speech``: the shape of `
 file never fails the job (in ``paths`` mode not even one deleted after the listing). (Spark's
 file source lists no 0-byte files: they get no row.)
 
+``timeline`` is for archives of long recordings (calls, podcasts, sessions): one row per segment
+(``path``, ``start``, ``end``, ``label`` (null for silence), ``confidence``, ``scores``), the
+segments of ``emovox timeline``, or one ``error`` row per file that fails. Each executor streams
+its files through the Rust core in bounded memory, however long they are.
+
 Command line::
 
     python -m emovox.spark extract --input '/data/ravdess/**/*.flac' --output feats.parquet --labels
     python -m emovox.spark predict --input 'hdfs:///calls/2026-*/*.wav' --output emotions.parquet
+    python -m emovox.spark timeline --input '/archive/**' --output segments.parquet
 
 In a notebook::
 
-    from emovox.spark import extract, predict
+    from emovox.spark import extract, predict, timeline
     df = extract(spark, "/data/ravdess/**", pipeline="seed", labels=True)   # a DataFrame
     predict(spark, "/data/calls/*.wav", output="emotions.parquet")
+    segments = timeline(spark, "/archive/**")
 
 Executors need the ``emovox`` wheel and ``pyarrow`` in the Python that ``PYSPARK_PYTHON`` names
 (the command line sets it to its own interpreter when unset); see the README.
@@ -360,6 +368,78 @@ def predict_batches(
     return run
 
 
+#: The Spark schema (DDL) of :func:`timeline`'s output: one row per segment of a recording (the
+#: ``emovox timeline`` segment: ``label`` null for silence, with null ``confidence`` and
+#: ``scores``), or one row per file that failed (``error`` set, the rest null).
+TIMELINE_SCHEMA = (
+    "path string, start double, end double, label string, confidence float, "
+    "scores array<struct<label: string, probability: float>>, error string"
+)
+
+#: Options of :func:`timeline` passed to the Rust core (``emovox timeline``'s).
+TIMELINE_OPTIONS: Tuple[str, ...] = ("window", "hop", "min_silence", "min_speech", "lead")
+
+
+def timeline_batches(
+    model: Optional[str] = None, jobs: int = 1, paths: bool = False,
+    options: Optional[dict] = None,
+) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The ``mapInArrow`` function of :func:`timeline`: each file of a batch streamed through
+    the Rust core (bounded memory however long), its segments as rows in time order, or one
+    error row for a file that fails."""
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    source = "path" if paths else "content"
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import numpy as np
+        import pyarrow as pa
+
+        rec = _recognizer(model)
+        classes = rec.classes
+        k = len(classes)
+        for batch in batches:
+            path_col = batch.column(batch.schema.get_field_index("path")).cast(pa.string())
+            data, offsets = _binary_buffers(batch.column(batch.schema.get_field_index(source)))
+            row, start, end, labels, conf, probs, errors = rec.timeline_batch(
+                data, offsets, jobs, paths=paths, **options)
+            failed = np.asarray([i for i, e in enumerate(errors) if e is not None], dtype=np.int64)
+            # Segments, then error rows, put back in the input's file order (stable).
+            owner = np.concatenate([row, failed])
+            order = np.argsort(owner, kind="stable")
+            m, f = len(row), len(failed)
+            is_seg = order < m
+            seg = np.where(is_seg, order, 0)
+            speech = np.zeros(m + f, dtype=bool)
+            speech[:m] = np.asarray([lab is not None for lab in labels], dtype=bool)
+            speech = speech[order]
+            seg_rows = np.ones(m + f, dtype=bool)
+            seg_rows[m:] = False
+            seg_rows = seg_rows[order]
+            all_labels = list(labels) + [None] * f
+            all_errors = [None] * m + [errors[i] for i in failed]
+            n = m + f
+            score_structs = pa.StructArray.from_arrays(
+                [pa.array(np.tile(np.asarray(classes, dtype=object), n), type=pa.string()),
+                 pa.array(np.concatenate([probs, np.full((f, k), np.nan, np.float32)])[order]
+                          .reshape(-1), type=pa.float32())],
+                names=["label", "probability"])
+            arrays = [
+                path_col.take(pa.array(owner[order])),
+                pa.array(np.asarray(start)[seg], type=pa.float64(), mask=~seg_rows),
+                pa.array(np.asarray(end)[seg], type=pa.float64(), mask=~seg_rows),
+                _strings([all_labels[i] for i in order]),
+                pa.array(np.asarray(conf)[seg] if m else np.zeros(n, np.float32),
+                         type=pa.float32(), mask=~speech),
+                pa.ListArray.from_arrays(pa.array(np.arange(0, n * k + 1, k), type=pa.int32()),
+                                         score_structs, mask=pa.array(~speech)),
+                _strings([all_errors[i] for i in order]),
+            ]
+            yield pa.RecordBatch.from_arrays(
+                arrays, names=["path", "start", "end", "label", "confidence", "scores", "error"])
+
+    return run
+
+
 # ---------------------------------------------------------------------------------------------
 # Jobs
 # ---------------------------------------------------------------------------------------------
@@ -443,6 +523,50 @@ def predict(
     return df
 
 
+def timeline(
+    spark: Any,
+    input: str,
+    output: Optional[str] = None,
+    model: Optional[str] = None,
+    jobs: Optional[int] = None,
+    mode: str = "overwrite",
+    read: str = "auto",
+    window: Optional[float] = None,
+    hop: Optional[float] = None,
+    min_silence: float = 0.3,
+    min_speech: float = 0.25,
+    lead: float = 0.5,
+) -> Any:
+    """Emotion timelines of every audio file matching ``input`` (long recordings: calls, podcasts,
+    sessions), as ``emovox timeline`` makes them, by ``model`` (``None``: the bundled model): a
+    DataFrame of :data:`TIMELINE_SCHEMA`, one row per segment, an error row per file that
+    fails; also written as Parquet to ``output`` when given. Executors stream each file in
+    bounded memory. With ``read="paths"`` (local files) the listed files are spread one per
+    task (range-partitioned by path), so a few long recordings still use every core.
+    ``jobs``, ``read``: as for :func:`extract`; the rest: ``emovox timeline``'s options."""
+    import numpy as np
+
+    from emovox import _emovox
+
+    # On the driver: a bad model or option fails here, with its message.
+    rec = _emovox.Recognizer(model)
+    options = dict(window=window, hop=hop, min_silence=min_silence, min_speech=min_speech,
+                   lead=lead)
+    rec.timeline_batch(np.zeros(0, np.uint8), np.zeros(1, np.int64),
+                       **{k: v for k, v in options.items() if v is not None})
+    paths = resolve_read(spark, input, read) == "paths"
+    df = read_audio(spark, input, content=not paths)
+    if paths:
+        # Only paths move in this shuffle; each task then gets about one recording.
+        files = df.count()
+        if files > 1:
+            df = df.repartitionByRange(min(files, 100_000), "path")
+    df = df.mapInArrow(timeline_batches(model, _jobs(spark, jobs), paths, options), TIMELINE_SCHEMA)
+    if output:
+        df.write.mode(mode).parquet(output)
+    return df
+
+
 # ---------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +580,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_ in [
         ("extract", "features of a pipeline for every file"),
         ("predict", "the emotion predicted for every file"),
+        ("timeline", "the emotion timeline of every (long) recording: one row per segment"),
     ]:
         s = sub.add_parser(name, help=help_)
         s.add_argument("--input", "-i", required=True,
@@ -468,12 +593,25 @@ def _parser() -> argparse.ArgumentParser:
         else:
             s.add_argument("--model", "-m", default=None,
                            help="model folder from `emovox train` (default: the bundled model)")
-        s.add_argument("--labels", action="store_true",
-                       help="add corpus, speaker, sex, emotion and label read from file names")
-        s.add_argument("--corpus", default=None, help="with --labels: read names as this corpus")
-        s.add_argument("--root", default=None,
-                       help="with --labels: read unclaimed names as ROOT/LABEL/file")
-        s.add_argument("--scheme", default="full", help="with --labels: label scheme (full, seed4, FILE.toml)")
+        if name == "timeline":
+            s.add_argument("--window", type=float, default=None,
+                           help="window, seconds (default: the model's; 3 for the bundled model)")
+            s.add_argument("--hop", type=float, default=None,
+                           help="hop between windows, seconds (default: a third of the window)")
+            s.add_argument("--min-silence", type=float, default=0.3,
+                           help="pauses shorter than this (s) do not split speech (default 0.3)")
+            s.add_argument("--min-speech", type=float, default=0.25,
+                           help="speech shorter than this (s) is ignored (default 0.25)")
+            s.add_argument("--lead", type=float, default=0.5,
+                           help="seconds before each speech onset in its first window (default 0.5)")
+        else:
+            s.add_argument("--labels", action="store_true",
+                           help="add corpus, speaker, sex, emotion and label read from file names")
+            s.add_argument("--corpus", default=None, help="with --labels: read names as this corpus")
+            s.add_argument("--root", default=None,
+                           help="with --labels: read unclaimed names as ROOT/LABEL/file")
+            s.add_argument("--scheme", default="full",
+                           help="with --labels: label scheme (full, seed4, FILE.toml)")
         s.add_argument("--master", default=None,
                        help="Spark master (default: spark-submit's, else local[*])")
         s.add_argument("--jobs", type=int, default=None,
@@ -504,23 +642,35 @@ def main(argv: Optional[List[str]] = None) -> int:
     start = time.time()
     try:
         read = resolve_read(spark, args.input, args.read)
-        common = dict(labels=args.labels, corpus=args.corpus, root=args.root, scheme=args.scheme,
-                      jobs=args.jobs, read=read)
-        if args.command == "extract":
-            df = extract(spark, args.input, None, pipeline=args.pipeline, **common)
+        if args.command == "timeline":
+            df = timeline(spark, args.input, None, model=args.model, jobs=args.jobs, read=read,
+                          window=args.window, hop=args.hop, min_silence=args.min_silence,
+                          min_speech=args.min_speech, lead=args.lead)
         else:
-            df = predict(spark, args.input, None, model=args.model, **common)
+            common = dict(labels=args.labels, corpus=args.corpus, root=args.root,
+                          scheme=args.scheme, jobs=args.jobs, read=read)
+            if args.command == "extract":
+                df = extract(spark, args.input, None, pipeline=args.pipeline, **common)
+            else:
+                df = predict(spark, args.input, None, model=args.model, **common)
         if args.partitions:
             df = df.coalesce(args.partitions)
         df.write.mode("overwrite").parquet(args.output)
         out = spark.read.parquet(args.output)
-        counts = out.agg(F.count("*").alias("rows"),
+        counts = out.agg(F.countDistinct("path").alias("files"), F.count("*").alias("rows"),
                          F.count("error").alias("failed")).collect()[0]
         secs = time.time() - start
-        print(f"{counts['rows']} file(s) -> {args.output} in {secs:.1f} s "
-              f"({counts['rows'] / max(secs, 1e-9):.1f} files/s, read: {read}); "
-              f"{counts['failed']} failed",
-              file=sys.stderr)
+        if args.command == "timeline":
+            audio = out.where(F.col("error").isNull()).groupBy("path") \
+                .agg(F.max("end").alias("d")).agg(F.sum("d").alias("s")).collect()[0]["s"] or 0.0
+            print(f"{counts['files']} file(s), {audio:.0f} s of audio -> {counts['rows']} rows "
+                  f"in {args.output} in {secs:.1f} s ({audio / max(secs, 1e-9):.0f}x real time, "
+                  f"read: {read}); {counts['failed']} failed", file=sys.stderr)
+        else:
+            print(f"{counts['rows']} file(s) -> {args.output} in {secs:.1f} s "
+                  f"({counts['rows'] / max(secs, 1e-9):.1f} files/s, read: {read}); "
+                  f"{counts['failed']} failed",
+                  file=sys.stderr)
         if counts["failed"]:
             for r in out.where(F.col("error").isNotNull()).select("path", "error").limit(20).collect():
                 print(f"  {r['path']}: {r['error']}", file=sys.stderr)
