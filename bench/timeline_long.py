@@ -134,7 +134,9 @@ def main() -> int:
         print(f"| `emovox timeline` {f.name} | {secs / 3600:.1f} h | {a.runs} | {wall:.1f} s | "
               f"{secs / wall:.0f}x | {max(r['rss'] for r in rs):.0f} MB |")
     r = measured([a.emovox, "predict", str(bomb)])
-    why = r["stderr"].strip().splitlines()[-1] if r["stderr"].strip() else ""
+    # The command's own message: GNU time's report follows it, indented by tabs.
+    said = [ln for ln in r["stderr"].splitlines() if ln.strip() and not ln.startswith("\t")]
+    why = " ".join(s.strip() for s in said if "Command exited" not in s)
     print(f"\n`emovox predict {bomb.name}`: exit {r['status']} in {r['wall']:.2f} s, "
           f"peak RSS {r['rss']:.0f} MB: {why}")
     return 0

@@ -407,8 +407,10 @@ def timeline_batches(
             owner = np.concatenate([row, failed])
             order = np.argsort(owner, kind="stable")
             m, f = len(row), len(failed)
-            is_seg = order < m
-            seg = np.where(is_seg, order, 0)
+            # Each column: the segments' values, then a placeholder per error row, reordered.
+            def col(values: Any, fill: Any, dtype: Any) -> Any:
+                return np.concatenate([np.asarray(values, dtype), np.full(f, fill, dtype)])[order]
+
             speech = np.zeros(m + f, dtype=bool)
             speech[:m] = np.asarray([lab is not None for lab in labels], dtype=bool)
             speech = speech[order]
@@ -425,11 +427,10 @@ def timeline_batches(
                 names=["label", "probability"])
             arrays = [
                 path_col.take(pa.array(owner[order])),
-                pa.array(np.asarray(start)[seg], type=pa.float64(), mask=~seg_rows),
-                pa.array(np.asarray(end)[seg], type=pa.float64(), mask=~seg_rows),
+                pa.array(col(start, 0.0, np.float64), type=pa.float64(), mask=~seg_rows),
+                pa.array(col(end, 0.0, np.float64), type=pa.float64(), mask=~seg_rows),
                 _strings([all_labels[i] for i in order]),
-                pa.array(np.asarray(conf)[seg] if m else np.zeros(n, np.float32),
-                         type=pa.float32(), mask=~speech),
+                pa.array(col(conf, 0.0, np.float32), type=pa.float32(), mask=~speech),
                 pa.ListArray.from_arrays(pa.array(np.arange(0, n * k + 1, k), type=pa.int32()),
                                          score_structs, mask=pa.array(~speech)),
                 _strings([all_errors[i] for i in order]),
