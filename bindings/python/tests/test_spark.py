@@ -207,6 +207,37 @@ def test_timeline_job_one_row_per_segment_and_an_error_row_per_bad_file(datasets
     check_timeline_rows(pd.read_parquet(out), src)
 
 
+def test_r18_a_flac_bomb_streams_through_the_timeline_job_and_predict_refuses_it(spark_ready,
+                                                                               tmp_path):
+    """Issue 18: three hours of digital silence with a click a minute (FLAC, under 1 MB; 3.4 GB
+    when a timeline held it whole): the Spark timeline job streams it to one silence segment,
+    and the predict job, which reads a clip whole, gives it an error row instead of decoding it
+    all."""
+    import pandas as pd
+    import soundfile as sf
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rate = 8000
+    with sf.SoundFile(src / "bomb.flac", "w", rate, 1, "PCM_16", format="FLAC") as w:
+        minute = np.zeros(60 * rate, np.float32)
+        minute[: rate // 500] = 0.6
+        for _ in range(180):
+            w.write(minute)
+    assert (src / "bomb.flac").stat().st_size < 1_000_000
+    out = tmp_path / "segments.parquet"
+    o = run_job(["timeline", "--input", str(src), "--output", str(out), "--master", "local[2]"])
+    assert o.returncode == 0, (o.stdout + o.stderr)[-5000:]
+    df = pd.read_parquet(out)
+    assert len(df) == 1 and df["label"].isna().all() and df["error"].isna().all(), df
+    assert (df["start"].iloc[0], df["end"].iloc[0]) == (0.0, 10800.0)
+    out = tmp_path / "predictions.parquet"
+    o = run_job(["predict", "--input", str(src), "--output", str(out), "--master", "local[2]"])
+    assert o.returncode == 1, (o.stdout + o.stderr)[-5000:]
+    df = pd.read_parquet(out)
+    assert "longer than 600 s" in df["error"].iloc[0]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
