@@ -2,14 +2,15 @@
 """Benchmark (not a test): emotion timelines of long recordings on Spark local[2], against bare
 `emovox timeline` on the same two cores and against the same job written as a librosa UDF.
 
-    python3 bench/spark_timeline.py [--long target/long/long.wav] [--files 16] [--minutes 10]
-                                    [--emovox target/release/emovox] [--runs 3]
+    python3 bench/spark_timeline.py [--long target/long/long.wav] [--files 36] [--minutes 10]
+                                    [--emovox target/release/emovox] [--runs 3] [--librosa-runs 1]
 
 The recordings: `--files` WAVs of `--minutes` minutes each (16 kHz, 16-bit), cut one after
 another from the speech archive `bench/timeline_long.py` builds (RAVDESS actors 21-24, about
 60 % speech), written to `target/long/archive/` once.
 
-The jobs, interleaved run by run (medians compared; x real time = audio seconds / wall seconds):
+The jobs, interleaved run by run after a warm-up of the emovox ones (medians compared; the slow
+librosa job runs `--librosa-runs` times; x real time = audio seconds / wall seconds):
 
 * bare: `emovox timeline FILE --format csv --no-progress` for every file, two at a time
   (`xargs -P 2`: the same two cores Spark gets). Wall time of the whole batch.
@@ -91,12 +92,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--long", default=str(REPO / "target" / "long" / "long.wav"))
     ap.add_argument("--archive", default=str(REPO / "target" / "long" / "archive"))
-    ap.add_argument("--files", type=int, default=16)
+    ap.add_argument("--files", type=int, default=36)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--emovox", default=str(REPO / "target" / "release" / "emovox"))
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-librosa", action="store_true")
+    ap.add_argument("--librosa-runs", type=int, default=1)
     a = ap.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -145,12 +147,15 @@ def main() -> int:
     jobs = [("bare emovox timeline, 2 at a time", bare), ("Spark emovox.spark.timeline", spark_job)]
     if not a.skip_librosa:
         jobs.append(("Spark librosa UDF", librosa_job))
-    # Warm-up: page cache, Python workers, JIT.
-    for name, job in jobs:
+    # Warm-up of the emovox jobs: page cache, Python workers. The librosa job (slow) runs
+    # `--librosa-runs` times, after the others, warm.
+    for name, job in jobs[:2]:
         job()
     times = {name: [] for name, _ in jobs}
     for run in range(a.runs):
         for name, job in jobs:
+            if name == "Spark librosa UDF" and run >= a.librosa_runs:
+                continue
             secs, rows = job()
             times[name].append(secs)
             print(f"run {run + 1}: {name:<36} {secs:6.1f} s = {audio / secs:5.0f}x real time"
