@@ -6,7 +6,8 @@
 //! * [`decode_file`] / [`decode_bytes`]: WAV, AIFF, FLAC, OGG Vorbis, MP3, M4A/AAC and Opus to
 //!   mono `f32` at the native rate, sniffing the content rather than trusting the extension;
 //!   [`decode_file_chunks`] / [`decode_bytes_chunks`] give the same samples piece by piece, in
-//!   bounded memory, for recordings hours long.
+//!   bounded memory, for recordings hours long; [`probe_file`] reads what a container declares
+//!   (rate, length) without decoding.
 //! * [`Resampler`]: band-limited resampling to a target rate (16 kHz for every emovox pipeline),
 //!   planned once per rate pair and reused for every clip; [`StreamResampler`] does it piece by
 //!   piece for a stream of any length.
