@@ -46,6 +46,31 @@ pub struct TimelineOptions {
     pub lead: f64,
 }
 
+impl TimelineOptions {
+    /// Checks the options against `rec`'s model: the window and hop they give, in seconds.
+    pub fn check(&self, rec: &Recognizer) -> Result<(f64, f64)> {
+        let window = self.window.unwrap_or_else(|| rec.window_seconds());
+        let hop = self.hop.unwrap_or(window / 3.0);
+        if !(window >= 0.1 && window <= 60.0) {
+            return Err(Error::Option(format!(
+                "window must be 0.1 to 60 seconds, got {window}"
+            )));
+        }
+        if !(hop >= 0.01 && hop <= window) {
+            return Err(Error::Option(format!(
+                "hop must be 0.01 s to the window ({window} s), got {hop}"
+            )));
+        }
+        if !(self.lead >= 0.0 && self.lead < window) {
+            return Err(Error::Option(format!(
+                "lead must be 0 s to less than the window ({window} s), got {}",
+                self.lead
+            )));
+        }
+        Ok((window, hop))
+    }
+}
+
 impl Default for TimelineOptions {
     fn default() -> Self {
         TimelineOptions {
@@ -245,26 +270,9 @@ impl std::fmt::Debug for TimelineStream<'_> {
 impl<'r> TimelineStream<'r> {
     /// A timeline of mono audio at `rate` Hz, with `rec`'s model; checks `opts`.
     pub fn new(rec: &'r Recognizer, rate: u32, opts: &TimelineOptions) -> Result<Self> {
+        let (window, hop) = opts.check(rec)?;
         let mut pipeline = rec.saved().pipeline.clone();
         let sr = pipeline.sample_rate;
-        let window = opts.window.unwrap_or_else(|| rec.window_seconds());
-        let hop = opts.hop.unwrap_or(window / 3.0);
-        if !(window >= 0.1 && window <= 60.0) {
-            return Err(Error::Option(format!(
-                "window must be 0.1 to 60 seconds, got {window}"
-            )));
-        }
-        if !(hop >= 0.01 && hop <= window) {
-            return Err(Error::Option(format!(
-                "hop must be 0.01 s to the window ({window} s), got {hop}"
-            )));
-        }
-        if !(opts.lead >= 0.0 && opts.lead < window) {
-            return Err(Error::Option(format!(
-                "lead must be 0 s to less than the window ({window} s), got {}",
-                opts.lead
-            )));
-        }
         // Each window is analysed whole (it plays the part of the training crop).
         pipeline.crop = None;
         let ex = Extractor::new(pipeline)?;

@@ -795,11 +795,28 @@ enum OwnedAudio {
     Samples(Vec<f32>, u32),
 }
 
+/// A recording a timeline reads: a file, its bytes, or samples at a rate.
+enum Audio<'a> {
+    Path(&'a Path),
+    Bytes(&'a [u8]),
+    Samples(&'a [f32], u32),
+}
+
+impl OwnedAudio {
+    fn audio(&self) -> Audio<'_> {
+        match self {
+            OwnedAudio::Path(p) => Audio::Path(p),
+            OwnedAudio::Bytes(b) => Audio::Bytes(b),
+            OwnedAudio::Samples(y, sr) => Audio::Samples(y, *sr),
+        }
+    }
+}
+
 /// The timeline of `audio`, streamed: `each` gets every segment as soon as it is complete, in
 /// time order; a panic becomes an error.
 fn timeline_of(
     rec: &emovox::Recognizer,
-    audio: &OwnedAudio,
+    audio: Audio<'_>,
     opts: &TimelineOptions,
     each: &mut dyn FnMut(Segment) -> emovox::Result<()>,
 ) -> emovox::Result<()> {
@@ -812,9 +829,9 @@ fn timeline_of(
         Ok(())
     };
     let run = || match audio {
-        OwnedAudio::Path(p) => Timeline::of_file_with(rec, p, opts, &mut stream_each),
-        OwnedAudio::Bytes(b) => Timeline::of_bytes_with(rec, b, None, opts, &mut stream_each),
-        OwnedAudio::Samples(y, sr) => Timeline::of_samples(rec, y, *sr, opts),
+        Audio::Path(p) => Timeline::of_file_with(rec, p, opts, &mut stream_each),
+        Audio::Bytes(b) => Timeline::of_bytes_with(rec, b, None, opts, &mut stream_each),
+        Audio::Samples(y, sr) => Timeline::of_samples(rec, y, sr, opts),
     };
     let t = emovox_audio::guard::catch_panic(run)
         .unwrap_or_else(|msg| Err(emovox::Error::Panicked(msg)))?;
@@ -1006,14 +1023,14 @@ impl Recognizer {
         };
         let opts = timeline_options(window, hop, min_silence, min_speech, lead);
         // Bad options fail here, in the caller's thread, before any work.
-        emovox::timeline::TimelineStream::new(&self.inner, 16_000, &opts).map_err(rec_err)?;
+        opts.check(&self.inner).map_err(rec_err)?;
         let rec = Arc::clone(&self.inner);
         // A few hundred segments of look-ahead; the worker waits while the caller is slow.
         let (tx, rx) = sync_channel(256);
         std::thread::Builder::new()
             .name("emovox-timeline".into())
             .spawn(move || {
-                let r = timeline_of(&rec, &audio, &opts, &mut |seg| {
+                let r = timeline_of(&rec, audio.audio(), &opts, &mut |seg| {
                     tx.send(Ok(seg))
                         .map_err(|_| emovox::Error::Option("the iterator was dropped".into()))
                 });
@@ -1063,20 +1080,21 @@ impl Recognizer {
         let offsets = offsets.as_slice().map_err(err)?;
         let n = check_offsets(offsets)?;
         let opts = timeline_options(window, hop, min_silence, min_speech, lead);
-        emovox::timeline::TimelineStream::new(&self.inner, 16_000, &opts).map_err(rec_err)?;
+        opts.check(&self.inner).map_err(rec_err)?;
         let rec = &self.inner;
         let k = rec.classes().len();
         let results = py
             .detach(|| {
                 run_rows(n, jobs, |i| {
                     let mut path = PathBuf::new();
+                    // Read in place: a row's bytes are not copied.
                     let audio = match row_input(data, offsets, i, paths, &mut path)? {
-                        Input::Path(p) => OwnedAudio::Path(p.to_path_buf()),
-                        Input::Bytes(b) => OwnedAudio::Bytes(b.to_vec()),
+                        Input::Path(p) => Audio::Path(p),
+                        Input::Bytes(b) => Audio::Bytes(b),
                         Input::Samples(_) => return Err("a batch row is bytes or a path".into()),
                     };
                     let mut segs = Vec::new();
-                    timeline_of(rec, &audio, &opts, &mut |s| {
+                    timeline_of(rec, audio, &opts, &mut |s| {
                         segs.push(s);
                         Ok(())
                     })
