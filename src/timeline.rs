@@ -183,6 +183,9 @@ fn window_starts(a: usize, b: usize, w: usize, h: usize, lead: usize, n: usize) 
     starts
 }
 
+/// Where a streamed decode hands its pieces: `(samples, sample_rate)`.
+type PieceSink<'a> = dyn FnMut(&[f32], u32) -> emovox_audio::Result<()> + 'a;
+
 /// Windows already analysed of the speech region still open in the detector.
 #[derive(Debug, Default)]
 struct Early {
@@ -583,9 +586,7 @@ impl Timeline {
         rec: &Recognizer,
         opts: &TimelineOptions,
         each: &mut dyn FnMut(&mut TimelineStream<'_>) -> Result<()>,
-        decode: &mut dyn FnMut(
-            &mut dyn FnMut(&[f32], u32) -> emovox_audio::Result<()>,
-        ) -> emovox_audio::Result<emovox_audio::Decoded>,
+        decode: &mut dyn FnMut(&mut PieceSink<'_>) -> emovox_audio::Result<emovox_audio::Decoded>,
     ) -> Result<Timeline> {
         let mut stream: Option<TimelineStream<'_>> = None;
         let mut failed: Option<Error> = None;
