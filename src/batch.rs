@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
 use emovox_audio::augment::{Augmenter, Chain};
 use emovox_audio::decode_file;
 use emovox_corpora::table::{Format, Row, RowMeta};
@@ -14,6 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use rayon::prelude::*;
+
+use crate::Result;
 
 pub use emovox_corpora::files::{collect_files, Failure, AUDIO_EXTENSIONS};
 
@@ -108,6 +109,19 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
     pb
 }
 
+/// Runs `f` on a pool of `jobs` threads (rayon's global pool, one thread per core, when
+/// `None`), so that its parallel work uses that many.
+pub fn with_threads<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    Ok(match jobs {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(std::io::Error::other)?
+            .install(f),
+        None => f(),
+    })
+}
+
 /// Runs `work` over `items` in parallel on `jobs` threads (all cores by default), with one
 /// `init()` state per worker, ticking the progress bar.
 ///
@@ -142,13 +156,7 @@ pub(crate) fn run_parallel<T: Sync, S, U: Send>(
             })
             .collect()
     };
-    let results = match opts.jobs {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()?
-            .install(run),
-        None => run(),
-    };
+    let results = with_threads(opts.jobs, run)?;
     pb.finish_and_clear();
     Ok(results)
 }
@@ -163,7 +171,7 @@ pub fn extract(
     let start = Instant::now();
     let (files, mut failures) = collect_files(inputs);
     // Plan once here to report a bad pipeline before any work; each worker plans its own copy.
-    Extractor::new(pipeline.clone()).context("planning the pipeline")?;
+    Extractor::new(pipeline.clone())?;
     let results = run_parallel(
         &files,
         opts,
@@ -225,7 +233,7 @@ pub fn extract_manifest(
     opts: &BatchOptions,
 ) -> Result<BatchReport> {
     let start = Instant::now();
-    Extractor::new(pipeline.clone()).context("planning the pipeline")?;
+    Extractor::new(pipeline.clone())?;
     let entries: Vec<_> = manifest
         .entries
         .iter()

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use emovox_audio::augment::parse_copies;
-use emovox_audio::{decode_file, DecodeOptions};
 use emovox_corpora::{Corpus, Manifest, Scheme, Split};
 use emovox_features::PipelineConfig;
 use emovox_report::PlotKind;
@@ -617,45 +616,18 @@ fn report_failures(failures: &[Failure]) {
 }
 
 fn info(a: InfoArgs) -> Result<ExitCode> {
+    use crate::info::FileInfo;
     let mut failures = Vec::new();
     if !a.json {
-        println!(
-            "{:<16} {:>7} {:>3} {:>9} {:>7} {:>7}  file",
-            "format", "rate", "ch", "duration", "peak", "rms"
-        );
+        println!("{}", FileInfo::HEADER);
     }
     for path in &a.files {
-        match decode_file(path, &DecodeOptions::new()) {
-            Ok(d) => {
-                let (peak, rms) = (d.peak(), d.rms());
-                if a.json {
-                    let v = serde_json::json!({
-                        "path": path, "format": d.format, "sample_rate": d.sample_rate,
-                        "channels": d.channels, "duration_s": d.duration(), "peak": peak, "rms": rms,
-                        "truncated": d.truncated,
-                    });
-                    println!("{v}");
-                } else {
-                    let note = if d.truncated {
-                        "  (truncated: decoded what was there)"
-                    } else {
-                        ""
-                    };
-                    println!(
-                        "{:<16} {:>7} {:>3} {:>8.3}s {:>7.4} {:>7.4}  {}{note}",
-                        d.format,
-                        d.sample_rate,
-                        d.channels,
-                        d.duration(),
-                        peak,
-                        rms,
-                        path.display()
-                    );
-                }
-            }
+        match FileInfo::of(path) {
+            Ok(i) if a.json => println!("{}", serde_json::to_string(&i)?),
+            Ok(i) => println!("{}", i.row()),
             Err(e) => failures.push(Failure {
                 path: path.clone(),
-                reason: e.reason().to_string(),
+                reason: e.reason(),
             }),
         }
     }
@@ -755,26 +727,16 @@ impl emovox_model::Progress for EpochBar {
     }
 }
 
-fn with_threads<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
-    Ok(match jobs {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()?
-            .install(f),
-        None => f(),
-    })
-}
-
 fn train(a: TrainArgs) -> Result<ExitCode> {
-    let table = crate::evaluate::load_table(&a.features)?;
+    let table = crate::train::load_table(&a.features)?;
     let cfg = a.opts.config()?;
     let mut bar = EpochBar {
         show: !a.no_progress,
         bar: None,
         epochs: cfg.epochs,
     };
-    let history = with_threads(a.jobs, || {
-        crate::evaluate::train(
+    let history = batch::with_threads(a.jobs, || {
+        crate::train::train(
             &table,
             &a.model,
             &a.train_splits,
@@ -784,15 +746,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             &mut bar,
         )
     })??;
-    let secs: Vec<f64> = history.iter().map(|h| h.seconds).collect();
-    let mut sorted = secs.clone();
-    sorted.sort_by(f64::total_cmp);
-    eprintln!(
-        "{} epoch(s); median {:.2} s per epoch; model in {}",
-        history.len(),
-        sorted.get(sorted.len() / 2).copied().unwrap_or(0.0),
-        a.out.display()
-    );
+    eprintln!("{}", crate::train::summary(&history, &a.out));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -802,7 +756,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         adapt_clips: a.adapt_clips.map(|k| k as usize),
     };
     if a.kfold || a.loco {
-        let table = crate::evaluate::load_table(&a.features)?;
+        let table = crate::train::load_table(&a.features)?;
         let out = a.out.clone().unwrap_or_else(|| PathBuf::from("runs/cv"));
         let cfg = a.opts.config()?;
         let mut bar = EpochBar {
@@ -810,7 +764,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
             bar: None,
             epochs: cfg.epochs,
         };
-        let r = with_threads(a.jobs, || {
+        let r = batch::with_threads(a.jobs, || {
             if a.loco {
                 crate::evaluate::leave_one_corpus_out(
                     &table, &a.model, cfg, &out, &mut bar, scoring,
@@ -825,7 +779,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
     let Some(run) = &a.run else {
         bail!("give a model folder, or --kfold or --loco")
     };
-    let report = with_threads(a.jobs, || {
+    let report = batch::with_threads(a.jobs, || {
         crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref(), scoring)
     })??;
     print!("{}", crate::evaluate::text_report(&report));
@@ -843,24 +797,7 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode> {
         },
     };
     let r = crate::analyze::analyze(&a.inputs, &a.out, &opts)?;
-    let corpora: Vec<String> = r
-        .per_corpus
-        .iter()
-        .map(|(c, n)| format!("{n} {c}"))
-        .collect();
-    eprintln!(
-        "{} clip(s) analysed ({}) in {:.2} s -> {}: {} CSV, analysis.parquet, {} charts (.svg + .png), index.html; {} failed",
-        r.clips,
-        corpora.join(", "),
-        r.elapsed.as_secs_f64(),
-        a.out.display(),
-        r.written.csv.len(),
-        r.written.charts.len(),
-        r.failures.len()
-    );
-    for f in &r.written.findings {
-        eprintln!("  - {f}");
-    }
+    eprint!("{}", r.summary(&a.out));
     exit_after(&r.failures)
 }
 
@@ -882,15 +819,10 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
     crate::predict::write(&mut out, &report, rec.classes(), output)?;
     out.flush()?;
     drop(out);
-    let failures = report.failures();
-    let predicted = report.records.len() - failures.len();
-    if predicted > 1 || !failures.is_empty() {
-        eprintln!(
-            "{predicted} file(s) predicted in {:.2} s; {} failed",
-            report.elapsed.as_secs_f64(),
-            failures.len()
-        );
+    if let Some(summary) = report.summary() {
+        eprintln!("{summary}");
     }
+    let failures = report.failures();
     exit_after(&failures)
 }
 

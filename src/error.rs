@@ -1,6 +1,14 @@
-//! The error of the recognition API ([`Recognizer`](crate::Recognizer), timelines).
+//! The one error of the library's public API: recognition ([`Recognizer`](crate::Recognizer),
+//! timelines), batch jobs, training and evaluation, analysis and export.
 
 use std::path::PathBuf;
+
+/// `Error::Invalid(format!(...))`: an option, argument or table that cannot be used as given.
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        $crate::Error::Invalid(format!($($arg)*))
+    };
+}
 
 /// Everything that can go wrong recognising emotions in a recording. The variants say whose
 /// fault it was, so a server can answer with the right status (bad audio: 4xx; a broken model:
@@ -48,9 +56,19 @@ pub enum Error {
     /// The model could not be loaded or run.
     #[error("model: {0}")]
     Model(#[from] emovox_model::Error),
-    /// A timeline option is out of range.
-    #[error("invalid option: {0}")]
-    Option(String),
+    /// An option, argument or input table cannot be used as given (the message says why: a
+    /// timeline option out of range, a table without labels, a split with no rows...).
+    #[error("{0}")]
+    Invalid(String),
+    /// Reading or writing a manifest, scheme or feature table failed.
+    #[error("{0}")]
+    Corpora(#[from] emovox_corpora::Error),
+    /// Quantising or writing an export format failed.
+    #[error("{0}")]
+    Export(#[from] emovox_export::Error),
+    /// The int8 microcontroller model could not be read or run.
+    #[error("{0}")]
+    Tiny(emovox_tiny::Error),
     /// Drawing a chart failed.
     #[error("{0}")]
     Chart(#[from] emovox_report::Error),
@@ -81,6 +99,19 @@ impl From<emovox_features::Error> for Error {
             },
             e => Error::Features(e),
         }
+    }
+}
+
+impl From<emovox_tiny::Error> for Error {
+    fn from(e: emovox_tiny::Error) -> Self {
+        // `no_std`: not a `std::error::Error`, so not a `source`; its message is kept.
+        Error::Tiny(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Io(e.into())
     }
 }
 
@@ -121,6 +152,17 @@ impl Error {
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+fn no_speech_message(speech: f64, truncated_at: Option<f64>) -> String {
+    let mut s = format!(
+        "no speech: {speech:.3} s of speech found; a prediction needs at least {} s",
+        emovox_features::MIN_SPEECH_SECONDS
+    );
+    if let Some(t) = truncated_at {
+        s += &format!(" (file is truncated: its audio stops at {t:.2} s)");
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,15 +192,4 @@ mod tests {
             "not wrapped twice: {twice}"
         );
     }
-}
-
-fn no_speech_message(speech: f64, truncated_at: Option<f64>) -> String {
-    let mut s = format!(
-        "no speech: {speech:.3} s of speech found; a prediction needs at least {} s",
-        emovox_features::MIN_SPEECH_SECONDS
-    );
-    if let Some(t) = truncated_at {
-        s += &format!(" (file is truncated: its audio stops at {t:.2} s)");
-    }
-    s
 }

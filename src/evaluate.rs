@@ -1,80 +1,17 @@
-//! Training and evaluation jobs over feature tables: which rows train, which test, and the
-//! report (JSON, text, plots) an evaluation writes.
+//! Evaluation jobs over feature tables: scoring a trained model on a split, speaker-grouped
+//! cross-validation and leave-one-corpus-out, and the report (JSON, text, plots) each writes.
+//! Training itself is [`crate::train`].
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
-use emovox_corpora::table::{read_parquet, Row, Table};
+use emovox_corpora::table::{Row, Table};
 use emovox_model::metrics::Metrics;
-use emovox_model::{
-    Dataset, EpochStats, Model, ModelConfig, Progress, SavedModel, TrainConfig, Trainer,
-};
+use emovox_model::{Dataset, EpochStats, Model, Progress, SavedModel, TrainConfig, Trainer};
 use emovox_report::{Heatmap, Histogram, LineChart, Series};
 use serde::Serialize;
 
-/// Reads a feature table made with `emovox features --manifest` (it must carry labels).
-pub fn load_table(path: &Path) -> Result<Table> {
-    let t = read_parquet(path)?;
-    if t.rows.iter().all(|r| r.meta.is_none()) {
-        bail!(
-            "{}: this table has no labels; make it with `emovox features --manifest`",
-            path.display()
-        );
-    }
-    Ok(t)
-}
-
-fn split_of(r: &Row) -> &str {
-    r.meta.as_ref().map_or("", |m| m.split.as_str())
-}
-
-fn is_original(r: &Row) -> bool {
-    r.meta.as_ref().is_some_and(|m| m.augment.is_empty())
-}
-
-/// The rows of `table` in `train_splits` (augmented copies included) as a dataset over
-/// `classes`, and the named model's config for it.
-fn training_data(
-    table: &Table,
-    train_splits: &[String],
-    classes: &[String],
-    model: &str,
-) -> Result<(Dataset, ModelConfig)> {
-    let rows: Vec<Row> = table
-        .rows
-        .iter()
-        .filter(|r| train_splits.iter().any(|s| s == split_of(r)))
-        .cloned()
-        .collect();
-    if rows.is_empty() {
-        bail!("no rows with split {train_splits:?} in the table");
-    }
-    let data = Dataset::from_rows(&rows, classes, |_| true)?;
-    let config = model_config(model, data.columns, classes.len())?;
-    Ok((data, config))
-}
-
-/// Trains `model` on the rows of `table` whose split is in `train_splits` (all their augmented
-/// copies included) into `out`.
-pub fn train(
-    table: &Table,
-    model: &str,
-    train_splits: &[String],
-    cfg: TrainConfig,
-    out: &Path,
-    resume: bool,
-    progress: &mut dyn Progress,
-) -> Result<Vec<EpochStats>> {
-    let classes = Dataset::classes_of(&table.rows);
-    let (data, config) = training_data(table, train_splits, &classes, model)?;
-    tracing::info!(
-        examples = data.len(),
-        classes = classes.len(),
-        "training {model}"
-    );
-    let trainer = Trainer::new(out, config, cfg, table.pipeline.clone(), classes);
-    Ok(trainer.run(&data, resume, progress)?)
-}
+use crate::train::{is_original, load_table, model_config, split_of};
+use crate::Result;
 
 /// An evaluation's results, as written to `report.json`.
 #[derive(Debug, Serialize)]
@@ -106,12 +43,12 @@ pub fn evaluate(
     let (saved, model) = SavedModel::load(run)?;
     let table = load_table(table_path)?;
     if table.pipeline != saved.pipeline {
-        bail!(
+        return Err(invalid!(
             "{} was made with pipeline {} but the model expects {}",
             table_path.display(),
             table.pipeline,
             saved.pipeline
-        );
+        ));
     }
     let rows: Vec<Row> = table
         .rows
@@ -120,10 +57,10 @@ pub fn evaluate(
         .cloned()
         .collect();
     if rows.is_empty() {
-        bail!(
+        return Err(invalid!(
             "no original rows with split {split:?} in {}",
             table_path.display()
-        );
+        ));
     }
     let mut data = Dataset::from_rows(&rows, &saved.classes, |_| true)?;
     adapt_to_speakers(&saved, &mut data, scoring);
@@ -217,7 +154,9 @@ pub fn cross_validate(
     folds.sort_by_key(|f| f[4..].parse::<usize>().unwrap_or(usize::MAX));
     folds.dedup();
     if folds.len() < 2 {
-        bail!("the table has no fold splits; index with --split kfold-speaker:K");
+        return Err(invalid!(
+            "the table has no fold splits; index with --split kfold-speaker:K"
+        ));
     }
     // Train only on the other folds; a held-out fold's augmented copies are never used.
     let held_out = HeldOut {
@@ -256,11 +195,11 @@ pub fn leave_one_corpus_out(
     corpora.sort();
     corpora.dedup();
     if corpora.len() < 2 || corpora.iter().any(|c| c.is_empty()) {
-        bail!(
+        return Err(invalid!(
             "leave-one-corpus-out needs labelled rows of at least two named corpora; the table has \
              {corpora:?} (make it with `emovox index` over several corpora, then `emovox features \
              --manifest`)"
-        );
+        ));
     }
     let held_out = HeldOut {
         what: "corpus",
@@ -303,7 +242,7 @@ fn run_folds(
             .cloned()
             .collect();
         if rows.is_empty() {
-            bail!("{fold}: no rows to train on");
+            return Err(invalid!("{fold}: no rows to train on"));
         }
         eprintln!("{fold}: training on {} rows", rows.len());
         let data = Dataset::from_rows(&rows, &classes, |_| true)?;
@@ -374,10 +313,6 @@ fn run_folds(
     )?;
     std::fs::write(out.join("cv_report.txt"), cv_text(&report))?;
     Ok(report)
-}
-
-fn model_config(model: &str, columns: usize, classes: usize) -> Result<ModelConfig> {
-    Ok(ModelConfig::named(model, columns, classes)?)
 }
 
 /// The human-readable cross-validation summary: per fold, accuracy, UAR, macro-F1 and each

@@ -8,7 +8,8 @@
 //! a folder per label, label schemes, speaker-honest splits, manifests, Parquet/CSV/NumPy
 //! feature tables) -> models ([`emovox_model`]: training, evaluation, the saved-model format) ->
 //! predictions ([`Recognizer`], [`timeline`]). This crate ties them into batch jobs ([`batch`],
-//! [`predict`]), corpus analysis reports and single-recording plots ([`analyze`], drawn by
+//! [`predict`]), training and evaluation over feature tables ([`train`], [`evaluate`]),
+//! microcontroller export ([`tinyml`]), corpus analysis reports and single-recording plots ([`analyze`], drawn by
 //! [`emovox_report`]), the `emovox` command line (`cli`, with the default `cli` feature) and, with the default `serve` feature,
 //! the web app and HTTP API (`serve`, on `emovox-serve`).
 //!
@@ -37,7 +38,7 @@
 //! std::fs::create_dir_all(&dir)?;
 //! let report = extract(&[dir.clone()], &PipelineConfig::seed(), &BatchOptions::default())?;
 //! assert!(report.rows.is_empty() && report.failures.is_empty());
-//! # Ok::<(), anyhow::Error>(())
+//! # Ok::<(), emovox::Error>(())
 //! ```
 //!
 //! # Settings
@@ -51,14 +52,17 @@ pub mod analyze;
 pub mod batch;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[macro_use]
 mod error;
 pub mod evaluate;
+pub mod info;
 pub mod predict;
 mod recognizer;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod timeline;
 pub mod tinyml;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use recognizer::{ClassScore, Prediction, PredictionRecord, Recognizer};

@@ -6,10 +6,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
-
 use crate::batch::{collect_files, run_parallel, BatchOptions, Failure};
 use crate::recognizer::{Prediction, PredictionRecord, Recognizer};
+use crate::Result;
 
 /// The outcome of [`predict_paths`].
 #[derive(Debug, Default)]
@@ -27,6 +26,19 @@ impl PredictReport {
         self.records.iter().filter_map(|r| {
             let p = r.prediction.as_ref()?;
             Some((r.file.as_deref().unwrap_or(""), p))
+        })
+    }
+
+    /// What `emovox predict` prints on standard error when done (how many were predicted, in
+    /// what time, how many failed); `None` for a single file predicted.
+    pub fn summary(&self) -> Option<String> {
+        let failed = self.records.iter().filter(|r| r.error.is_some()).count();
+        let predicted = self.records.len() - failed;
+        (predicted > 1 || failed > 0).then(|| {
+            format!(
+                "{predicted} file(s) predicted in {:.2} s; {failed} failed",
+                self.elapsed.as_secs_f64()
+            )
         })
     }
 
@@ -86,8 +98,8 @@ pub fn predict_paths(
 fn each_file<T: Send>(
     files: &[PathBuf],
     opts: &BatchOptions,
-    f: impl Fn(&PathBuf) -> crate::Result<T> + Sync + Send,
-) -> Result<Vec<crate::Result<T>>> {
+    f: impl Fn(&PathBuf) -> Result<T> + Sync + Send,
+) -> Result<Vec<Result<T>>> {
     let out = run_parallel(files, opts, || (), |(), path| Ok(f(path)), |p| p.as_path())?;
     Ok(out
         .into_iter()
@@ -114,11 +126,12 @@ pub fn write(
     report: &PredictReport,
     classes: &[String],
     output: Output,
-) -> Result<()> {
+) -> std::io::Result<()> {
+    use std::io::Error as IoError;
     match output {
         Output::JsonLines => {
             for r in &report.records {
-                serde_json::to_writer(&mut *out, r)?;
+                serde_json::to_writer(&mut *out, r).map_err(IoError::from)?;
                 writeln!(out)?;
             }
         }
@@ -126,7 +139,7 @@ pub fn write(
             let mut w = csv::Writer::from_writer(&mut *out);
             let mut header = vec!["file", "label", "confidence"];
             header.extend(classes.iter().map(String::as_str));
-            w.write_record(&header)?;
+            w.write_record(&header).map_err(IoError::from)?;
             for (file, p) in report.predictions() {
                 let mut row = vec![
                     file.to_string(),
@@ -134,7 +147,7 @@ pub fn write(
                     format!("{:.6}", p.confidence),
                 ];
                 row.extend(p.scores.iter().map(|s| format!("{:.6}", s.probability)));
-                w.write_record(&row)?;
+                w.write_record(&row).map_err(IoError::from)?;
             }
             w.flush()?;
         }

@@ -12,7 +12,7 @@ use emovox_serve::{Engine, Error as ServeError, LiveHistory};
 use serde_json::{json, Value};
 
 use crate::timeline::{Timeline, TimelineOptions};
-use crate::{Error, Recognizer};
+use crate::{Error, Recognizer, Result};
 
 pub use emovox_serve::{run, spawn, Options, Running};
 
@@ -34,7 +34,7 @@ impl ServedModel {
     pub fn load(dir: Option<&Path>) -> crate::Result<Self> {
         let rec = Recognizer::from_option(dir)?;
         if !rec.reads_single_clips() {
-            return Err(Error::Option(format!(
+            return Err(Error::Invalid(format!(
                 "{}: a speaker-adaptive model needs several clips of a speaker at once; the web \
                  app predicts one upload at a time, so serve a model trained without \
                  --speaker-norm (or on frames)",
@@ -175,10 +175,13 @@ impl Engine for ServedModel {
 
 /// Loads the model (`model`: a folder, or `None` for the bundled one) and serves until SIGTERM
 /// or Ctrl-C.
-pub fn serve(model: Option<&Path>, opts: Options) -> anyhow::Result<()> {
+pub fn serve(model: Option<&Path>, opts: Options) -> Result<()> {
     let engine = ServedModel::load(model)?;
     tracing::info!("model: {}", engine.recognizer().source());
-    emovox_serve::run(engine, opts)?;
+    emovox_serve::run(engine, opts).map_err(|e| match e {
+        ServeError::Io(e) => Error::Io(e),
+        e => Error::Io(std::io::Error::other(e.to_string())),
+    })?;
     Ok(())
 }
 

@@ -52,18 +52,18 @@ impl TimelineOptions {
         let window = self.window.unwrap_or_else(|| rec.window_seconds());
         let hop = self.hop.unwrap_or(window / 3.0);
         if !(window >= 0.1 && window <= 60.0) {
-            return Err(Error::Option(format!(
-                "window must be 0.1 to 60 seconds, got {window}"
+            return Err(Error::Invalid(format!(
+                "invalid option: window must be 0.1 to 60 seconds, got {window}"
             )));
         }
         if !(hop >= 0.01 && hop <= window) {
-            return Err(Error::Option(format!(
-                "hop must be 0.01 s to the window ({window} s), got {hop}"
+            return Err(Error::Invalid(format!(
+                "invalid option: hop must be 0.01 s to the window ({window} s), got {hop}"
             )));
         }
         if !(self.lead >= 0.0 && self.lead < window) {
-            return Err(Error::Option(format!(
-                "lead must be 0 s to less than the window ({window} s), got {}",
+            return Err(Error::Invalid(format!(
+                "invalid option: lead must be 0 s to less than the window ({window} s), got {}",
                 self.lead
             )));
         }

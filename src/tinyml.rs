@@ -9,15 +9,15 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
 use emovox_corpora::table::Row;
 use emovox_export::quant::{FloatNet, QuantModel, Ranges};
 use emovox_model::metrics::Metrics;
 use emovox_model::{Dataset, SavedModel};
 use serde::Serialize;
 
-use crate::evaluate::load_table;
 use crate::recognizer::argmax;
+use crate::train::load_table;
+use crate::{Error, Result};
 
 /// Options of [`quantize`].
 #[derive(Debug, Clone)]
@@ -102,20 +102,20 @@ pub fn quantize(
     let (saved, model) = SavedModel::load(run)?;
     let table_data = load_table(table)?;
     if table_data.pipeline != saved.pipeline {
-        bail!(
+        return Err(invalid!(
             "{} was made with pipeline {} but the model expects {}",
             table.display(),
             table_data.pipeline,
             saved.pipeline
-        );
+        ));
     }
     if saved.speaker_norm() {
-        bail!(
+        return Err(invalid!(
             "{}: the model was trained with --speaker-norm, which needs a speaker's other clips at \
              prediction time; the on-device runtime sees one clip, so quantise a model trained \
              without it",
             run.display()
-        );
+        ));
     }
     let net = FloatNet::from_model(&saved, &model)?;
     let train: Vec<Row> = table_data
@@ -125,7 +125,10 @@ pub fn quantize(
         .cloned()
         .collect();
     if train.is_empty() {
-        bail!("no training rows in {} to calibrate on", table.display());
+        return Err(invalid!(
+            "no training rows in {} to calibrate on",
+            table.display()
+        ));
     }
     let step = (train.len() / opts.calibration_rows.max(1)).max(1);
     let calib: Vec<Row> = train
@@ -137,12 +140,12 @@ pub fn quantize(
     let std = saved
         .standardizer
         .as_ref()
-        .context("the model has no standardiser")?;
+        .ok_or_else(|| invalid!("the model has no standardiser"))?;
     std.apply(&mut cx);
     let ranges = net.calibrate(&cx);
     let q = QuantModel::new(&saved, &net, &ranges)?;
     let emt = q.to_emt();
-    let tiny = emovox_tiny::Model::parse(&emt).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tiny = emovox_tiny::Model::parse(&emt)?;
 
     let test: Vec<Row> = table_data
         .rows
@@ -153,11 +156,11 @@ pub fn quantize(
         .cloned()
         .collect();
     if test.is_empty() {
-        bail!(
+        return Err(invalid!(
             "no original rows with split {:?} in {}",
             opts.test_split,
             table.display()
-        );
+        ));
     }
     let data = Dataset::from_rows(&test, &saved.classes, |_| true)?;
     let [frames, features] = saved.input_shape;
@@ -169,16 +172,12 @@ pub fn quantize(
         std.apply(&mut x);
         let logits = net.forward(&x, None);
         pf.push(argmax(&logits));
-        let input = tiny
-            .input_mut(&mut arena)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let input = tiny.input_mut(&mut arena)?;
         for (i, (d, &v)) in input.iter_mut().zip(raw).enumerate() {
             *d = tiny.front.quantize(v, i % features);
         }
         let xq = input.to_vec();
-        let o = tiny
-            .run_input(&mut arena)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let o = tiny.run_input(&mut arena)?;
         if q.forward(&xq) != o.logits[..tiny.classes] {
             mismatches += 1;
         }
@@ -212,15 +211,13 @@ pub fn quantize(
         arena_bytes: tiny.arena_bytes(),
         macs: tiny.net.macs(),
     };
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::from(e).in_file(out))?;
     let p = out.join("model.emt");
-    std::fs::write(&p, &emt).with_context(|| format!("writing {}", p.display()))?;
+    std::fs::write(&p, &emt).map_err(|e| Error::from(e).in_file(&p))?;
     let p = out.join(CALIBRATION);
-    std::fs::write(&p, serde_json::to_string_pretty(&ranges)?)
-        .with_context(|| format!("writing {}", p.display()))?;
+    std::fs::write(&p, json(&ranges)?).map_err(|e| Error::from(e).in_file(&p))?;
     let p = out.join("report.json");
-    std::fs::write(&p, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("writing {}", p.display()))?;
+    std::fs::write(&p, json(&report)?).map_err(|e| Error::from(e).in_file(&p))?;
     Ok((q, report))
 }
 
@@ -277,43 +274,29 @@ pub struct Export {
 fn rebuild(run: &Path, int8: &Path, emt: &[u8]) -> Result<QuantModel> {
     let (saved, model) = SavedModel::load(run)?;
     let cal = int8.join(CALIBRATION);
-    let text = std::fs::read_to_string(&cal).with_context(|| {
-        format!(
-            "reading {} (written by `emovox quantize`; re-run it to export model.tflite)",
+    let text = std::fs::read_to_string(&cal).map_err(|e| {
+        invalid!(
+            "reading {}: {e} (written by `emovox quantize`; re-run it to export model.tflite)",
             cal.display()
         )
     })?;
     let ranges: Ranges =
-        serde_json::from_str(&text).with_context(|| format!("reading {}", cal.display()))?;
+        serde_json::from_str(&text).map_err(|e| Error::Io(e.into()).in_file(&cal))?;
     let q = QuantModel::new(&saved, &FloatNet::from_model(&saved, &model)?, &ranges)?;
     if q.to_emt() != emt {
-        bail!(
+        return Err(invalid!(
             "{} is not the model {} and {} give: re-run `emovox quantize`",
             int8.join("model.emt").display(),
             run.display(),
             cal.display()
-        );
+        ));
     }
     Ok(q)
 }
 
-/// `bytes` as a NumPy `.npy` file of `i1` (int8) with `shape`.
-fn npy_i8(shape: &[usize], bytes: &[i8]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut header = format!(
-        "{{'descr': '|i1', 'fortran_order': False, 'shape': ({}{}), }}",
-        dims.join(", "),
-        if shape.len() == 1 { "," } else { "" }
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend(bytes.iter().map(|&b| b as u8));
-    out
+/// `value` as pretty JSON.
+fn json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string_pretty(value).map_err(|e| Error::Io(e.into()))
 }
 
 /// Writes a deployable bundle of the int8 model in `int8` (from [`quantize`]) into `out`:
@@ -332,21 +315,20 @@ fn npy_i8(shape: &[usize], bytes: &[i8]) -> Vec<u8> {
 pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf]) -> Result<Export> {
     let (saved, _) = SavedModel::load(run)?;
     let emt_path = int8.join("model.emt");
-    let emt = std::fs::read(&emt_path).with_context(|| {
-        format!(
-            "reading {} (run `emovox quantize` first)",
+    let emt = std::fs::read(&emt_path).map_err(|e| {
+        invalid!(
+            "reading {}: {e} (run `emovox quantize` first)",
             emt_path.display()
         )
     })?;
-    let tiny = emovox_tiny::Model::parse(&emt)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", emt_path.display()))?;
+    let tiny = emovox_tiny::Model::parse(&emt).map_err(|e| Error::from(e).in_file(&emt_path))?;
     let q = rebuild(run, int8, &emt)?;
     let tflite = emovox_export::write(&q)?;
     let summary = emovox_export::inspect(&tflite)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::from(e).in_file(out))?;
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let p = out.join(name);
-        std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))
+        std::fs::write(&p, bytes).map_err(|e| Error::from(e).in_file(&p))
     };
     write("model.tflite", &tflite)?;
     write("model.emt", &emt)?;
@@ -377,7 +359,7 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
             ops.join(", ")
         },
     );
-    let (h, cc) = c_array("emovox_model", &tflite, &about);
+    let (h, cc) = emovox_export::firmware::c_array("emovox_model", &tflite, &about);
     write("model_data.h", h.as_bytes())?;
     write("model_data.cc", cc.as_bytes())?;
     let info = serde_json::json!({
@@ -388,10 +370,7 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
         "tflite_bytes": tflite.len(),
         "emt_bytes": emt.len(),
     });
-    write(
-        "model_info.json",
-        serde_json::to_string_pretty(&info)?.as_bytes(),
-    )?;
+    write("model_info.json", json(&info)?.as_bytes())?;
     let mut done = Export {
         tflite_bytes: tflite.len(),
         tflite: summary,
@@ -410,10 +389,10 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
     let mut inputs: Vec<i8> = Vec::new();
     for path in clips {
         let d = emovox_audio::decode_file(path, &emovox_audio::DecodeOptions::new())
-            .with_context(|| format!("decoding {}", path.display()))?;
+            .map_err(|e| Error::from(e).in_file(path))?;
         let mut y = Vec::new();
         ex.prepare(&d.samples, d.sample_rate, &mut y)
-            .with_context(|| format!("{}", path.display()))?;
+            .map_err(|e| Error::from(e).in_file(path))?;
         let pcm: Vec<i16> = y
             .iter()
             .take(stride)
@@ -424,20 +403,19 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
             bin.extend_from_slice(&pcm.get(i).copied().unwrap_or(0).to_le_bytes());
         }
         // What `tiny.run` does, keeping the int8 input the front end computed.
-        let err = |e: emovox_tiny::Error| anyhow::anyhow!("{e}");
-        tiny.front_end(&pcm[..], &mut arena).map_err(err)?;
-        inputs.extend_from_slice(tiny.input_mut(&mut arena).map_err(err)?);
-        let o = tiny.run_input(&mut arena).map_err(err)?;
+        tiny.front_end(&pcm[..], &mut arena)?;
+        inputs.extend_from_slice(tiny.input_mut(&mut arena)?);
+        let o = tiny.run_input(&mut arena)?;
         // The same samples through emovox-features.
         let yf: Vec<f32> = pcm.iter().map(|&s| s as f32 / 32768.0).collect();
         let mut f = emovox_features::Features::default();
         ex.process_prepared(&yf, &mut f)?;
-        let input = tiny.input_mut(&mut arena).map_err(err)?;
+        let input = tiny.input_mut(&mut arena)?;
         let cols = f.columns.max(1);
         for (i, (d, &v)) in input.iter_mut().zip(&f.values).enumerate() {
             *d = tiny.front.quantize(v, i % cols);
         }
-        let of = tiny.run_input(&mut arena).map_err(err)?;
+        let of = tiny.run_input(&mut arena)?;
         done.clips.push(ClipResult {
             file: path.display().to_string(),
             samples: pcm.len(),
@@ -450,32 +428,8 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
     write("clips.bin", &bin)?;
     write(
         "inputs.npy",
-        &npy_i8(&[clips.len(), frames, features], &inputs),
+        &emovox_export::firmware::npy_i8(&[clips.len(), frames, features], &inputs),
     )?;
-    write(
-        "expected.json",
-        serde_json::to_string_pretty(&done.clips)?.as_bytes(),
-    )?;
+    write("expected.json", json(&done.clips)?.as_bytes())?;
     Ok(done)
-}
-
-/// `(header, source)` of a C array named `name` holding `bytes` (16-byte aligned, as TFLite
-/// Micro wants a model), with `about` (lines after the first start with `// `) in the header.
-pub fn c_array(name: &str, bytes: &[u8], about: &str) -> (String, String) {
-    let h = format!(
-        "// Generated by `emovox export`: {about}\n#ifndef EMOVOX_{up}_H_\n#define EMOVOX_{up}_H_\n\nextern const unsigned char {name}[];\nextern const unsigned int {name}_len;\n\n#endif  // EMOVOX_{up}_H_\n",
-        up = name.to_uppercase()
-    );
-    let mut cc = format!("// Generated by `emovox export`.\n#include \"model_data.h\"\n\nalignas(16) const unsigned char {name}[] = {{\n");
-    for chunk in bytes.chunks(12) {
-        cc += "  ";
-        cc += &chunk
-            .iter()
-            .map(|b| format!("0x{b:02x},"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        cc += "\n";
-    }
-    cc += &format!("}};\nconst unsigned int {name}_len = {};\n", bytes.len());
-    (h, cc)
 }

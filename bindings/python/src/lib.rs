@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `load(path_or_bytes, sr=16000, offset=0.0, duration=None)` | [`emovox_audio::decode_file`] / [`emovox_audio::decode_bytes`], [`emovox_audio::Resampler`] |
 //! | `mfcc(y, sr, n_mfcc=13, n_fft=2048, hop_length=512, ...)` | an [`emovox_features::Extractor`] for `mfcc` with these parameters |
-//! | `melspectrogram(y, sr, n_fft=2048, hop_length=512, n_mels=128, ...)` | [`emovox_audio::stft::Stft`] + [`emovox_features::mel::MelFilterbank`] |
+//! | `melspectrogram(y, sr, n_fft=2048, hop_length=512, n_mels=128, ...)` | [`emovox_features::mel::MelSpectrogram`] |
 //! | `features(y_or_bytes, pipeline="seed", sr=None)` | the named pipeline, as `emovox features` runs it |
 //! | `Recognizer(model=None).predict(y_or_bytes, sr=None)` | [`emovox::Recognizer`] |
 //! | `Recognizer.timeline(y_or_bytes, sr=None, ...)`: an iterator of segments, streamed | [`emovox::timeline::Timeline::of_file_with`], [`emovox::timeline::TimelineStream`] |
@@ -39,10 +39,10 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
 use emovox::timeline::{Segment, Timeline, TimelineOptions};
-use emovox_audio::stft::Stft;
 use emovox_audio::{decode_bytes, decode_file, DecodeOptions, Decoded, Resampler};
-use emovox_corpora::{Claim, Clip, Corpus, Scheme};
-use emovox_features::mel::MelFilterbank;
+use emovox_corpora::files::split_uri;
+use emovox_corpora::{Corpus, Indexer, Scheme};
+use emovox_features::mel::MelSpectrogram;
 use emovox_features::{Extractor, Features, Kind, PipelineConfig};
 use numpy::{
     AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyArrayMethods,
@@ -398,10 +398,7 @@ fn melspectrogram<'py>(
     fmax: Option<f32>,
     power: f32,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-    if power != 2.0 && power != 1.0 {
-        return Err(err(format!("power must be 1.0 or 2.0, got {power}")));
-    }
-    analysis_config(
+    let config = analysis_config(
         Kind::LogMel,
         sr,
         1,
@@ -412,30 +409,17 @@ fn melspectrogram<'py>(
         fmax,
         None,
     )?;
+    let plan = MelSpectrogram::new(&config, power).map_err(err)?;
     let a = samples_of(y)?;
     let mut buf = Vec::new();
     let s = slice_or_copy(&a, &mut buf);
     let (mel, frames) = py
         .detach(|| {
             guarded(|| -> Result<(Vec<f32>, usize), String> {
-                emovox_audio::guard::check_samples(s).map_err(|e| format!("invalid input: {e}"))?;
-                let stft = Stft::new(n_fft, hop_length).map_err(|e| e.to_string())?;
-                let mut scratch = stft.scratch();
-                let mut spec = Vec::new();
-                stft.power(s, &mut scratch, &mut spec);
-                if power == 1.0 {
-                    spec.iter_mut().for_each(|v| *v = v.sqrt());
-                }
-                let fb = MelFilterbank::new(
-                    sr as f64,
-                    n_fft,
-                    n_mels,
-                    fmin as f64,
-                    fmax.unwrap_or(sr as f32 / 2.0) as f64,
-                );
                 let mut mel = Vec::new();
-                fb.apply(&spec, &mut mel);
-                let frames = stft.n_frames(s.len());
+                let frames = plan
+                    .compute(s, &mut plan.scratch(), &mut mel)
+                    .map_err(|e| e.to_string())?;
                 Ok((transpose(&mel, frames, n_mels), frames))
             })
         })
@@ -506,32 +490,16 @@ fn item<'a>(data: &'a [u8], offsets: &[i64], i: usize) -> Result<&'a [u8], Strin
     Ok(&data[a as usize..b as usize])
 }
 
-/// The local file named by a path or a `file:` URI as Spark lists them (`file:/a/b.wav`,
-/// `file:///a/b.wav`; Hadoop's `Path.toString` does not percent-encode, so neither is decoded).
-/// Other schemes (`hdfs:`, `s3a:`...) are not files this process can open.
+/// The local file named by a path or a `file:` URI as Spark lists them
+/// ([`emovox_corpora::files::split_uri`]). Other schemes (`hdfs:`, `s3a:`...) are not files this
+/// process can open.
 fn file_of(uri: &str) -> Result<PathBuf, String> {
-    if let Some(rest) = uri.strip_prefix("file:") {
-        let path = match rest.strip_prefix("//") {
-            // file://host/path: the authority is empty or `localhost` for a local file.
-            Some(r) => r.find('/').map_or("", |i| &r[i..]),
-            None => rest,
-        };
-        if path.is_empty() {
-            return Err(format!("not a file path: {uri}"));
-        }
-        return Ok(PathBuf::from(path));
-    }
-    let scheme = uri.split_once(':').map(|(s, _)| s).filter(|s| {
-        !s.is_empty()
-            && s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    });
-    match scheme {
-        Some(s) if uri[s.len() + 1..].starts_with("//") => Err(format!(
+    match split_uri(uri) {
+        (Some("file"), "") => Err(format!("not a file path: {uri}")),
+        (None | Some("file"), path) => Ok(PathBuf::from(path)),
+        (Some(s), _) => Err(format!(
             "path mode opens local files only, not {s}: URIs (read them as bytes)"
         )),
-        _ => Ok(PathBuf::from(uri)),
     }
 }
 
@@ -651,45 +619,6 @@ fn features_batch<'py>(
     ))
 }
 
-/// The local path of a Spark/Hadoop URI (`file:/a/b.wav`, `file:///a/b.wav`, `hdfs://nn/a/b.wav`)
-/// or of a plain path.
-fn local_path(uri: &str) -> PathBuf {
-    let rest = match uri.split_once("://") {
-        Some((_, r)) => r.find('/').map_or("", |i| &r[i..]),
-        None => uri.strip_prefix("file:").unwrap_or(uri),
-    };
-    PathBuf::from(rest)
-}
-
-/// Reads one path's labels: the first named corpus whose naming it follows, else (with `root`)
-/// the folder layout under `root`.
-fn claim(path: &Path, corpus: Option<Corpus>, root: Option<&Path>) -> Result<Option<Clip>, String> {
-    let tried: Vec<Corpus> = match corpus {
-        Some(c) => vec![c],
-        None => Corpus::ALL[..Corpus::ALL.len() - 1].to_vec(),
-    };
-    for c in tried {
-        let base = root.unwrap_or(Path::new(""));
-        match c.claim(path, base) {
-            Claim::Clip(clip) => return Ok(Some(clip)),
-            Claim::Invalid(why) => return Err(format!("{c} file name: {why}")),
-            Claim::NotMine => {}
-        }
-    }
-    if let (None, Some(root)) = (corpus, root) {
-        if let Claim::Clip(clip) = Corpus::Folder.claim(path, root) {
-            return Ok(Some(clip));
-        }
-    }
-    if let Some(c) = corpus {
-        return Err(format!(
-            "does not follow the {c} naming ({})",
-            c.convention()
-        ));
-    }
-    Ok(None)
-}
-
 /// Labels read from file names by the corpus indexers, for a column of paths (or Spark URIs).
 /// Returns a dict of equal-length lists: `corpus`, `speaker`, `sex`, `emotion` (the corpus's own
 /// word), `label` (the class under `scheme`: `full`, `seed4`, or a TOML file; random drops are
@@ -707,24 +636,29 @@ fn labels<'py>(
     scheme: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let corpus: Option<Corpus> = corpus.map(str::parse).transpose().map_err(err)?;
+    let indexer = Indexer::new().corpus(corpus);
     let scheme = Scheme::load(scheme).map_err(err)?;
+    // Labels come from the path alone, whatever the scheme (`hdfs://nn/a/b.wav` reads as /a/b.wav).
+    let local_path = |uri: &str| PathBuf::from(split_uri(uri).1);
     let root = root.map(|r| local_path(&r.to_string_lossy()));
     type Row = [Option<String>; 6];
     let rows: Vec<Row> = py.detach(|| {
         paths
             .iter()
-            .map(|p| match claim(&local_path(p), corpus, root.as_deref()) {
-                Ok(Some(c)) => [
-                    Some(c.corpus.to_string()),
-                    c.speaker.clone(),
-                    c.sex.map(|s| s.name().to_string()),
-                    Some(c.emotion.clone()),
-                    scheme.class_of(&c),
-                    None,
-                ],
-                Ok(None) => Default::default(),
-                Err(e) => [None, None, None, None, None, Some(e)],
-            })
+            .map(
+                |p| match indexer.label_file(&local_path(p), root.as_deref()) {
+                    Ok(Some(c)) => [
+                        Some(c.corpus.to_string()),
+                        c.speaker.clone(),
+                        c.sex.map(|s| s.name().to_string()),
+                        Some(c.emotion.clone()),
+                        scheme.class_of(&c),
+                        None,
+                    ],
+                    Ok(None) => Default::default(),
+                    Err(e) => [None, None, None, None, None, Some(e.reason)],
+                },
+            )
             .collect()
     });
     let out = PyDict::new(py);
@@ -975,7 +909,7 @@ impl Recognizer {
                 .iter()
                 .map(|i| match (i, sr) {
                     (Input::Samples(s), Some(sr)) => rec.features_of_samples(s, sr),
-                    (Input::Samples(_), None) => Err(emovox::Error::Option(
+                    (Input::Samples(_), None) => Err(emovox::Error::Invalid(
                         "sr is required when an item is an array of samples".into(),
                     )),
                     (Input::Path(p), _) => rec.features_of_file(p),
@@ -1032,7 +966,7 @@ impl Recognizer {
             .spawn(move || {
                 let r = timeline_of(&rec, audio.audio(), &opts, &mut |seg| {
                     tx.send(Ok(seg))
-                        .map_err(|_| emovox::Error::Option("the iterator was dropped".into()))
+                        .map_err(|_| emovox::Error::Invalid("the iterator was dropped".into()))
                 });
                 if let Err(e) = r {
                     let _ = tx.send(Err(e));

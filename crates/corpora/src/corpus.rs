@@ -121,6 +121,20 @@ impl Corpus {
     }
 }
 
+impl Corpus {
+    /// The first named corpus whose file-name shape `path` has, with its reading of the name
+    /// (a clip, or why a name of that shape is invalid); `None` when no named corpus claims it.
+    pub fn detect(path: &Path, root: &Path) -> Option<(Corpus, Claim)> {
+        // Every corpus of ALL but the last, Folder, which any path fits.
+        Corpus::ALL[..Corpus::ALL.len() - 1]
+            .iter()
+            .find_map(|&c| match c.claim(path, root) {
+                Claim::NotMine => None,
+                claim => Some((c, claim)),
+            })
+    }
+}
+
 impl fmt::Display for Corpus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -24,6 +24,39 @@ impl fmt::Display for Failure {
     }
 }
 
+/// The scheme and the path of a location as Spark and Hadoop list files: a plain path
+/// (`(None, path)`), a `file:` URI (`file:/a/b.wav`, `file:///a/b.wav`, `file://localhost/a/b.wav`:
+/// `(Some("file"), "/a/b.wav")`), or another scheme with an authority (`hdfs://nn:8020/a/b.wav`:
+/// `(Some("hdfs"), "/a/b.wav")`). Hadoop's `Path.toString` does not percent-encode, so nothing
+/// is decoded. A `scheme:` without `//` after it (other than `file:`) is read as a plain path.
+///
+/// ```
+/// use emovox_corpora::files::split_uri;
+/// assert_eq!(split_uri("file:///data/a.wav"), (Some("file"), "/data/a.wav"));
+/// assert_eq!(split_uri("s3a://bucket/k/a.wav"), (Some("s3a"), "/k/a.wav"));
+/// assert_eq!(split_uri("data/a.wav"), (None, "data/a.wav"));
+/// ```
+pub fn split_uri(uri: &str) -> (Option<&str>, &str) {
+    // `//authority/path` -> `/path` (an authority without a path leaves an empty path).
+    let after_authority = |r: &str| -> usize { r.find('/').unwrap_or(r.len()) };
+    if let Some(rest) = uri.strip_prefix("file:") {
+        let path = match rest.strip_prefix("//") {
+            Some(r) => &r[after_authority(r)..],
+            None => rest,
+        };
+        return (Some("file"), path);
+    }
+    let scheme = uri.split_once(':').map(|(s, _)| s).filter(|s| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    match scheme.and_then(|s| Some((s, uri[s.len() + 1..].strip_prefix("//")?))) {
+        Some((s, r)) => (Some(s), &r[after_authority(r)..]),
+        None => (None, uri),
+    }
+}
+
 /// Whether `path` has one of the [`AUDIO_EXTENSIONS`] (case-insensitive).
 pub fn is_audio(path: &Path) -> bool {
     path.extension()
@@ -90,5 +123,29 @@ mod tests {
         assert!(files.is_empty());
         assert_eq!(failures.len(), 1);
         assert_eq!(failures[0].path, PathBuf::from("/definitely/not/here"));
+    }
+
+    #[test]
+    fn split_uri_reads_spark_listings_and_plain_paths() {
+        assert_eq!(split_uri("file:/a/b.wav"), (Some("file"), "/a/b.wav"));
+        assert_eq!(split_uri("file:///a/b.wav"), (Some("file"), "/a/b.wav"));
+        assert_eq!(
+            split_uri("file://localhost/a/b.wav"),
+            (Some("file"), "/a/b.wav")
+        );
+        assert_eq!(split_uri("file://host"), (Some("file"), ""));
+        assert_eq!(
+            split_uri("hdfs://nn:8020/x/y.wav"),
+            (Some("hdfs"), "/x/y.wav")
+        );
+        // Not percent-decoded, as Hadoop lists them.
+        assert_eq!(
+            split_uri("file:/a/my%20b.wav"),
+            (Some("file"), "/a/my%20b.wav")
+        );
+        // A colon without `//` is part of a path.
+        assert_eq!(split_uri("take:1.wav"), (None, "take:1.wav"));
+        assert_eq!(split_uri("/a/b:c.wav"), (None, "/a/b:c.wav"));
+        assert_eq!(split_uri("1x://a/b"), (None, "1x://a/b"));
     }
 }

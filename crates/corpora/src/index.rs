@@ -78,34 +78,55 @@ impl Indexer {
         report
     }
 
+    /// Labels one file as [`index`](Self::index) labels the files of a folder: by the corpus set
+    /// with [`corpus`](Self::corpus), else the first named corpus whose naming the file follows,
+    /// else (when `root` is given) the folder layout under `root` (`root/LABEL/file`).
+    /// `Ok(None)`: no corpus claims the name and no `root` was given. `Err`: why the name does
+    /// not read (a corpus-shaped name with a bad field, or a name that does not follow the
+    /// corpus set), as `index` reports it.
+    pub fn label_file(&self, path: &Path, root: Option<&Path>) -> Result<Option<Clip>, Failure> {
+        let base = root.unwrap_or(Path::new(""));
+        let claim = match self.corpus {
+            Some(c) => match c.claim(path, base) {
+                Claim::NotMine => return Err(not_following(path, c)),
+                claim => Some((c, claim)),
+            },
+            None => Corpus::detect(path, base),
+        };
+        match claim {
+            Some((_, Claim::Clip(clip))) => Ok(Some(clip)),
+            Some((c, Claim::Invalid(why))) => Err(bad_name(path, c, &why)),
+            Some((_, Claim::NotMine)) | None => match root {
+                Some(root) => match Corpus::Folder.claim(path, root) {
+                    Claim::Clip(clip) => Ok(Some(clip)),
+                    Claim::Invalid(why) => Err(Failure {
+                        path: path.to_path_buf(),
+                        reason: why,
+                    }),
+                    Claim::NotMine => Ok(None),
+                },
+                None => Ok(None),
+            },
+        }
+    }
+
     fn index_files(&self, root: &Path, files: &[PathBuf], report: &mut IndexReport) {
         if let Some(corpus) = self.corpus {
             for f in files {
                 match corpus.claim(f, root) {
                     Claim::Clip(c) => report.clips.push(c),
                     Claim::Invalid(why) => report.failures.push(bad_name(f, corpus, &why)),
-                    Claim::NotMine => report.failures.push(Failure {
-                        path: f.clone(),
-                        reason: format!(
-                            "does not follow the {corpus} naming ({})",
-                            corpus.convention()
-                        ),
-                    }),
+                    Claim::NotMine => report.failures.push(not_following(f, corpus)),
                 }
             }
             return;
         }
         // Detect: the first named corpus whose shape the name has.
-        let named = &Corpus::ALL[..Corpus::ALL.len() - 1];
         let mut unclaimed = Vec::new();
         // Which corpora the files of each folder belong to, to explain the odd one out.
         let mut by_folder: BTreeMap<&Path, BTreeMap<Corpus, usize>> = BTreeMap::new();
         for f in files {
-            let found = named.iter().find_map(|&c| match c.claim(f, root) {
-                Claim::NotMine => None,
-                claim => Some((c, claim)),
-            });
-            match found {
+            match Corpus::detect(f, root) {
                 Some((c, claim)) => {
                     *by_folder
                         .entry(f.parent().unwrap_or(root))
@@ -152,8 +173,13 @@ impl Indexer {
                     c.convention()
                 ),
                 None => format!(
-                    "matches no known corpus naming (ravdess, tess, savee, crema-d, emodb) while other \
-                     files under {} do; index its folder separately, or with --corpus folder",
+                    "matches no known corpus naming ({}) while other files under {} do; index \
+                     its folder separately, or with --corpus folder",
+                    Corpus::ALL[..Corpus::ALL.len() - 1]
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     root.display()
                 ),
             };
@@ -162,6 +188,16 @@ impl Indexer {
                 reason,
             });
         }
+    }
+}
+
+fn not_following(path: &Path, corpus: Corpus) -> Failure {
+    Failure {
+        path: path.to_path_buf(),
+        reason: format!(
+            "does not follow the {corpus} naming ({})",
+            corpus.convention()
+        ),
     }
 }
 
@@ -250,5 +286,40 @@ mod tests {
         assert!(rep.failures[0]
             .reason
             .contains("does not follow the emodb naming"));
+    }
+
+    #[test]
+    fn label_file_reads_one_name_as_index_reads_a_folder() {
+        let ix = Indexer::new();
+        let rav = Path::new("x/Actor_01/03-01-03-01-01-01-01.wav");
+        let clip = ix.label_file(rav, None).unwrap().unwrap();
+        assert_eq!(
+            (clip.corpus, clip.emotion.as_str()),
+            (Corpus::Ravdess, "happy")
+        );
+        let bad = ix
+            .label_file(Path::new("x/03-01-99-01-01-01-01.wav"), None)
+            .unwrap_err();
+        assert!(bad.reason.contains("emotion code 99"), "{bad}");
+        // No corpus claims it: nothing without a root, the folder layout with one.
+        let own = Path::new("mine/happy/take1.wav");
+        assert_eq!(ix.label_file(own, None).unwrap(), None);
+        let clip = ix
+            .label_file(own, Some(Path::new("mine")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (clip.corpus, clip.emotion.as_str()),
+            (Corpus::Folder, "happy")
+        );
+        // A corpus set: a name that does not follow it is an error, as in `index`.
+        let e = Indexer::new()
+            .corpus(Some(Corpus::Tess))
+            .label_file(rav, None)
+            .unwrap_err();
+        assert!(
+            e.reason.starts_with("does not follow the tess naming"),
+            "{e}"
+        );
     }
 }

@@ -9,10 +9,12 @@
 //! | [`quant`] | batch-norm folding into the convolutions, activation ranges from calibration clips, per-channel int8 weights, the int8 reference forward pass (the arithmetic emovox-tiny and TFLite Micro run), and the `.emt` model file emovox-tiny loads |
 //! | [`tflite`] | `model.tflite`: the int8 model as a TFLite flatbuffer with TFLite Micro builtin operators only ([`tflite::write`]), and [`tflite::inspect`] to read its operators back |
 //! | [`schema`] | the flatbuffer graph builder and reader under [`tflite`] |
+//! | [`firmware`] | the model as a C array (`model_data.h` / `.cc`) for TFLite Micro and Arduino projects, int8 inputs as `.npy` |
 //!
-//! The C array for firmware (`model_data.cc`) and the export job over a model folder
-//! (`emovox::tinyml`) sit on top of these in the `emovox` crate; the int8 runtime itself is the
-//! `no_std` crate `emovox-tiny`, which firmware links without any of this.
+//! The jobs over a model folder and a feature table (calibrate, quantise, score the int8 model
+//! against the float one, write the bundle: `emovox::tinyml`) sit on top of these in the
+//! `emovox` crate, beside training and evaluation; the int8 runtime itself is the `no_std`
+//! crate `emovox-tiny`, which firmware links without any of this.
 //!
 //! # Example
 //!
@@ -42,6 +44,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod firmware;
 pub mod quant;
 pub mod schema;
 pub mod tflite;

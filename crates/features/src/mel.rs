@@ -150,6 +150,94 @@ impl MelFilterbank {
     }
 }
 
+/// A mel spectrogram as `librosa.feature.melspectrogram` computes it: centred STFT with zero
+/// padding and a periodic Hann window, power (or magnitude) spectrum, Slaney mel filterbank.
+/// Plan once (FFT, window, filterbank), run on many clips; the caller owns the scratch.
+///
+/// ```
+/// use emovox_features::mel::MelSpectrogram;
+/// use emovox_features::PipelineConfig;
+///
+/// let mut config = PipelineConfig::preset("logmel").unwrap();
+/// config.n_mels = 40;
+/// let mel = MelSpectrogram::new(&config, 2.0)?;
+/// let y: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.2).sin()).collect();
+/// let (mut scratch, mut out) = (mel.scratch(), Vec::new());
+/// let frames = mel.compute(&y, &mut scratch, &mut out)?;
+/// assert_eq!(out.len(), frames * 40); // frame-major: frames x n_mels
+/// # Ok::<(), emovox_features::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MelSpectrogram {
+    stft: emovox_audio::stft::Stft,
+    filterbank: MelFilterbank,
+    magnitude: bool,
+}
+
+impl MelSpectrogram {
+    /// Plans the spectrogram of `config`'s `sample_rate`, `n_fft`, `hop`, `n_mels`, `fmin` and
+    /// `fmax` (checked as [`PipelineConfig::validate`](crate::PipelineConfig::validate) checks
+    /// them); `power` 2.0 gives a power spectrogram, 1.0 a magnitude one (librosa's `power`).
+    pub fn new(config: &crate::PipelineConfig, power: f32) -> crate::Result<Self> {
+        config.validate()?;
+        if power != 2.0 && power != 1.0 {
+            return Err(crate::Error::InvalidPipeline(format!(
+                "power must be 1.0 or 2.0, got {power}"
+            )));
+        }
+        let sr = config.sample_rate as f32;
+        Ok(MelSpectrogram {
+            stft: emovox_audio::stft::Stft::new(config.n_fft, config.hop)?,
+            filterbank: MelFilterbank::new(
+                sr as f64,
+                config.n_fft,
+                config.n_mels,
+                config.fmin as f64,
+                config.fmax.unwrap_or(sr / 2.0) as f64,
+            ),
+            magnitude: power == 1.0,
+        })
+    }
+
+    /// Scratch buffers for [`compute`](Self::compute), reusable from clip to clip.
+    pub fn scratch(&self) -> MelScratch {
+        MelScratch {
+            stft: self.stft.scratch(),
+            spec: Vec::new(),
+        }
+    }
+
+    /// Number of mel bands.
+    pub fn n_mels(&self) -> usize {
+        self.filterbank.n_mels()
+    }
+
+    /// The mel spectrogram of `y`, frame-major (`frames x n_mels`) into `out` (resized);
+    /// returns the number of frames. Samples must be finite (an error says how many are not).
+    pub fn compute(
+        &self,
+        y: &[f32],
+        scratch: &mut MelScratch,
+        out: &mut Vec<f32>,
+    ) -> crate::Result<usize> {
+        emovox_audio::guard::check_samples(y)
+            .map_err(|e| crate::Error::InvalidInput(e.to_string()))?;
+        self.stft.power(y, &mut scratch.stft, &mut scratch.spec);
+        if self.magnitude {
+            scratch.spec.iter_mut().for_each(|v| *v = v.sqrt());
+        }
+        self.filterbank.apply(&scratch.spec, out);
+        Ok(self.stft.n_frames(y.len()))
+    }
+}
+
+/// Scratch buffers of a [`MelSpectrogram`].
+#[derive(Debug, Clone)]
+pub struct MelScratch {
+    stft: emovox_audio::stft::StftScratch,
+    spec: Vec<f32>,
+}
+
 /// SIMD width [`dot4`] works in; filterbank bands are padded to a multiple of it.
 const LANES: usize = 4;
 
@@ -433,5 +521,35 @@ mod tests {
         for (a, b) in out.iter().zip(want) {
             assert!((a - b).abs() < 1e-5, "{out:?}");
         }
+    }
+
+    #[test]
+    fn mel_spectrogram_is_filterbank_over_stft_power_or_magnitude() {
+        let mut c = crate::PipelineConfig::preset("logmel").unwrap();
+        (c.sample_rate, c.n_fft, c.hop, c.n_mels, c.n_mfcc) = (16000, 16, 4, 4, 1);
+        let y: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0).collect();
+        let stft = emovox_audio::stft::Stft::new(16, 4).unwrap();
+        let fb = MelFilterbank::new(16000.0, 16, 4, 0.0, 8000.0);
+        let mut power = Vec::new();
+        stft.power(&y, &mut stft.scratch(), &mut power);
+        let mut magnitude = power.iter().map(|p| p.sqrt()).collect::<Vec<_>>();
+        for (p, spec) in [(2.0, &mut power), (1.0, &mut magnitude)] {
+            let mel = MelSpectrogram::new(&c, p).unwrap();
+            let (mut sc, mut got) = (mel.scratch(), Vec::new());
+            let frames = mel.compute(&y, &mut sc, &mut got).unwrap();
+            assert_eq!(frames, 11);
+            let mut want = Vec::new();
+            fb.apply(spec, &mut want);
+            assert_eq!(got, want, "power {p}");
+        }
+        assert!(MelSpectrogram::new(&c, 3.0).is_err());
+        c.fmax = Some(9000.0);
+        assert!(MelSpectrogram::new(&c, 2.0).is_err(), "fmax above Nyquist");
+        c.fmax = None;
+        let mel = MelSpectrogram::new(&c, 2.0).unwrap();
+        let e = mel
+            .compute(&[0.0, f32::NAN], &mut mel.scratch(), &mut Vec::new())
+            .unwrap_err();
+        assert!(e.to_string().starts_with("invalid input"), "{e}");
     }
 }

@@ -14,7 +14,7 @@
 //! each speaker's features standardised over that speaker's own clips, no labels needed.
 //!
 //! Networks run on burn's pure-Rust `flex` CPU backend. The LSTM layers use a fused operation
-//! ([`op`]) whose forward and backward passes are written for speed (all timesteps' input
+//! ([`lstm::op`]) whose forward and backward passes are written for speed (all timesteps' input
 //! projections in one GEMM, recurrent GEMMs on contiguous buffers, the backward pass derived
 //! by hand and registered on burn's autodiff graph), checked against burn's own autodiff.
 //!
@@ -34,12 +34,10 @@ pub mod augment;
 pub mod cnn_attn;
 pub mod config;
 pub mod data;
-pub mod kernel;
+pub mod lstm;
 pub mod lstm_seed;
 pub mod metrics;
 pub mod models;
-pub mod op;
-pub mod reference;
 pub mod saved;
 pub mod svm;
 pub mod train;

@@ -5,7 +5,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::{activation, Device, Tensor, TensorData};
 
-use crate::op;
+use crate::lstm::op;
 
 /// Keras-compatible LSTM layer (one bias per gate, gates i, f, g, o) backed by the fused op.
 #[derive(Module, Debug)]

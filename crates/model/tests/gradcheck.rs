@@ -2,8 +2,8 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
+use emovox_model::lstm::{op, reference};
 use emovox_model::lstm_seed::LstmSeedConfig;
-use emovox_model::{op, reference};
 
 fn max_rel_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     let a = a.into_data().try_to_vec::<f32>().unwrap();

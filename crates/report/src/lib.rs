@@ -1,7 +1,8 @@
 //! Charts and reports for emovox: training curves, confusion matrices, bars, pies, box plots,
 //! histograms, waveforms and spectrograms, drawn with plotters as PNG or SVG (chosen by the
 //! output's extension), with an embedded font so they render the same on a machine without any
-//! fonts installed; and the corpus analysis report.
+//! fonts installed. The corpus analysis report that uses them (measures, tables, findings, the
+//! page) is `emovox::analyze`; this crate only draws.
 //!
 //! # Overview
 //!
@@ -17,14 +18,13 @@
 //! | [`BarChart`] | grouped or sorted bars, negative values, value labels | 900 x 500 |
 //! | [`PieChart`] | shares, with a legend of counts and percentages | 820 x 500 |
 //! | [`BoxPlot`] | distributions per category | 900 x 500 |
-//! | [`audio::Waveform`], [`audio::Spectrogram`] | one recording: waveform, dB spectrogram (log Hz), mel, MFCC, with a colour bar | 1000 x 460 |
+//! | [`recording::Waveform`], [`recording::Spectrogram`] | one recording: waveform, dB spectrogram (log Hz), mel, MFCC, with a colour bar | 1000 x 460 |
 //!
 //! # Modules
 //!
 //! | module | what |
 //! |---|---|
-//! | [`audio`] | plots of one recording, computed from its samples ([`AudioPlot::from_samples`]) |
-//! | [`analysis`] | per-clip measures and the corpus report: CSVs, Parquet, charts, `index.html` |
+//! | [`recording`] | plots of one recording, computed from its samples ([`AudioPlot::from_samples`]) |
 //!
 //! # Example
 //!
@@ -52,13 +52,14 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-pub mod analysis;
-pub mod audio;
 mod charts;
+pub mod recording;
 mod timeline;
 
-pub use audio::{AudioPlot, PlotKind};
 pub use charts::{quantile, BinnedHistogram, BoxPlot, BoxStats, PieChart};
+/// The colour type of [`palette`] and the chart structs (plotters' own).
+pub use plotters::style::RGBColor;
+pub use recording::{AudioPlot, PlotKind};
 pub use timeline::{envelope, Envelope, TimelineChart};
 
 /// DejaVu Sans, subset to basic Latin (see `assets/fonts/LICENSE-DejaVu.txt`).

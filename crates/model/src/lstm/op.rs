@@ -5,7 +5,7 @@
 //! * `Autodiff<Flex, C>` → `AutodiffTensor<Flex>`: run the kernel on the inner `FlexTensor`s and
 //!   register [`LstmBackward`] (burn's `Backward` trait) on the autodiff graph;
 //! * `Flex` → `FlexTensor`: inference, kernel only;
-//! * anything else: fall back to [`crate::reference`] (plain tensor ops, any backend).
+//! * anything else: fall back to [`crate::lstm::reference`] (plain tensor ops, any backend).
 //!
 //! The result is wrapped back with `Tensor::from_primitive::<B>()`.
 
@@ -26,7 +26,7 @@ use burn::backend::{tensor::FloatTensor, Autodiff, Flex, TensorMetadata};
 type AdTensor = FloatTensor<Autodiff<Flex>>;
 use burn::tensor::{DType, Tensor, TensorData};
 
-use crate::kernel::{self, Dims, OutputGrad};
+use crate::lstm::kernel::{self, Dims, OutputGrad};
 
 /// What the op returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,12 +42,13 @@ enum Output {
 /// `w: [input, 4H]`, `u: [H, 4H]`, `b: [4H]`, Keras layout and gate order (i, f, g, o).
 pub fn lstm_sequence(x: Tensor<3>, w: Tensor<2>, u: Tensor<2>, b: Tensor<1>) -> Tensor<3> {
     fused(&x, &w, &u, &b, Output::Sequence)
-        .unwrap_or_else(|| crate::reference::lstm_sequence(x, w, u, b))
+        .unwrap_or_else(|| crate::lstm::reference::lstm_sequence(x, w, u, b))
 }
 
 /// LSTM over `x: [batch, steps, input]` returning the last hidden state `[batch, hidden]`.
 pub fn lstm_last(x: Tensor<3>, w: Tensor<2>, u: Tensor<2>, b: Tensor<1>) -> Tensor<2> {
-    fused(&x, &w, &u, &b, Output::Last).unwrap_or_else(|| crate::reference::lstm_last(x, w, u, b))
+    fused(&x, &w, &u, &b, Output::Last)
+        .unwrap_or_else(|| crate::lstm::reference::lstm_last(x, w, u, b))
 }
 
 /// The fused kernel, when all inputs live on `Flex` or `Autodiff<Flex>`; `None` otherwise.

@@ -31,7 +31,9 @@ use std::path::Path;
 use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::CODEC_ID_NULL_AUDIO;
-use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{
+    AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions,
+};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -43,6 +45,21 @@ use symphonia::core::packet::Packet;
 use symphonia::core::units::Timestamp;
 
 use crate::{Error, Result};
+
+#[cfg(feature = "opus")]
+mod libopus;
+mod mono;
+mod mp4;
+mod probe;
+mod source;
+
+#[cfg(feature = "opus")]
+use libopus::*;
+use mono::*;
+use mp4::*;
+use probe::*;
+pub use probe::{probe_file, Probe};
+use source::*;
 
 /// Decoded audio: mono samples at the stream's native sample rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,692 +207,10 @@ pub fn decode_bytes_chunks(
     with_bytes(bytes, opts, |open| stream_impl(open, ext_hint, opts, each))
 }
 
-/// What a file's container declares about its audio, read without decoding it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Probe {
-    /// The container, e.g. `wave`, `flac`, `ogg`, `isomp4`.
-    pub container: String,
-    /// The declared sample rate (48000 for Opus), if the container gives one.
-    pub sample_rate: Option<u32>,
-    /// The declared number of frames, if the container gives one (a header can lie: a
-    /// truncated or hostile file decodes to fewer, or more).
-    pub frames: Option<u64>,
-}
-
-impl Probe {
-    /// The declared duration in seconds, when both rate and frames are declared.
-    pub fn duration(&self) -> Option<f64> {
-        match (self.sample_rate, self.frames) {
-            (Some(r), Some(n)) if r > 0 => Some(n as f64 / r as f64),
-            _ => None,
-        }
-    }
-}
-
-/// Reads what `path`'s container declares (for a progress bar's length, say); errors name the
-/// file.
-pub fn probe_file(path: &Path) -> Result<Probe> {
-    let probe = |open: &Opener<'_>, ext: Option<&str>| -> Result<Probe> {
-        let format = open_format(open, ext)?;
-        let track = select_track(format.tracks())?;
-        let params = track.codec_params.as_ref().and_then(|p| p.audio());
-        let rate = if params.is_some_and(|p| p.codec == CODEC_ID_OPUS) {
-            Some(48_000)
-        } else {
-            params.and_then(|p| p.sample_rate)
-        };
-        Ok(Probe {
-            container: format.format_info().short_name.to_string(),
-            sample_rate: rate,
-            frames: track.num_frames,
-        })
-    };
-    with_file(path, &DecodeOptions::new(), probe).map_err(|e| e.in_file(path))
-}
-
-fn with_bytes(
-    bytes: &[u8],
-    opts: &DecodeOptions,
-    run: impl FnOnce(&Opener<'_>) -> Result<Decoded>,
-) -> Result<Decoded> {
-    opts.check()?;
-    if bytes.is_empty() {
-        return Err(Error::Empty);
-    }
-    let open = || -> io::Result<Box<dyn MediaSource + '_>> { Ok(Box::new(Cursor::new(bytes))) };
-    guarded(|| run(&open))
-}
-
-fn with_file<T>(
-    path: &Path,
-    opts: &DecodeOptions,
-    run: impl FnOnce(&Opener<'_>, Option<&str>) -> Result<T>,
-) -> Result<T> {
-    opts.check()?;
-    let meta = std::fs::metadata(path).map_err(Error::Io)?;
-    if meta.is_dir() {
-        return Err(Error::Io(io::Error::other("is a directory, not a file")));
-    }
-    if meta.len() == 0 {
-        return Err(Error::Empty);
-    }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let open = || -> io::Result<Box<dyn MediaSource>> {
-        Ok(Box::new(ChunkedFile::new(File::open(path)?, meta.len())))
-    };
-    guarded(|| run(&open, ext.as_deref()))
-}
-
-/// A file read in large chunks.
-///
-/// Why: symphonia's `MediaSourceStream` asks its source for 1, 2, 4, ... 32 KiB at a time, and
-/// reading the first 1.9 s of a 35-85 KB speech clip cost five to seven `read` system calls (and
-/// as many page-cache walks). This reads [`ChunkedFile::CHUNK`] bytes per call, which holds all of
-/// it for most clips, and answers seeks inside what it holds (FLAC's seek bisects the file)
-/// without a system call.
-struct ChunkedFile {
-    file: File,
-    /// File length in bytes, as `metadata` said.
-    len: u64,
-    /// Where the OS file position is.
-    file_pos: u64,
-    /// Bytes `buf_start .. buf_start + filled` of the file.
-    buf: Vec<u8>,
-    buf_start: u64,
-    filled: usize,
-    /// Where the next read starts.
-    pos: u64,
-}
-
-impl ChunkedFile {
-    const CHUNK: usize = 64 * 1024;
-
-    fn new(file: File, len: u64) -> Self {
-        ChunkedFile {
-            file,
-            len,
-            file_pos: 0,
-            buf: Vec::new(),
-            buf_start: 0,
-            filled: 0,
-            pos: 0,
-        }
-    }
-
-    fn read_at_pos(&mut self, dst: &mut [u8]) -> io::Result<usize> {
-        use std::io::{Read, Seek, SeekFrom};
-        if self.file_pos != self.pos {
-            self.file.seek(SeekFrom::Start(self.pos))?;
-            self.file_pos = self.pos;
-        }
-        let n = self.file.read(dst)?;
-        self.file_pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl io::Read for ChunkedFile {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let in_buf = self.pos >= self.buf_start && self.pos < self.buf_start + self.filled as u64;
-        if !in_buf {
-            if out.len() >= Self::CHUNK {
-                // A large read goes straight to the caller's buffer.
-                let n = self.read_at_pos(out)?;
-                self.pos += n as u64;
-                return Ok(n);
-            }
-            let mut buf = std::mem::take(&mut self.buf);
-            buf.resize(Self::CHUNK, 0);
-            let r = self.read_at_pos(&mut buf);
-            self.buf = buf;
-            self.buf_start = self.pos;
-            self.filled = 0;
-            self.filled = r?;
-            if self.filled == 0 {
-                return Ok(0);
-            }
-        }
-        let at = (self.pos - self.buf_start) as usize;
-        let avail = &self.buf[at..self.filled];
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl io::Seek for ChunkedFile {
-    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            io::SeekFrom::Start(p) => Some(p),
-            io::SeekFrom::End(d) => self.len.checked_add_signed(d),
-            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-        };
-        match target {
-            Some(p) => {
-                self.pos = p;
-                Ok(p)
-            }
-            None => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "seek to a negative or overflowing position",
-            )),
-        }
-    }
-}
-
-impl MediaSource for ChunkedFile {
-    fn is_seekable(&self) -> bool {
-        true
-    }
-
-    fn byte_len(&self) -> Option<u64> {
-        Some(self.len)
-    }
-}
-
-fn check_max_seconds(max_seconds: Option<f64>) -> Result<()> {
-    match max_seconds {
-        Some(s) if s.is_nan() || s <= 0.0 || !s.is_finite() => Err(Error::InvalidParameter(
-            format!("max_seconds must be a positive finite number, got {s}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Last line of defence: a decoder panic on hostile input becomes an error, not a crash.
-/// (The default panic hook still prints the panic message to stderr.)
-fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    crate::guard::catch_panic(f).unwrap_or_else(|msg| Err(Error::DecoderPanic(msg)))
-}
-
-type Opener<'s> = dyn Fn() -> io::Result<Box<dyn MediaSource + 's>> + 's;
-
-/// How far into a source [`check_wave_header`] looks for a RIFF/WAVE header: the probe skips
-/// ID3 tags and junk to find one, and one read of this much covers the headers met in practice
-/// at the cost of a few microseconds per file (the probe itself reads up to 1 MiB).
-const HEADER_SEARCH: u64 = 4096;
-
-/// Most channels a WAV file may have (symphonia-format-riff's limit: one per speaker position).
-const MAX_WAV_CHANNELS: u32 = 26;
-
-/// Refuses a WAV header symphonia-format-riff 0.6.1 would mis-read: a channel count outside
-/// 1..=26 (it refuses those too, after a `u16` overflow), and a WAVE_FORMAT_EXTENSIBLE header
-/// whose channel mask it cannot repair: its `fix_wave_channel_mask` shifts a `u32` by 32 when
-/// the mask has fewer bits than channels and its top bit set. Both panic with overflow checks
-/// (the decoder's guard would make that an error) and wrap without them. Found by the `decode`
-/// fuzz target; anything unreadable here is left to the probe to report.
-fn check_wave_header(src: &mut dyn MediaSource) -> Result<()> {
-    use std::io::{Read, SeekFrom};
-    let mut head = Vec::new();
-    if src.take(HEADER_SEARCH).read_to_end(&mut head).is_err() {
-        return Ok(());
-    }
-    // The first RIFF/WAVE header, where the probe would find it.
-    let Some(riff) = head
-        .windows(12)
-        .position(|w| &w[0..4] == b"RIFF" && &w[8..12] == b"WAVE")
-    else {
-        return Ok(());
-    };
-    // `len` bytes at `pos`, from what was read or (past a large chunk) from the source.
-    let mut bytes_at = |pos: u64, len: usize| -> Option<Vec<u8>> {
-        let end = pos.checked_add(len as u64)?;
-        if end <= head.len() as u64 {
-            return Some(head[pos as usize..end as usize].to_vec());
-        }
-        let mut b = vec![0u8; len];
-        src.seek(SeekFrom::Start(pos)).ok()?;
-        src.read_exact(&mut b).ok()?;
-        Some(b)
-    };
-    // The fmt chunk comes first in practice; a few other chunks (JUNK, bext) may precede it.
-    let mut at = riff as u64 + 12;
-    for _ in 0..16 {
-        let Some(chunk) = bytes_at(at, 8) else {
-            return Ok(());
-        };
-        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as u64;
-        if &chunk[0..4] != b"fmt " {
-            at += 8 + size + (size & 1);
-            continue;
-        }
-        // Format tag and channel count: every fmt chunk has them.
-        let Some(fmt) = bytes_at(at + 8, 4).filter(|_| size >= 4) else {
-            return Ok(());
-        };
-        let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
-        let channels = u16::from_le_bytes([fmt[2], fmt[3]]) as u32;
-        // symphonia-format-riff reads at most 26 channels (`map_wave_channel_count`), but
-        // first multiplies the count by the sample size in a u16 (another overflow).
-        if !(1..=MAX_WAV_CHANNELS).contains(&channels) {
-            return Err(Error::Corrupt(format!(
-                "WAV header claims {channels} channels; 1 to {MAX_WAV_CHANNELS} are read"
-            )));
-        }
-        // WAVE_FORMAT_EXTENSIBLE: the channel mask, 20 bytes into the chunk.
-        let mask = match bytes_at(at + 8 + 20, 4) {
-            Some(m) if tag == 0xFFFE && size >= 24 => u32::from_le_bytes([m[0], m[1], m[2], m[3]]),
-            _ => return Ok(()),
-        };
-        if channels > mask.count_ones() && mask & 0x8000_0000 != 0 {
-            return Err(Error::Corrupt(format!(
-                "WAV channel mask {mask:#010x} names {} speaker positions for {channels} \
-                 channels, and cannot be extended to fit",
-                mask.count_ones()
-            )));
-        }
-        return Ok(());
-    }
-    Ok(())
-}
-
-fn probe_once<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
-    let src = open().map_err(Error::Io)?;
-    let mss = MediaSourceStream::new(src, MediaSourceStreamOptions::default());
-    let mut hint = Hint::new();
-    if let Some(e) = ext {
-        hint.with_extension(e);
-    }
-    symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(probe_error)
-}
-
-fn probe_error(e: SymError) -> Error {
-    match e {
-        SymError::Unsupported(_) => {
-            Error::UnknownFormat("no known container or codec signature in its bytes".into())
-        }
-        SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => Error::Corrupt(
-            "file ended inside the container header (truncated, or not an audio file)".into(),
-        ),
-        SymError::IoError(e) => Error::Corrupt(format!("i/o error while reading header: {e}")),
-        SymError::DecodeError(m) => Error::Corrupt(format!("bad container header: {m}")),
-        SymError::LimitError(m) => Error::Corrupt(format!("header exceeds a limit: {m}")),
-        other => Error::Corrupt(other.to_string()),
-    }
-}
-
-/// Probe with the extension hint; if that fails, probe again without it.
-fn open_format<'s>(open: &Opener<'s>, ext: Option<&str>) -> Result<Box<dyn FormatReader + 's>> {
-    check_wave_header(&mut *open().map_err(Error::Io)?)?;
-    match probe_once(open, ext) {
-        Ok(r) => Ok(r),
-        Err(e @ Error::Io(_)) => Err(e),
-        Err(first) if ext.is_some() => probe_once(open, None).map_err(|_| first),
-        Err(e) => Err(e),
-    }
-}
-
-fn codec_name(id: AudioCodecId) -> String {
-    use symphonia::core::codecs::audio::well_known::*;
-    let known = [
-        (CODEC_ID_OPUS, "opus"),
-        (CODEC_ID_VORBIS, "vorbis"),
-        (CODEC_ID_SPEEX, "speex"),
-        (CODEC_ID_MUSEPACK, "musepack"),
-        (CODEC_ID_MP1, "mp1"),
-        (CODEC_ID_MP2, "mp2"),
-        (CODEC_ID_MP3, "mp3"),
-        (CODEC_ID_AAC, "aac"),
-        (CODEC_ID_AC3, "ac3"),
-        (CODEC_ID_ALAC, "alac"),
-        (CODEC_ID_FLAC, "flac"),
-        (CODEC_ID_WAVPACK, "wavpack"),
-        (CODEC_ID_ADPCM_G722, "adpcm_g722"),
-        (CODEC_ID_ADPCM_G726, "adpcm_g726"),
-        (CODEC_ID_NULL_AUDIO, "none"),
-    ];
-    known
-        .iter()
-        .find(|(k, _)| *k == id)
-        .map(|(_, n)| n.to_string())
-        .unwrap_or_else(|| format!("codec id {id}"))
-}
-
-fn has_decoder(id: AudioCodecId) -> bool {
-    (cfg!(feature = "opus") && id == CODEC_ID_OPUS)
-        || symphonia::default::get_codecs()
-            .get_audio_decoder(id)
-            .is_some()
-}
-
-/// Pick the first audio track we can decode; otherwise explain why none fits.
-fn select_track(tracks: &[Track]) -> Result<Track> {
-    let audio: Vec<&Track> = tracks
-        .iter()
-        .filter(|t| matches!(t.codec_params, Some(CodecParameters::Audio(_))))
-        .collect();
-    if audio.is_empty() {
-        return Err(Error::NoAudioTrack);
-    }
-    for t in &audio {
-        if let Some(CodecParameters::Audio(p)) = &t.codec_params {
-            if p.codec != CODEC_ID_NULL_AUDIO && has_decoder(p.codec) {
-                return Ok((*t).clone());
-            }
-        }
-    }
-    let names: Vec<String> = audio
-        .iter()
-        .filter_map(|t| {
-            t.codec_params
-                .as_ref()?
-                .audio()
-                .map(|p| codec_name(p.codec))
-        })
-        .collect();
-    Err(Error::UnsupportedCodec(names.join(", ")))
-}
-
-// ----------------------------------------------------------------------------------------------
-// Opus via libopus
-
-#[cfg(feature = "opus")]
-struct OpusState {
-    dec: opus::Decoder,
-    channels: usize,
-    /// Frames still to drop from the start (OpusHead pre-skip).
-    to_skip: usize,
-    buf: Vec<f32>,
-}
-
-#[cfg(feature = "opus")]
-struct OpusHead {
-    channels: u8,
-    pre_skip: u16,
-    output_gain: i16,
-    mapping_family: u8,
-}
-
-#[cfg(feature = "opus")]
-fn parse_opus_head(extra: &[u8]) -> Option<OpusHead> {
-    if extra.len() < 19 || &extra[..8] != b"OpusHead" {
-        return None;
-    }
-    Some(OpusHead {
-        channels: extra[9],
-        pre_skip: u16::from_le_bytes([extra[10], extra[11]]),
-        output_gain: i16::from_le_bytes([extra[16], extra[17]]),
-        mapping_family: extra[18],
-    })
-}
-
-#[cfg(feature = "opus")]
-impl OpusState {
-    fn new(track: &Track) -> Result<Self> {
-        let params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or_else(|| Error::Corrupt("opus track without codec parameters".into()))?;
-        let head = params.extra_data.as_deref().and_then(parse_opus_head);
-        let channels = match &head {
-            Some(h) => h.channels as usize,
-            None => params.channels.as_ref().map(|c| c.count()).unwrap_or(0),
-        };
-        if let Some(h) = &head {
-            if h.mapping_family != 0 && channels > 2 {
-                return Err(Error::UnsupportedCodec(format!(
-                    "opus with {channels} channels (mapping family {}) needs the multistream decoder",
-                    h.mapping_family
-                )));
-            }
-        }
-        let ch = match channels {
-            1 => opus::Channels::Mono,
-            2 => opus::Channels::Stereo,
-            n => {
-                return Err(Error::UnsupportedCodec(format!("opus with {n} channels")));
-            }
-        };
-        let mut dec = opus::Decoder::new(48_000, ch)
-            .map_err(|e| Error::Corrupt(format!("libopus init failed: {e}")))?;
-        let pre_skip = match &head {
-            Some(h) => h.pre_skip as usize,
-            None => track.delay.unwrap_or(0) as usize,
-        };
-        if let Some(h) = &head {
-            if h.output_gain != 0 {
-                // Q7.8 dB, as required by RFC 7845 section 5.1.
-                let _ = dec.set_gain(h.output_gain as i32);
-            }
-        }
-        Ok(OpusState {
-            dec,
-            channels,
-            to_skip: pre_skip,
-            buf: vec![0.0; 5760 * channels],
-        })
-    }
-
-    /// Decode one packet; returns interleaved frames after pre-skip and end trim.
-    fn decode(&mut self, packet: &Packet) -> Result<&[f32], String> {
-        let n = self
-            .dec
-            .decode_float(&packet.data, &mut self.buf, false)
-            .map_err(|e| e.to_string())?;
-        let mut start = 0usize;
-        if self.to_skip > 0 {
-            start = self.to_skip.min(n);
-            self.to_skip -= start;
-        }
-        let end = n.saturating_sub(packet.trim_end.get() as usize).max(start);
-        Ok(&self.buf[start * self.channels..end * self.channels])
-    }
-}
-
-// ----------------------------------------------------------------------------------------------
-// MP4 edit list (symphonia 0.6.1's isomp4 reader ignores `elst`, so AAC keeps its 1024+ priming
-// samples). We read the first audio track's edit list ourselves and trim like ffmpeg does.
-
-/// (frames to skip at the start, total frames to keep) at the given sample rate.
-#[derive(Debug, Clone, Copy, Default)]
-struct EditTrim {
-    skip: usize,
-    keep: Option<usize>,
-}
-
-fn be_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-fn be_u64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
-}
-
-/// Iterate the child boxes of `b`: yields (type, payload).
-fn mp4_boxes(b: &[u8]) -> Vec<([u8; 4], &[u8])> {
-    let mut out = Vec::new();
-    let mut off = 0usize;
-    while off + 8 <= b.len() {
-        let size32 = be_u32(b, off).unwrap_or(0) as u64;
-        let typ: [u8; 4] = b[off + 4..off + 8].try_into().unwrap_or([0; 4]);
-        let (size, hdr) = match size32 {
-            0 => ((b.len() - off) as u64, 8),
-            1 => match be_u64(b, off + 8) {
-                Some(s) => (s, 16),
-                None => break,
-            },
-            s => (s, 8),
-        };
-        if size < hdr as u64 || off as u64 + size > b.len() as u64 {
-            break;
-        }
-        out.push((typ, &b[off + hdr..off + size as usize]));
-        off += size as usize;
-    }
-    out
-}
-
-fn mp4_child<'a>(b: &'a [u8], typ: &[u8; 4]) -> Option<&'a [u8]> {
-    mp4_boxes(b)
-        .into_iter()
-        .find(|(t, _)| t == typ)
-        .map(|(_, p)| p)
-}
-
-/// Find `moov` at the top level (seeking over `mdat`), then the single audio trak's edit list.
-fn mp4_edit_trim(src: &mut dyn MediaSource, rate: u32) -> Option<EditTrim> {
-    use std::io::SeekFrom;
-    let len = src.seek(SeekFrom::End(0)).ok()?;
-    let mut pos = 0u64;
-    let mut moov: Option<Vec<u8>> = None;
-    while pos + 8 <= len {
-        src.seek(SeekFrom::Start(pos)).ok()?;
-        let mut h = [0u8; 16];
-        src.read_exact(&mut h[..8]).ok()?;
-        let mut size = be_u32(&h, 0)? as u64;
-        let mut hdr = 8u64;
-        if size == 1 {
-            src.read_exact(&mut h[8..16]).ok()?;
-            size = be_u64(&h, 8)?;
-            hdr = 16;
-        } else if size == 0 {
-            size = len - pos;
-        }
-        if size < hdr || pos + size > len {
-            return None;
-        }
-        if &h[4..8] == b"moov" {
-            if size > (64 << 20) {
-                return None;
-            }
-            let mut buf = vec![0u8; (size - hdr) as usize];
-            src.read_exact(&mut buf).ok()?;
-            moov = Some(buf);
-            break;
-        }
-        pos += size;
-    }
-    let moov = moov?;
-    let mvhd = mp4_child(&moov, b"mvhd")?;
-    let movie_ts = if mvhd.first()? == &1 {
-        be_u32(mvhd, 20)?
-    } else {
-        be_u32(mvhd, 12)?
-    };
-    let sound: Vec<&[u8]> = mp4_boxes(&moov)
-        .into_iter()
-        .filter(|(t, _)| t == b"trak")
-        .map(|(_, p)| p)
-        .filter(|trak| {
-            mp4_child(trak, b"mdia")
-                .and_then(|m| mp4_child(m, b"hdlr"))
-                .and_then(|h| h.get(8..12))
-                == Some(b"soun".as_slice())
-        })
-        .collect();
-    if sound.len() != 1 {
-        return None;
-    }
-    let trak = sound[0];
-    let mdhd = mp4_child(mp4_child(trak, b"mdia")?, b"mdhd")?;
-    let media_ts = if mdhd.first()? == &1 {
-        be_u32(mdhd, 20)?
-    } else {
-        be_u32(mdhd, 12)?
-    };
-    let elst = mp4_child(mp4_child(trak, b"edts")?, b"elst")?;
-    let v1 = elst.first()? == &1;
-    let n = be_u32(elst, 4)? as usize;
-    let esz = if v1 { 20 } else { 12 };
-    // First non-empty edit (media_time != -1); leading empty edits (delays) are ignored.
-    for i in 0..n.min(16) {
-        let at = 8 + i * esz;
-        let (dur, mtime) = if v1 {
-            (be_u64(elst, at)?, be_u64(elst, at + 8)? as i64)
-        } else {
-            (
-                be_u32(elst, at)? as u64,
-                be_u32(elst, at + 4)? as i32 as i64,
-            )
-        };
-        if mtime < 0 {
-            continue;
-        }
-        if movie_ts == 0 || media_ts == 0 {
-            return None;
-        }
-        let skip = (mtime as u128 * rate as u128 / media_ts as u128) as usize;
-        let keep = if dur > 0 && n == 1 {
-            Some(((dur as u128 * rate as u128 + movie_ts as u128 / 2) / movie_ts as u128) as usize)
-        } else {
-            None
-        };
-        return Some(EditTrim { skip, keep });
-    }
-    None
-}
-
 enum Backend {
     Sym(Box<dyn AudioDecoder>),
     #[cfg(feature = "opus")]
     Opus(OpusState),
-}
-
-// ----------------------------------------------------------------------------------------------
-
-/// Appends the mono mix of `buf`'s frames `from..` to `out`.
-///
-/// Mono streams (all of RAVDESS but 5 clips, all of TESS) are converted straight into `out`:
-/// no per-packet planar copy and no second copy into `out`. Other layouts go through the reused
-/// `planes` buffers. Both use symphonia's own sample conversion, so the values are the same.
-fn push_mono(
-    out: &mut Vec<f32>,
-    planes: &mut Vec<Vec<f32>>,
-    buf: &GenericAudioBufferRef<'_>,
-    from: usize,
-) {
-    let frames = buf.frames();
-    if from >= frames {
-        return;
-    }
-    let part = buf.slice(from..);
-    if buf.num_planes() == 1 {
-        let at = out.len();
-        out.resize(at + (frames - from), 0.0);
-        part.copy_to_slice_planar::<f32, _>(&mut [&mut out[at..]]);
-    } else {
-        part.copy_to_vecs_planar::<f32>(planes);
-        push_mono_planar(out, planes);
-    }
-}
-
-fn push_mono_planar(out: &mut Vec<f32>, planes: &[Vec<f32>]) {
-    match planes.len() {
-        0 => {}
-        1 => out.extend_from_slice(&planes[0]),
-        2 => out.extend(planes[0].iter().zip(&planes[1]).map(|(a, b)| (a + b) / 2.0)),
-        n => {
-            let frames = planes[0].len();
-            out.reserve(frames);
-            for i in 0..frames {
-                let s: f32 = planes.iter().map(|p| p[i]).sum();
-                out.push(s / n as f32);
-            }
-        }
-    }
-}
-
-#[cfg(feature = "opus")]
-fn push_mono_interleaved(out: &mut Vec<f32>, data: &[f32], channels: usize) {
-    match channels {
-        1 => out.extend_from_slice(data),
-        2 => out.extend(data.chunks_exact(2).map(|f| (f[0] + f[1]) / 2.0)),
-        n => out.extend(
-            data.chunks_exact(n)
-                .map(|f| f.iter().sum::<f32>() / n as f32),
-        ),
-    }
 }
 
 fn limit_frames(max_seconds: Option<f64>, rate: u32) -> Option<usize> {
@@ -972,6 +307,79 @@ fn stream_impl<'s>(
     }
 }
 
+/// The decoder for `track`: libopus for Opus (feature `opus`), else symphonia's; and the
+/// codec's short name.
+fn make_backend(track: &Track, params: &AudioCodecParameters) -> Result<(Backend, String)> {
+    #[cfg(feature = "opus")]
+    if params.codec == CODEC_ID_OPUS {
+        return Ok((Backend::Opus(OpusState::new(track)?), "opus".to_string()));
+    }
+    #[cfg(not(feature = "opus"))]
+    let _ = track;
+    let dec = symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|e| match e {
+            SymError::Unsupported(m) => {
+                Error::UnsupportedCodec(format!("{} ({m})", codec_name(params.codec)))
+            }
+            other => Error::Corrupt(format!("cannot set up decoder: {other}")),
+        })?;
+    let codec = dec.codec_info().short_name.to_string();
+    Ok((Backend::Sym(dec), codec))
+}
+
+/// Seeks `format` to frame `start` of `track_id` (exactly: `SeekMode::Accurate`) and resets
+/// the decoder; `Ok(true)` when it did. A seek that fails (past the end, not seekable) is
+/// [`PassError::SeekNotExact`]: the pass is run again from the start, which also measures how
+/// long the stream really is.
+fn seek_to(
+    format: &mut dyn FormatReader,
+    backend: &mut Backend,
+    start: usize,
+    track_id: u32,
+) -> std::result::Result<bool, PassError> {
+    let to = SeekTo::Timestamp {
+        ts: Timestamp::new(start as i64),
+        track_id,
+    };
+    match format.seek(SeekMode::Accurate, to) {
+        Ok(_) => {
+            // Without the `opus` feature `Backend` has this one variant.
+            #[allow(irrefutable_let_patterns)]
+            if let Backend::Sym(dec) = backend {
+                dec.reset();
+            }
+            Ok(true)
+        }
+        Err(_) => Err(PassError::SeekNotExact),
+    }
+}
+
+/// Why a stream gave no samples at all, from what the packet loop saw.
+fn no_audio_reason(
+    packets_seen: usize,
+    skipped: usize,
+    end_err: Option<String>,
+    last_err: Option<String>,
+) -> String {
+    if packets_seen == 0 {
+        match end_err {
+            Some(e) => format!("no audio packets could be read ({e})"),
+            None => "the stream contains no audio packets".into(),
+        }
+    } else if skipped == packets_seen {
+        format!(
+            "all {skipped} packets failed to decode (last error: {})",
+            last_err.unwrap_or_default()
+        )
+    } else {
+        match end_err {
+            Some(e) => format!("stream ended before any samples were produced ({e})"),
+            None => "the decoder produced no samples".into(),
+        }
+    }
+}
+
 fn decode_pass<'s>(
     open: &Opener<'s>,
     ext: Option<&str>,
@@ -991,33 +399,8 @@ fn decode_pass<'s>(
         .cloned()
         .ok_or(Error::NoAudioTrack)?;
 
-    #[cfg(feature = "opus")]
-    let opus_backend = if params.codec == CODEC_ID_OPUS {
-        Some(Backend::Opus(OpusState::new(&track)?))
-    } else {
-        None
-    };
-    #[cfg(not(feature = "opus"))]
-    let opus_backend: Option<Backend> = None;
-    let opus = opus_backend.is_some();
-    let mut backend = if let Some(b) = opus_backend {
-        b
-    } else {
-        let dec = symphonia::default::get_codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| match e {
-                SymError::Unsupported(m) => {
-                    Error::UnsupportedCodec(format!("{} ({m})", codec_name(params.codec)))
-                }
-                other => Error::Corrupt(format!("cannot set up decoder: {other}")),
-            })?;
-        Backend::Sym(dec)
-    };
-    let codec = match &backend {
-        #[cfg(feature = "opus")]
-        Backend::Opus(_) => "opus".to_string(),
-        Backend::Sym(d) => d.codec_info().short_name.to_string(),
-    };
+    let (mut backend, codec) = make_backend(&track, &params)?;
+    let opus = codec == "opus";
 
     // Rate/channels as declared by the container; replaced by what the decoder really outputs.
     let mut rate: u32 = if opus {
@@ -1055,28 +438,14 @@ fn decode_pass<'s>(
     // list's priming). Known now if the container declares its rate, else at the first buffer.
     let mut start = (rate > 0).then(|| start_frame(opts.start_seconds, rate));
     // Seek there instead of decoding what comes before, where that is exact.
-    let mut seeked = false;
-    if allow_seek && !opus && seeks_exactly(&codec) && trim.skip == 0 {
-        if let Some(s) = start.filter(|&s| s > 0) {
-            let to = SeekTo::Timestamp {
-                ts: Timestamp::new(s as i64),
-                track_id,
-            };
-            match format.seek(SeekMode::Accurate, to) {
-                Ok(_) => {
-                    // Without the `opus` feature `Backend` has this one variant.
-                    #[allow(irrefutable_let_patterns)]
-                    if let Backend::Sym(dec) = &mut backend {
-                        dec.reset();
-                    }
-                    seeked = true;
-                }
-                // Past the end, or not seekable: decode from the start instead (which also
-                // measures how long the stream really is).
-                Err(_) => return Err(PassError::SeekNotExact),
-            }
-        }
-    }
+    let seeked = allow_seek
+        && !opus
+        && seeks_exactly(&codec)
+        && trim.skip == 0
+        && match start.filter(|&s| s > 0) {
+            Some(s) => seek_to(format.as_mut(), &mut backend, s, track_id)?,
+            None => false,
+        };
     // Frame index in the stream of the next decoded frame (set from the first packet's
     // timestamp after a seek), and frames still to decode and throw away before `start`.
     let mut position: usize = 0;
@@ -1281,22 +650,7 @@ fn decode_pass<'s>(
                 start_frame: start_at,
             });
         }
-        let why = if packets_seen == 0 {
-            match end_err {
-                Some(e) => format!("no audio packets could be read ({e})"),
-                None => "the stream contains no audio packets".into(),
-            }
-        } else if skipped == packets_seen {
-            format!(
-                "all {skipped} packets failed to decode (last error: {})",
-                last_err.unwrap_or_default()
-            )
-        } else {
-            match end_err {
-                Some(e) => format!("stream ended before any samples were produced ({e})"),
-                None => "the decoder produced no samples".into(),
-            }
-        };
+        let why = no_audio_reason(packets_seen, skipped, end_err, last_err);
         return Err(Error::NoAudio(why).into());
     }
     if rate == 0 {

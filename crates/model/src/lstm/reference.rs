@@ -1,5 +1,5 @@
 //! Straightforward LSTM from burn tensor ops (autodiff derives its backward). Same maths and
-//! parameter layout as [`crate::kernel`]; used as the gradient-check oracle and as the fallback
+//! parameter layout as [`crate::lstm::kernel`]; used as the gradient-check oracle and as the fallback
 //! on backends other than Flex.
 
 use burn::tensor::{activation, Tensor};
