@@ -161,6 +161,23 @@ pub(crate) fn run_parallel<T: Sync, S, U: Send>(
     Ok(results)
 }
 
+/// The successes of a batch, in order; its failures are added to `failures`, which ends
+/// sorted by path.
+pub(crate) fn collect_results<U>(
+    results: Vec<std::result::Result<U, Failure>>,
+    failures: &mut Vec<Failure>,
+) -> Vec<U> {
+    let mut ok = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(u) => ok.push(u),
+            Err(f) => failures.push(f),
+        }
+    }
+    failures.sort_by(|a, b| a.path.cmp(&b.path));
+    ok
+}
+
 /// Runs `pipeline` over every audio file under `inputs`, in parallel. Bad files do not stop the
 /// batch: they are listed in [`BatchReport::failures`] with their reason.
 pub fn extract(
@@ -188,14 +205,7 @@ pub fn extract(
         },
         |path| path.as_path(),
     )?;
-    let mut rows = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(row) => rows.push(row),
-            Err(f) => failures.push(f),
-        }
-    }
-    failures.sort_by(|a, b| a.path.cmp(&b.path));
+    let rows = collect_results(results, &mut failures);
     tracing::info!(
         files = files.len(),
         ok = rows.len(),

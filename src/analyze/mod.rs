@@ -45,7 +45,7 @@ use emovox_corpora::{Clip, Corpus, Failure, Indexer, Manifest, Scheme, VOCABULAR
 use emovox_features::{Extractor, PipelineConfig};
 use emovox_report::{AudioPlot, BarChart, BinnedHistogram, BoxPlot, PieChart, PlotKind};
 
-use crate::batch::{run_parallel, BatchOptions};
+use crate::batch::{collect_results, run_parallel, BatchOptions};
 use crate::{Error, Result};
 
 mod charts;
@@ -189,14 +189,7 @@ pub fn analyze(inputs: &[PathBuf], out: &Path, opts: &AnalyzeOptions) -> Result<
         },
         |(clip, _)| clip.path.as_path(),
     )?;
-    let mut rows = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(row) => rows.push(row),
-            Err(f) => failures.push(f),
-        }
-    }
-    failures.sort_by(|a, b| a.path.cmp(&b.path));
+    let rows = collect_results(results, &mut failures);
     let mut per_corpus: Vec<(Corpus, usize)> = Vec::new();
     for r in &rows {
         match per_corpus.iter_mut().find(|(c, _)| *c == r.clip.corpus) {
