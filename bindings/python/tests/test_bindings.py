@@ -451,3 +451,22 @@ def test_r18_two_hours_stream_through_the_timeline_in_bounded_memory(tmp_path):
     assert grew < 100, f"peak memory grew by {grew:.0f} MB"
     with pytest.raises(emovox.EmovoxError, match="longer than 600 s"):
         rec.predict(wav)
+
+
+def test_r17_hand_edited_network_config_raises_emovox_error_not_panic_exception(tmp_path):
+    """Issue 17: a hand-edited model.json with "utterance_norm": "z" or empty "channels" made
+    Recognizer(...) raise PanicException (the network config was not checked on load)."""
+    import json
+    import shutil
+
+    from conftest import REPO
+
+    for key, value in [("utterance_norm", "z"), ("channels", []), ("dropout", 1.5)]:
+        run = tmp_path / key
+        shutil.copytree(REPO / "models" / "tiny", run, ignore=shutil.ignore_patterns("int8"))
+        meta = json.loads((run / "model.json").read_text())
+        assert key in meta["model"]
+        meta["model"][key] = value
+        (run / "model.json").write_text(json.dumps(meta))
+        with pytest.raises(emovox.EmovoxError, match=key):
+            emovox.Recognizer(str(run))
