@@ -460,8 +460,10 @@ pub struct FeaturesArgs {
     #[arg(short, long)]
     pub manifest: Option<PathBuf>,
     /// With --manifest: augmented copies of every non-test clip, comma-separated chains of
-    /// noise[=SCALE], stretch[=RATE], pitch[=SEMITONES] joined by `+`, e.g.
-    /// `noise,noise+stretch+pitch`; `seed` is the original's two copies (exactly that).
+    /// noise[=SCALE], stretch[=RATE], pitch[=SEMITONES] and the recording channels telephone
+    /// (300-3400 Hz), reverb[=RT60_SECONDS] (default 0.4), tilt[=DB_PER_OCTAVE] (default -3)
+    /// and gain[=DB] (default -10), joined by `+`, e.g. `noise,telephone+reverb=0.6`; `seed` is
+    /// the original's two copies (exactly that).
     #[arg(short, long, requires = "manifest", default_value = "none")]
     pub augment: String,
     /// Seed for the augmentation noise.
