@@ -463,7 +463,8 @@ pub struct FeaturesArgs {
     /// noise[=SCALE], stretch[=RATE], pitch[=SEMITONES] and the recording channels telephone
     /// (300-3400 Hz), reverb[=RT60_SECONDS] (default 0.4), tilt[=DB_PER_OCTAVE] (default -3)
     /// and gain[=DB] (default -10), joined by `+`, e.g. `noise,telephone+reverb=0.6`; `seed` is
-    /// the original's two copies (exactly that).
+    /// the original's two copies (exactly that). A copy in which no speech is found is left
+    /// out (its clip is kept).
     #[arg(short, long, requires = "manifest", default_value = "none")]
     pub augment: String,
     /// Seed for the augmentation noise.
