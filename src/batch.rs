@@ -38,6 +38,9 @@ pub struct BatchReport {
     pub clips: usize,
     /// Clips skipped because the manifest's scheme excludes them (no label).
     pub excluded: usize,
+    /// Augmented copies left out because the speech detector found no speech in them (their
+    /// clips are kept).
+    pub speechless_copies: usize,
     /// Wall time of the extraction.
     pub elapsed: Duration,
 }
@@ -71,6 +74,22 @@ impl BatchReport {
         for ((split, aug), n) in by {
             let split = if split.is_empty() { "-" } else { &split };
             s.push_str(&format!("  {split:<8} {aug:<24} {n:>6} rows\n"));
+        }
+        if self.speechless_copies > 0 {
+            s.push_str(&format!(
+                "  {} augmented cop{} left out: no speech found in {} (the clips are kept)\n",
+                self.speechless_copies,
+                if self.speechless_copies == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                if self.speechless_copies == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+            ));
         }
         if self.excluded > 0 {
             s.push_str(&format!(
@@ -217,6 +236,7 @@ pub fn extract(
         rows,
         failures,
         excluded: 0,
+        speechless_copies: 0,
         elapsed: start.elapsed(),
     })
 }
@@ -235,6 +255,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// training on the other folds must skip the held-out fold's augmented rows). Augmentation is
 /// applied after cropping and resampling, before the feature math, as the original did; each
 /// clip's noise comes from a stream seeded by `seed` and its path, so runs are reproducible.
+/// A copy in which a trimming pipeline finds no speech is left out (counted in
+/// [`BatchReport::speechless_copies`]); its clip is kept.
 pub fn extract_manifest(
     manifest: &Manifest,
     pipeline: &PipelineConfig,
@@ -259,7 +281,7 @@ pub fn extract_manifest(
         &entries,
         opts,
         init,
-        |state, entry| -> Result<Vec<Row>, Failure> {
+        |state, entry| -> Result<(Vec<Row>, usize), Failure> {
             let path = &entry.clip.path;
             let fail = |reason: String| Failure {
                 path: path.clone(),
@@ -286,6 +308,7 @@ pub fn extract_manifest(
                 meta: Some(meta.clone()),
                 features,
             }];
+            let mut speechless = 0;
             if entry.split.as_deref() != Some("test") {
                 let sr = ex.config().sample_rate;
                 let key = fnv1a(path.to_string_lossy().as_bytes());
@@ -297,8 +320,16 @@ pub fn extract_manifest(
                         .apply(chain, y, sr, &mut rng)
                         .map_err(|e| fail(format!("augmenting ({chain}): {e}")))?;
                     let mut features = Features::default();
-                    ex.process_prepared(&copy, &mut features)
-                        .map_err(|e| fail(e.to_string()))?;
+                    match ex.process_prepared(&copy, &mut features) {
+                        Ok(()) => {}
+                        // A copy in which the detector finds no speech (a quieter or
+                        // band-limited copy of a quiet clip) is left out; its clip is kept.
+                        Err(emovox_features::Error::NoSpeech { .. }) => {
+                            speechless += 1;
+                            continue;
+                        }
+                        Err(e) => return Err(fail(e.to_string())),
+                    }
                     let meta = RowMeta {
                         augment: chain.to_string(),
                         ..meta.clone()
@@ -310,14 +341,17 @@ pub fn extract_manifest(
                     });
                 }
             }
-            Ok(rows)
+            Ok((rows, speechless))
         },
         |entry| entry.clip.path.as_path(),
     )?;
-    let (mut rows, mut failures) = (Vec::new(), Vec::new());
+    let (mut rows, mut failures, mut speechless) = (Vec::new(), Vec::new(), 0);
     for r in results {
         match r {
-            Ok(r) => rows.extend(r),
+            Ok((r, n)) => {
+                rows.extend(r);
+                speechless += n;
+            }
             Err(f) => failures.push(f),
         }
     }
@@ -332,6 +366,7 @@ pub fn extract_manifest(
         rows,
         failures,
         excluded,
+        speechless_copies: speechless,
         elapsed: start.elapsed(),
     })
 }

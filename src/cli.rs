@@ -413,9 +413,20 @@ pub struct EvaluateArgs {
     /// Feature table (Parquet) from `emovox features --manifest`, made with the model's pipeline.
     #[arg(long)]
     pub features: PathBuf,
-    /// Which split to score (its original rows; augmented copies are never scored).
+    /// Which split to score (its original rows; augmented copies are never scored unless
+    /// --score-augmented asks).
     #[arg(long, default_value = "test")]
     pub split: String,
+    /// Score the held-out clips' augmented copies made by this chain instead of their
+    /// originals (the table must have them: `emovox features --augment`), e.g. `telephone`:
+    /// how the model does on recordings through that channel.
+    #[arg(long)]
+    pub score_augmented: Option<String>,
+    /// With --kfold or --loco: train on the original clips and only the copies made by these
+    /// chains (comma-separated, as `emovox features --augment` names them), or `none` for the
+    /// originals alone. Default: every augmented copy in the table.
+    #[arg(long)]
+    pub train_augmented: Option<String>,
     /// Where to write report.json, report.txt and the plots. Default: the model folder.
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -459,8 +470,11 @@ pub struct FeaturesArgs {
     #[arg(short, long)]
     pub manifest: Option<PathBuf>,
     /// With --manifest: augmented copies of every non-test clip, comma-separated chains of
-    /// noise[=SCALE], stretch[=RATE], pitch[=SEMITONES] joined by `+`, e.g.
-    /// `noise,noise+stretch+pitch`; `seed` is the original's two copies (exactly that).
+    /// noise[=SCALE], stretch[=RATE], pitch[=SEMITONES] and the recording channels telephone
+    /// (300-3400 Hz), reverb[=RT60_SECONDS] (default 0.4), tilt[=DB_PER_OCTAVE] (default -3)
+    /// and gain[=DB] (default -10), joined by `+`, e.g. `noise,telephone+reverb=0.6`; `seed` is
+    /// the original's two copies (exactly that). A copy in which no speech is found is left
+    /// out (its clip is kept).
     #[arg(short, long, requires = "manifest", default_value = "none")]
     pub augment: String,
     /// Seed for the augmentation noise.
@@ -751,9 +765,23 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
+    // Chains as the table names them (`reverb=0.4` is written `reverb`).
+    let canonical = |spec: &str| -> Result<Vec<String>> {
+        Ok(parse_copies(spec)?.iter().map(|c| c.to_string()).collect())
+    };
+    let augmented = match a.score_augmented.as_deref().map(canonical).transpose()? {
+        Some(c) if c.len() == 1 => c.into_iter().next(),
+        Some(c) => bail!("--score-augmented takes one chain, got {}", c.len()),
+        None => None,
+    };
+    if a.train_augmented.is_some() && !(a.kfold || a.loco) {
+        bail!("--train-augmented is for --kfold or --loco (a saved model was already trained)");
+    }
     let scoring = crate::evaluate::Scoring {
         adapt: a.adapt,
         adapt_clips: a.adapt_clips.map(|k| k as usize),
+        augmented,
+        train_augmented: a.train_augmented.as_deref().map(canonical).transpose()?,
     };
     if a.kfold || a.loco {
         let table = crate::train::load_table(&a.features)?;
@@ -767,10 +795,10 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         let r = batch::with_threads(a.jobs, || {
             if a.loco {
                 crate::evaluate::leave_one_corpus_out(
-                    &table, &a.model, cfg, &out, &mut bar, scoring,
+                    &table, &a.model, cfg, &out, &mut bar, &scoring,
                 )
             } else {
-                crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar, scoring)
+                crate::evaluate::cross_validate(&table, &a.model, cfg, &out, &mut bar, &scoring)
             }
         })??;
         print!("{}", crate::evaluate::cv_text(&r));
@@ -780,7 +808,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         bail!("give a model folder, or --kfold or --loco")
     };
     let report = batch::with_threads(a.jobs, || {
-        crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref(), scoring)
+        crate::evaluate::evaluate(run, &a.features, &a.split, a.out.as_deref(), &scoring)
     })??;
     print!("{}", crate::evaluate::text_report(&report));
     Ok(ExitCode::SUCCESS)

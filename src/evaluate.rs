@@ -38,10 +38,11 @@ pub fn evaluate(
     table_path: &Path,
     split: &str,
     out: Option<&Path>,
-    scoring: Scoring,
+    scoring: &Scoring,
 ) -> Result<Report> {
     let (saved, model) = SavedModel::load(run)?;
     let table = load_table(table_path)?;
+    scoring.check(&table)?;
     if table.pipeline != saved.pipeline {
         return Err(invalid!(
             "{} was made with pipeline {} but the model expects {}",
@@ -53,12 +54,14 @@ pub fn evaluate(
     let rows: Vec<Row> = table
         .rows
         .iter()
-        .filter(|r| split_of(r) == split && is_original(r))
+        .filter(|r| split_of(r) == split && scoring.scores(r))
         .cloned()
         .collect();
     if rows.is_empty() {
+        let what = scoring.augmented.as_deref().unwrap_or("original");
         return Err(invalid!(
-            "no original rows with split {split:?} in {}",
+            "no {what} rows with split {split:?} in {} (augmented copies are made of training \
+             clips only)",
             table_path.display()
         ));
     }
@@ -131,6 +134,11 @@ pub struct CvReport {
     /// The lowest recall of any class in any fold (over classes the fold has): fold, class,
     /// recall.
     pub min_class_recall: (String, String, f64),
+    /// The augmentation chain whose copies of the held-out clips were scored (`None`: the
+    /// original clips).
+    pub scored_augmented: Option<String>,
+    /// The augmentation chains whose copies were trained on (`None`: every copy in the table).
+    pub train_augmented: Option<Vec<String>>,
 }
 
 /// Speaker-grouped cross-validation over a table split into `fold1`..`foldK` (from `emovox
@@ -143,7 +151,7 @@ pub fn cross_validate(
     cfg: TrainConfig,
     out: &Path,
     progress: &mut dyn Progress,
-    scoring: Scoring,
+    scoring: &Scoring,
 ) -> Result<CvReport> {
     let mut folds: Vec<String> = table
         .rows
@@ -184,7 +192,7 @@ pub fn leave_one_corpus_out(
     cfg: TrainConfig,
     out: &Path,
     progress: &mut dyn Progress,
-    scoring: Scoring,
+    scoring: &Scoring,
 ) -> Result<CvReport> {
     let mut corpora: Vec<String> = table
         .rows
@@ -229,8 +237,9 @@ fn run_folds(
     progress: &mut dyn Progress,
     held_out: &HeldOut,
     folds: &[String],
-    scoring: Scoring,
+    scoring: &Scoring,
 ) -> Result<CvReport> {
+    scoring.check(table)?;
     let classes = Dataset::classes_of(&table.rows);
     let mut results = Vec::new();
     for fold in folds {
@@ -238,7 +247,9 @@ fn run_folds(
         let rows: Vec<Row> = table
             .rows
             .iter()
-            .filter(|r| (held_out.trainable)(r) && (held_out.key)(r) != fold)
+            .filter(|r| {
+                (held_out.trainable)(r) && (held_out.key)(r) != fold && scoring.trains_on(r)
+            })
             .cloned()
             .collect();
         if rows.is_empty() {
@@ -259,7 +270,7 @@ fn run_folds(
         let test: Vec<Row> = table
             .rows
             .iter()
-            .filter(|r| (held_out.key)(r) == fold && is_original(r))
+            .filter(|r| (held_out.key)(r) == fold && scoring.scores(r))
             .cloned()
             .collect();
         let mut td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
@@ -305,6 +316,8 @@ fn run_folds(
         folds: results,
         worst_fold,
         min_class_recall,
+        scored_augmented: scoring.augmented.clone(),
+        train_augmented: scoring.train_augmented.clone(),
     };
     std::fs::create_dir_all(out)?;
     std::fs::write(
@@ -323,8 +336,20 @@ pub fn cv_text(r: &CvReport) -> String {
         "corpus" => "leave-one-corpus-out",
         _ => "speaker-grouped",
     };
+    let mut copies = String::new();
+    if let Some(chain) = &r.scored_augmented {
+        copies += &format!(", scored through {chain}");
+    }
+    if let Some(chains) = &r.train_augmented {
+        let names = if chains.is_empty() {
+            "none".to_string()
+        } else {
+            chains.join(",")
+        };
+        copies += &format!(", trained on copies: {names}");
+    }
     let mut s = format!(
-        "{} {what} cross-validation, {} folds{}\n\n",
+        "{} {what} cross-validation, {} folds{}{copies}\n\n",
         r.model,
         r.folds.len(),
         match (r.adapted, r.adapt_clips) {
@@ -388,7 +413,7 @@ fn truncate(s: &str, n: usize) -> &str {
 /// A speaker-normalised model ([`SavedModel::speaker_norm`]) reads each test speaker's clips
 /// standardised over that speaker's own (unlabelled) clips in the table, as in training.
 /// How held-out clips are read when they are scored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scoring {
     /// Each speaker's clips together, adapted without labels as the model's policy says
     /// ([`SavedModel::adapt_group`], `emovox predict --adapt`). Default false: one clip at a
@@ -397,12 +422,65 @@ pub struct Scoring {
     /// With `adapt`: adapt each speaker's clips in random groups of this many (how a model does
     /// after a speaker's first few recordings). Default `None`: all of them at once.
     pub adapt_clips: Option<usize>,
+    /// Score the held-out clips' augmented copies made by this chain (as the table's `augment`
+    /// column names it, e.g. `telephone`) instead of their originals: how a model does on
+    /// recordings through that channel. Default `None`: the original clips.
+    pub augmented: Option<String>,
+    /// In cross-validation, train on the original clips and only the augmented copies made by
+    /// these chains (empty: the originals alone). Default `None`: every copy in the table.
+    pub train_augmented: Option<Vec<String>>,
+}
+
+impl Scoring {
+    /// Whether `r` is a held-out row this scoring reads: an original clip, or with
+    /// [`augmented`](Self::augmented) that chain's copy.
+    fn scores(&self, r: &Row) -> bool {
+        match &self.augmented {
+            None => is_original(r),
+            Some(chain) => r.meta.as_ref().is_some_and(|m| &m.augment == chain),
+        }
+    }
+
+    /// Whether a training fold may use `r`: an original clip, or a copy
+    /// [`train_augmented`](Self::train_augmented) allows.
+    fn trains_on(&self, r: &Row) -> bool {
+        match (&self.train_augmented, &r.meta) {
+            (None, _) | (_, None) => true,
+            (Some(chains), Some(m)) => m.augment.is_empty() || chains.contains(&m.augment),
+        }
+    }
+
+    /// An error when a chain this scoring names has no rows in `table` (a typo, or a table made
+    /// without that `--augment`).
+    fn check(&self, table: &Table) -> Result<()> {
+        let mut have: Vec<&str> = table
+            .rows
+            .iter()
+            .filter_map(|r| r.meta.as_ref().map(|m| m.augment.as_str()))
+            .filter(|a| !a.is_empty())
+            .collect();
+        have.sort_unstable();
+        have.dedup();
+        let named = self
+            .augmented
+            .iter()
+            .chain(self.train_augmented.iter().flatten());
+        for chain in named {
+            if !have.contains(&chain.as_str()) {
+                return Err(invalid!(
+                    "the table has no copies augmented with {chain:?} (it has {have:?}); make \
+                     it with `emovox features --manifest ... --augment {chain}`"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Each speaker's clips together, as `emovox predict --adapt` would give them: a
 /// speaker-normalised model always (it was trained on speakers standardised this way), any
 /// other when `scoring` asks for it.
-fn adapt_to_speakers(saved: &SavedModel, data: &mut Dataset, scoring: Scoring) {
+fn adapt_to_speakers(saved: &SavedModel, data: &mut Dataset, scoring: &Scoring) {
     if saved.speaker_norm() || scoring.adapt {
         saved.adapt_speakers(data, scoring.adapt_clips);
     }

@@ -587,6 +587,51 @@ fn features_from_a_manifest_augment_training_clips_only() {
 }
 
 #[test]
+fn a_copy_without_speech_is_left_out_and_its_clip_kept() {
+    let Some(ds) = datasets("a_copy_without_speech_is_left_out_and_its_clip_kept") else {
+        return;
+    };
+    let dir = temp_dir("manifest-speechless");
+    let actor = ds.join("ravdess/Actor_01").display().to_string();
+    let m = dir.join("m.csv");
+    let (o, rows) = index(&[&actor, "--scheme", "seed4", "--split", "none"], &m);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let labelled = rows.iter().filter(|r| !r["label"].is_empty()).count();
+    let out = dir.join("f.parquet");
+    // 60 dB down, the speech detector finds nothing in most copies.
+    let o = emovox(&[
+        "features",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--pipeline",
+        "utterance",
+        "--augment",
+        "gain=-60",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = emovox::table::read_parquet(&out).expect("read back");
+    let copies = table
+        .rows
+        .iter()
+        .filter(|r| r.meta.as_ref().unwrap().augment == "gain=-60")
+        .count();
+    assert_eq!(table.rows.len() - copies, labelled, "every clip is kept");
+    assert!(
+        copies < labelled,
+        "{copies} of {labelled} copies have speech"
+    );
+    let left_out = format!(
+        "{} augmented cop{} left out: no speech found",
+        labelled - copies,
+        if labelled - copies == 1 { "y" } else { "ies" }
+    );
+    assert!(stderr(&o).contains(&left_out), "{}", stderr(&o));
+}
+
+#[test]
 fn a_missing_file_in_a_manifest_is_reported_and_the_rest_extracted() {
     let dir = temp_dir("manifest-missing");
     let clip = dir.join("happy/a.wav");

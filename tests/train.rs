@@ -309,6 +309,110 @@ fn kfold_evaluation_trains_one_model_per_speaker_fold() {
 }
 
 #[test]
+fn cross_validation_chooses_the_copies_it_trains_on_and_can_score_them() {
+    let dir = temp_dir("train-copies");
+    let data = dir.join("data");
+    for s in 0..3 {
+        for i in 0..4 {
+            let f = (s * 4 + i) as f32 / 12.0;
+            write_tone_wav(
+                &data.join(format!("low/spk{s}/l{i}.wav")),
+                150.0 + 100.0 * f,
+                2.0,
+                16_000,
+            );
+            write_tone_wav(
+                &data.join(format!("high/spk{s}/h{i}.wav")),
+                700.0 + 200.0 * f,
+                2.0,
+                16_000,
+            );
+        }
+    }
+    let m = dir.join("m.csv");
+    let o = emovox(&[
+        "index",
+        data.to_str().unwrap(),
+        "--split",
+        "kfold-speaker:3",
+        "--out",
+        m.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = dir.join("t.parquet");
+    let o = emovox(&[
+        "features",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--augment",
+        "noise=0.05,telephone+reverb=0.3",
+        "--out",
+        t.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cv = |extra: &[&str]| {
+        let out = dir.join("cv");
+        let mut args = vec![
+            "evaluate",
+            "--kfold",
+            "--features",
+            t.to_str().unwrap(),
+            "--epochs",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = emovox(&args);
+        let report = std::fs::read_to_string(out.join("cv_report.json"))
+            .ok()
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok());
+        (o, report)
+    };
+    // Every copy trains by default: the two other speakers' 16 clips and their 32 copies.
+    let (o, _) = cv(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("training on 48 rows"), "{}", stderr(&o));
+    // Originals alone, scored through the channel: each fold scores its speaker's 8 copies.
+    let (o, r) = cv(&[
+        "--train-augmented",
+        "none",
+        "--score-augmented",
+        "telephone+reverb=0.3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("training on 16 rows"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("scored through telephone+reverb=0.3, trained on copies: none"),
+        "{}",
+        stdout(&o)
+    );
+    let r = r.unwrap();
+    assert!(
+        r["folds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["metrics"]["n"] == 8),
+        "{r}"
+    );
+    assert_eq!(r["scored_augmented"], "telephone+reverb=0.3");
+    // One chain's copies (named as --augment spells it).
+    let (o, _) = cv(&["--train-augmented", "noise=0.05"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("training on 32 rows"), "{}", stderr(&o));
+    // A chain the table does not have is a clear error, not an empty fold.
+    let (o, _) = cv(&["--score-augmented", "telephone"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no copies augmented with \"telephone\""),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn a_speaker_normalised_svm_fits_evaluates_and_predicts_a_speakers_clips_together() {
     let dir = temp_dir("train-svm");
     let t = table_with(&dir, 8, "logmel-stats");

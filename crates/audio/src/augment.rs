@@ -1,5 +1,7 @@
-//! Data augmentation, reproducible from a seed: the original project's additive noise, and
-//! librosa's time stretch (phase vocoder) and pitch shift (stretch, then resample).
+//! Data augmentation, reproducible from a seed: the original project's additive noise,
+//! librosa's time stretch (phase vocoder) and pitch shift (stretch, then resample), and
+//! recording channels: a telephone band (300-3400 Hz), a room's reverberation, a microphone's
+//! spectral tilt and its gain.
 //!
 //! ```
 //! use emovox_audio::augment::{Augmenter, Noise};
@@ -18,13 +20,13 @@
 //! # Ok::<(), emovox_audio::Error>(())
 //! ```
 
-#[cfg(test)]
 use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;
 
 use rand_core::Rng;
 use realfft::num_complex::Complex32;
+use realfft::RealFftPlanner;
 
 use crate::resample::Resampler;
 use crate::stft::{Istft, Stft};
@@ -99,6 +101,17 @@ pub enum Op {
     /// [`Augmenter::pitch_shift`] by this many semitones (spec `pitch` = 0.7, the original's
     /// `pitch_factor`, or `pitch=-2`).
     Pitch(f64),
+    /// [`Augmenter::telephone`]: the 300-3400 Hz band of a telephone channel (spec
+    /// `telephone`, no value).
+    Telephone,
+    /// [`Augmenter::reverb`] of a synthetic room with this RT60 in seconds (spec `reverb` =
+    /// 0.4, or `reverb=0.8`; 0.05 to 3).
+    Reverb(f64),
+    /// [`Augmenter::tilt`]: a spectral tilt of this many dB per octave around 1 kHz (spec
+    /// `tilt` = -3, a duller microphone, or `tilt=2`; -12 to 12).
+    Tilt(f64),
+    /// [`gain`] by this many dB (spec `gain` = -10, or `gain=6`; -60 to 60).
+    Gain(f64),
 }
 
 /// The steps that make one augmented copy of a clip, applied left to right and cut to the
@@ -144,14 +157,37 @@ impl FromStr for Chain {
                         )))
                     }
                 },
+                "telephone" => match val {
+                    None => Op::Telephone,
+                    Some(_) => {
+                        return Err(Error::InvalidParameter(format!(
+                            "{step:?}: telephone takes no value (it is the 300-3400 Hz band)"
+                        )))
+                    }
+                },
+                "reverb" => Op::Reverb(in_range(num(0.4)?, 0.05, 3.0, "reverb RT60 (seconds)")?),
+                "tilt" => Op::Tilt(in_range(num(-3.0)?, -12.0, 12.0, "tilt (dB per octave)")?),
+                "gain" => Op::Gain(in_range(num(-10.0)?, -60.0, 60.0, "gain (dB)")?),
                 _ => {
                     return Err(Error::InvalidParameter(format!(
-                        "unknown augmentation {name:?}: use noise, stretch or pitch (joined by +)"
+                        "unknown augmentation {name:?}: use noise, stretch, pitch, telephone, \
+                         reverb, tilt or gain (joined by +)"
                     )))
                 }
             });
         }
         Ok(Chain(ops))
+    }
+}
+
+/// `v` if it is within `[lo, hi]`, else an error naming `what`.
+fn in_range(v: f64, lo: f64, hi: f64, what: &str) -> Result<f64> {
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::InvalidParameter(format!(
+            "{what} must be in [{lo}, {hi}], got {v}"
+        )))
     }
 }
 
@@ -168,6 +204,13 @@ impl fmt::Display for Chain {
                 Op::Stretch(r) => write!(f, "stretch={r}")?,
                 Op::Pitch(0.7) => f.write_str("pitch")?,
                 Op::Pitch(n) => write!(f, "pitch={n}")?,
+                Op::Telephone => f.write_str("telephone")?,
+                Op::Reverb(0.4) => f.write_str("reverb")?,
+                Op::Reverb(t) => write!(f, "reverb={t}")?,
+                Op::Tilt(-3.0) => f.write_str("tilt")?,
+                Op::Tilt(d) => write!(f, "tilt={d}")?,
+                Op::Gain(-10.0) => f.write_str("gain")?,
+                Op::Gain(d) => write!(f, "gain={d}")?,
             }
         }
         Ok(())
@@ -194,6 +237,8 @@ pub struct Augmenter {
     /// Buffers reused from clip to clip (fresh ~1 MB allocations per call were a third of the
     /// augmentation time, in page faults).
     pv: PvScratch,
+    /// FFT plans and telephone filters for the channel simulations.
+    filters: Filters,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -216,6 +261,185 @@ impl Clone for PitchResamplers {
     }
 }
 
+/// FFT plans and telephone band-pass filters (by sample rate) made so far; a clone starts
+/// empty (plans are per thread).
+struct Filters {
+    planner: RealFftPlanner<f32>,
+    telephone: Vec<(u32, Vec<f32>)>,
+}
+
+impl Default for Filters {
+    fn default() -> Self {
+        Filters {
+            planner: RealFftPlanner::new(),
+            telephone: Vec::new(),
+        }
+    }
+}
+
+impl Clone for Filters {
+    fn clone(&self) -> Self {
+        Filters::default()
+    }
+}
+
+impl fmt::Debug for Filters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Filters")
+            .field("telephone_rates", &self.telephone.len())
+            .finish()
+    }
+}
+
+impl Filters {
+    /// The real FFT of `x` zero-padded to `n` points (`n / 2 + 1` bins).
+    fn forward(&mut self, x: &[f32], n: usize) -> Result<Vec<Complex32>> {
+        let fft = self.planner.plan_fft_forward(n);
+        let mut buf = vec![0.0f32; n];
+        buf[..x.len()].copy_from_slice(x);
+        let mut spec = fft.make_output_vec();
+        fft.process(&mut buf, &mut spec)
+            .map_err(|e| Error::InvalidParameter(format!("FFT: {e}")))?;
+        Ok(spec)
+    }
+
+    /// The inverse of [`forward`](Self::forward), scaled by `1 / n`.
+    fn inverse(&mut self, mut spec: Vec<Complex32>, n: usize) -> Result<Vec<f32>> {
+        let ifft = self.planner.plan_fft_inverse(n);
+        // The DC and Nyquist bins of a real signal are real; rounding leaves a trace that
+        // realfft refuses.
+        spec[0].im = 0.0;
+        if let Some(last) = spec.last_mut() {
+            last.im = 0.0;
+        }
+        let mut out = vec![0.0f32; n];
+        ifft.process(&mut spec, &mut out)
+            .map_err(|e| Error::InvalidParameter(format!("inverse FFT: {e}")))?;
+        let scale = 1.0 / n as f32;
+        out.iter_mut().for_each(|v| *v *= scale);
+        Ok(out)
+    }
+
+    /// `len` samples of the full linear convolution `x * h`, from sample `from` on (FFT
+    /// convolution; zeros past its end).
+    fn convolve(&mut self, x: &[f32], h: &[f32], from: usize, len: usize) -> Result<Vec<f32>> {
+        if x.is_empty() || h.is_empty() {
+            return Ok(vec![0.0; len]);
+        }
+        let n = (x.len() + h.len() - 1).next_power_of_two().max(2);
+        let a = self.forward(x, n)?;
+        let b = self.forward(h, n)?;
+        let prod: Vec<Complex32> = a.iter().zip(&b).map(|(p, q)| p * q).collect();
+        let full = self.inverse(prod, n)?;
+        let mut out: Vec<f32> = full.into_iter().skip(from).take(len).collect();
+        out.resize(len, 0.0);
+        Ok(out)
+    }
+
+    /// The telephone band-pass at `sample_rate`, designed once per rate.
+    fn telephone_taps(&mut self, sample_rate: u32) -> &[f32] {
+        let i = match self.telephone.iter().position(|(r, _)| *r == sample_rate) {
+            Some(i) => i,
+            None => {
+                self.telephone
+                    .push((sample_rate, telephone_band(sample_rate)));
+                self.telephone.len() - 1
+            }
+        };
+        &self.telephone[i].1
+    }
+}
+
+/// Lower and upper edges of the telephone band, Hz (ITU-T G.712's 300-3400 Hz).
+pub const TELEPHONE_BAND: (f64, f64) = (300.0, 3400.0);
+
+/// Width of the telephone filter's transition bands, Hz.
+const TELEPHONE_TRANSITION: f64 = 200.0;
+
+/// A linear-phase windowed-sinc (Blackman) band-pass FIR for [`TELEPHONE_BAND`] at
+/// `sample_rate`: odd length, transition bands about 200 Hz wide, stop bands below -70 dB. At
+/// rates whose Nyquist frequency is under 3.4 kHz plus the transition, only the high-pass.
+fn telephone_band(sample_rate: u32) -> Vec<f32> {
+    let fs = sample_rate as f64;
+    // A Blackman window's transition is about 5.5 fs / N wide.
+    let n = ((5.5 * fs / TELEPHONE_TRANSITION).ceil() as usize) | 1;
+    let mid = (n / 2) as f64;
+    let (lo, hi) = TELEPHONE_BAND;
+    let lowpass = |fc: f64, m: f64| -> f64 {
+        let w = 2.0 * fc / fs;
+        if m == 0.0 {
+            w
+        } else {
+            (PI * w * m).sin() / (PI * m)
+        }
+    };
+    let keep_hi = hi + TELEPHONE_TRANSITION / 2.0 < fs / 2.0;
+    (0..n)
+        .map(|i| {
+            let m = i as f64 - mid;
+            let x = 2.0 * PI * i as f64 / (n - 1) as f64;
+            let window = 0.42 - 0.5 * x.cos() + 0.08 * (2.0 * x).cos();
+            // All-pass (a unit impulse) or low-pass at `hi`, minus low-pass at `lo`.
+            let upper = if keep_hi {
+                lowpass(hi, m)
+            } else if m == 0.0 {
+                1.0
+            } else {
+                0.0
+            };
+            let h = if keep_hi {
+                (upper - lowpass(lo, m)) * window
+            } else {
+                upper - lowpass(lo, m) * window
+            };
+            h as f32
+        })
+        .collect()
+}
+
+/// `y` scaled by `db` decibels (amplitude `10^(db / 20)`); no clipping.
+pub fn gain(y: &[f32], db: f64) -> Vec<f32> {
+    let g = 10f64.powf(db / 20.0) as f32;
+    y.iter().map(|v| v * g).collect()
+}
+
+fn rms(y: &[f32]) -> f64 {
+    if y.is_empty() {
+        return 0.0;
+    }
+    (y.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / y.len() as f64).sqrt()
+}
+
+/// A synthetic room impulse response of `rt60` seconds at `sample_rate`: a direct-path unit
+/// impulse at t = 0, then Gaussian noise from `rng` under an exponential envelope whose energy
+/// falls 60 dB in `rt60`, scaled so the tail holds as much energy as the direct path (a
+/// direct-to-reverberant ratio of 0 dB, a talker a metre or two from the microphone). It is
+/// `rt60` long (the tail is then 60 dB down).
+pub fn room_impulse(rt60: f64, sample_rate: u32, rng: &mut impl Rng) -> Vec<f32> {
+    let len = ((rt60 * sample_rate as f64).ceil() as usize).max(2);
+    // Amplitude decays by 60 dB (a factor 1000) over rt60 * sample_rate samples.
+    let decay = -(1000f64.ln()) / (rt60 * sample_rate as f64);
+    let mut tail: Vec<f64> = Vec::with_capacity(len);
+    tail.push(0.0);
+    while tail.len() < len {
+        let (a, b) = gaussian_pair(rng);
+        for g in [a, b] {
+            if tail.len() < len {
+                tail.push(g * (decay * tail.len() as f64).exp());
+            }
+        }
+    }
+    let energy: f64 = tail.iter().map(|v| v * v).sum();
+    let scale = if energy > 0.0 {
+        energy.sqrt().recip()
+    } else {
+        0.0
+    };
+    let mut h: Vec<f32> = tail.iter().map(|v| (v * scale) as f32).collect();
+    h[0] = 1.0;
+    h
+}
+
 impl Augmenter {
     /// Plans the phase vocoder with librosa's defaults (n_fft 2048, hop 512).
     pub fn new() -> Result<Self> {
@@ -229,7 +453,71 @@ impl Augmenter {
             istft: Istft::new(n_fft, hop)?,
             resamplers: PitchResamplers::default(),
             pv: PvScratch::default(),
+            filters: Filters::default(),
         })
+    }
+
+    /// `y` at `sample_rate` Hz through a telephone channel: band-limited to 300-3400 Hz
+    /// ([`TELEPHONE_BAND`]) by a linear-phase band-pass FIR (windowed sinc, designed once per
+    /// rate; its delay is removed). Same length as `y`.
+    pub fn telephone(&mut self, y: &[f32], sample_rate: u32) -> Result<Vec<f32>> {
+        check_rate(sample_rate)?;
+        let taps = self.filters.telephone_taps(sample_rate).to_vec();
+        self.filters.convolve(y, &taps, taps.len() / 2, y.len())
+    }
+
+    /// `y` at `sample_rate` Hz in a room with reverberation time `rt60` seconds: convolved with
+    /// [`room_impulse`] (noise from `rng`), cut to `y`'s length and scaled back to `y`'s RMS.
+    pub fn reverb(
+        &mut self,
+        y: &[f32],
+        sample_rate: u32,
+        rt60: f64,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<f32>> {
+        check_rate(sample_rate)?;
+        if !(rt60 > 0.0 && rt60 <= 10.0) {
+            return Err(Error::InvalidParameter(format!(
+                "reverb RT60 must be in (0, 10] seconds, got {rt60}"
+            )));
+        }
+        let h = room_impulse(rt60, sample_rate, rng);
+        let mut out = self.filters.convolve(y, &h, 0, y.len())?;
+        let (before, after) = (rms(y), rms(&out));
+        let g = if after > 0.0 {
+            (before / after) as f32
+        } else {
+            0.0
+        };
+        out.iter_mut().for_each(|v| *v *= g);
+        Ok(out)
+    }
+
+    /// `y` at `sample_rate` Hz with a spectral tilt of `db_per_octave` (a zero-phase gain of
+    /// `db_per_octave * log2(f / 1 kHz)` dB at frequency `f`, held at its 50 Hz value below 50
+    /// Hz): 1 kHz is unchanged, a negative tilt dulls the highs. Same length as `y`.
+    pub fn tilt(&mut self, y: &[f32], sample_rate: u32, db_per_octave: f64) -> Result<Vec<f32>> {
+        check_rate(sample_rate)?;
+        if !db_per_octave.is_finite() {
+            return Err(Error::InvalidParameter(format!(
+                "tilt must be a number of dB per octave, got {db_per_octave}"
+            )));
+        }
+        if y.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Padded to twice the length so the (short) filter's response does not wrap around.
+        let n = (2 * y.len()).next_power_of_two().max(2);
+        let mut spec = self.filters.forward(y, n)?;
+        let hz_per_bin = sample_rate as f64 / n as f64;
+        for (k, c) in spec.iter_mut().enumerate() {
+            let f = (k as f64 * hz_per_bin).max(50.0);
+            let g = 10f64.powf(db_per_octave * (f / 1000.0).log2() / 20.0) as f32;
+            *c *= g;
+        }
+        let mut out = self.filters.inverse(spec, n)?;
+        out.truncate(y.len());
+        Ok(out)
     }
 
     /// librosa `effects.time_stretch(y, rate)`: `rate > 1` speeds up, `rate < 1` slows down;
@@ -306,11 +594,22 @@ impl Augmenter {
                     self.resamplers.0[idx].1 = rs;
                     out?
                 }
+                Op::Telephone => self.telephone(&cur, sample_rate)?,
+                Op::Reverb(rt60) => self.reverb(&cur, sample_rate, rt60, rng)?,
+                Op::Tilt(db) => self.tilt(&cur, sample_rate, db)?,
+                Op::Gain(db) => gain(&cur, db),
             };
         }
         cur.truncate(y.len());
         Ok(cur)
     }
+}
+
+fn check_rate(sample_rate: u32) -> Result<()> {
+    if sample_rate == 0 {
+        return Err(Error::InvalidParameter("sample rate 0".into()));
+    }
+    Ok(())
 }
 
 /// librosa `phase_vocoder(D, rate, hop_length)` on a frame-major spectrogram.
@@ -582,6 +881,209 @@ mod tests {
                 "{steps} steps: {got} Hz, want {want}"
             );
         }
+    }
+
+    /// Amplitude of the `hz` component of `y` over its middle half (a projection on sine and
+    /// cosine; exact for tones on whole cycles of that window).
+    fn amplitude(y: &[f32], hz: f64, sr: f64) -> f64 {
+        let (a, b) = (y.len() / 4, 3 * y.len() / 4);
+        let (mut s, mut c) = (0.0, 0.0);
+        for (i, &v) in y.iter().enumerate().take(b).skip(a) {
+            let x = 2.0 * PI * hz * i as f64 / sr;
+            s += v as f64 * x.sin();
+            c += v as f64 * x.cos();
+        }
+        2.0 * (s * s + c * c).sqrt() / (b - a) as f64
+    }
+
+    #[test]
+    fn channel_chains_parse_print_and_check_their_values() {
+        let chain: Chain = "telephone+reverb=0.6+tilt=-3+gain=-10".parse().unwrap();
+        assert_eq!(
+            chain.0,
+            [
+                Op::Telephone,
+                Op::Reverb(0.6),
+                Op::Tilt(-3.0),
+                Op::Gain(-10.0)
+            ]
+        );
+        assert_eq!(chain.to_string(), "telephone+reverb=0.6+tilt+gain");
+        let defaults: Chain = "reverb+tilt+gain".parse().unwrap();
+        assert_eq!(
+            defaults.0,
+            [Op::Reverb(0.4), Op::Tilt(-3.0), Op::Gain(-10.0)]
+        );
+        assert_eq!("tilt=2.5".parse::<Chain>().unwrap().to_string(), "tilt=2.5");
+        for bad in [
+            "telephone=8000",
+            "reverb=0",
+            "reverb=5",
+            "tilt=20",
+            "gain=100",
+            "gain=x",
+        ] {
+            let e = bad.parse::<Chain>().unwrap_err().to_string();
+            assert!(e.contains(bad.split('=').next().unwrap()), "{bad}: {e}");
+        }
+        let e = "echo".parse::<Chain>().unwrap_err().to_string();
+        assert!(e.contains("telephone") && e.contains("reverb"), "{e}");
+    }
+
+    #[test]
+    fn telephone_keeps_the_band_and_removes_the_rest() {
+        let sr = 16_000.0;
+        let n = 16_000;
+        let mix = |hz: &[f64]| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    hz.iter()
+                        .map(|h| (2.0 * PI * h * i as f64 / sr).sin() * 0.3)
+                        .sum::<f64>() as f32
+                })
+                .collect()
+        };
+        let y = mix(&[100.0, 1000.0, 5000.0]);
+        let mut aug = Augmenter::new().unwrap();
+        let t = aug.telephone(&y, 16_000).unwrap();
+        assert_eq!(t.len(), y.len());
+        let (low, mid, high) = (
+            amplitude(&t, 100.0, sr),
+            amplitude(&t, 1000.0, sr),
+            amplitude(&t, 5000.0, sr),
+        );
+        assert!((mid / 0.3 - 1.0).abs() < 0.01, "1 kHz kept: {mid}");
+        assert!(high < 0.3e-3, "5 kHz removed: {high}");
+        assert!(low < 0.3e-3, "100 Hz removed: {low}");
+        // No delay: the 1 kHz tone comes out in phase with the input's.
+        let only = mix(&[1000.0]);
+        let err = rms(&t[4000..12000]
+            .iter()
+            .zip(&only[4000..12000])
+            .map(|(a, b)| a - b)
+            .collect::<Vec<_>>());
+        assert!(err < 0.01, "{err}");
+        // Other rates: the same band at 48 and 8 kHz; at 6 kHz (Nyquist 3 kHz) only the
+        // high-pass is left to do.
+        let at = |hz: f64, rate: u32| -> Vec<f32> {
+            (0..rate)
+                .map(|i| ((2.0 * PI * hz * i as f64 / rate as f64).sin() * 0.3) as f32)
+                .collect()
+        };
+        for (rate, hz, kept) in [
+            (48_000, 5000.0, false),
+            (48_000, 1000.0, true),
+            (8000, 3700.0, false),
+            (8000, 1000.0, true),
+            (6000, 2900.0, true),
+            (6000, 100.0, false),
+        ] {
+            let a = amplitude(
+                &aug.telephone(&at(hz, rate), rate).unwrap(),
+                hz,
+                rate as f64,
+            );
+            if kept {
+                assert!((a / 0.3 - 1.0).abs() < 0.01, "{rate} Hz, {hz} Hz kept: {a}");
+            } else {
+                assert!(a < 0.3e-3, "{rate} Hz, {hz} Hz removed: {a}");
+            }
+        }
+    }
+
+    #[test]
+    fn reverb_of_an_impulse_decays_at_its_rt60_and_follows_the_seed() {
+        let sr = 16_000u32;
+        let mut y = vec![0.0f32; sr as usize];
+        y[0] = 1.0;
+        let mut aug = Augmenter::new().unwrap();
+        for rt60 in [0.3, 0.6] {
+            let out = aug
+                .reverb(&y, sr, rt60, &mut ChaCha8Rng::seed_from_u64(5))
+                .unwrap();
+            assert_eq!(out.len(), y.len());
+            assert!((rms(&out) / rms(&y) - 1.0).abs() < 1e-4, "RMS kept");
+            // Direct path first, then a tail as energetic as it (DRR 0 dB).
+            let direct = out[0] as f64 * out[0] as f64;
+            let tail: f64 = out[1..].iter().map(|&v| v as f64 * v as f64).sum();
+            assert!((tail / direct - 1.0).abs() < 1e-3, "{tail} vs {direct}");
+            // Schroeder's backward-integrated energy decay, fitted from -5 to -25 dB.
+            let mut edc: Vec<f64> = out[1..].iter().map(|&v| v as f64 * v as f64).collect();
+            for i in (0..edc.len() - 1).rev() {
+                edc[i] += edc[i + 1];
+            }
+            let db: Vec<f64> = edc.iter().map(|e| 10.0 * (e / edc[0]).log10()).collect();
+            let pts: Vec<(f64, f64)> = db
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| (-25.0..=-5.0).contains(*d))
+                .map(|(i, &d)| (i as f64 / sr as f64, d))
+                .collect();
+            let k = pts.len() as f64;
+            let (mx, my) = (
+                pts.iter().map(|p| p.0).sum::<f64>() / k,
+                pts.iter().map(|p| p.1).sum::<f64>() / k,
+            );
+            let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+                / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+            let measured = -60.0 / slope;
+            assert!(
+                (measured / rt60 - 1.0).abs() < 0.1,
+                "RT60 {rt60}: measured {measured}"
+            );
+            // Nothing after the RT60 (the impulse response ends there).
+            let end = (rt60 * sr as f64) as usize + 2;
+            assert!(out[end..].iter().all(|&v| v.abs() < 1e-5 * out[0]));
+        }
+        let a = aug
+            .reverb(&y, sr, 0.4, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap();
+        let b = aug
+            .reverb(&y, sr, 0.4, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap();
+        let c = aug
+            .reverb(&y, sr, 0.4, &mut ChaCha8Rng::seed_from_u64(2))
+            .unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert!(aug
+            .reverb(&y, sr, 0.0, &mut ChaCha8Rng::seed_from_u64(1))
+            .is_err());
+        let silent = aug.reverb(&[0.0; 100], sr, 0.4, &mut ChaCha8Rng::seed_from_u64(1));
+        assert_eq!(silent.unwrap(), vec![0.0; 100]);
+    }
+
+    #[test]
+    fn tilt_changes_each_octave_by_its_db_and_gain_scales_the_rms() {
+        let sr = 16_000.0;
+        let y: Vec<f32> = (0..16_000)
+            .map(|i| {
+                [500.0, 1000.0, 2000.0, 4000.0]
+                    .iter()
+                    .map(|h| (2.0 * PI * h * i as f64 / sr).sin() * 0.2)
+                    .sum::<f64>() as f32
+            })
+            .collect();
+        let mut aug = Augmenter::new().unwrap();
+        let out = aug.tilt(&y, 16_000, 6.0).unwrap();
+        assert_eq!(out.len(), y.len());
+        for (hz, octaves) in [(500.0, -1.0), (1000.0, 0.0), (2000.0, 1.0), (4000.0, 2.0)] {
+            let db = 20.0 * (amplitude(&out, hz, sr) / 0.2).log10();
+            assert!((db - 6.0 * octaves).abs() < 0.2, "{hz} Hz: {db} dB");
+        }
+        let flat = aug.tilt(&y, 16_000, 0.0).unwrap();
+        assert!(flat.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-5));
+        for db in [-10.0, 6.0] {
+            let g = gain(&y, db);
+            let ratio = 20.0 * (rms(&g) / rms(&y)).log10();
+            assert!((ratio - db).abs() < 1e-4, "{db}: {ratio}");
+        }
+        // Through a chain: the same samples.
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let chained = aug
+            .apply(&"tilt=6+gain=6".parse().unwrap(), &y, 16_000, &mut rng)
+            .unwrap();
+        assert_eq!(chained, gain(&out, 6.0));
     }
 
     #[test]
