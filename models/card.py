@@ -164,6 +164,19 @@ Confusion matrix (rows: true class):
   corpus >= 0.40, no class recall below 0.25 (see the table), and 0.72 on the seed protocol (the
   RAVDESS/TESS-only CNN it replaces scored 0.709 there, and 0.25-0.29 on the new corpora).
   Happy is the weakest class: it is taken for unpleasant, the other high-arousal class.
+* Recording conditions (`bench/channel_loco.sh`: the held-out corpus heard through a channel,
+  leave one corpus out, one clip at a time; mean UAR 0.457 as recorded):
+  * **Telephone band (300-3400 Hz): 0.286, chance.** Band-limiting moves MFCC 2 and the formant
+    amplitudes by 3-5 standard deviations. For phone or radio audio, train with telephone copies
+    (`emovox features --manifest ... --augment telephone`, then the recipe of `models/train.sh`):
+    0.435 through the band, 0.448 on full-band audio.
+  * Reverberation (a 0.6 s room): 0.406; 0.431 when trained with `--augment reverb`.
+  * Level: -10 dB 0.441, -20 dB 0.423 (EMOVO 0.387 -> 0.299), -30 dB 0.432. The speech
+    detector's floor is absolute: at -30 dB it finds no speech in a third of the clips
+    (answered "no speech", never an emotion). `--adapt` over a speaker's clips removes most of
+    the level and spectral-tilt effect (0.494 with -3 dB/octave and -10 dB).
+  * The default model is trained without channel copies: each of them lowers the clean LOCO
+    mean by 0.003-0.012 (`bench/MODEL_EXPERIMENTS.md`, "Channel augmentation").
 * Four classes only: "unpleasant" merges angry and sad.
 * No microcontroller build of this model: `models/tiny` (int8, for emovox-tiny and TFLite Micro)
   stays a small CNN on log-mel frames trained on RAVDESS and TESS (`models/train-tiny.sh`). An RBF
