@@ -215,9 +215,11 @@ pub fn quantize(
     let p = out.join("model.emt");
     std::fs::write(&p, &emt).map_err(|e| Error::from(e).in_file(&p))?;
     let p = out.join(CALIBRATION);
-    std::fs::write(&p, json(&ranges)?).map_err(|e| Error::from(e).in_file(&p))?;
+    std::fs::write(&p, serde_json::to_string_pretty(&ranges)?)
+        .map_err(|e| Error::from(e).in_file(&p))?;
     let p = out.join("report.json");
-    std::fs::write(&p, json(&report)?).map_err(|e| Error::from(e).in_file(&p))?;
+    std::fs::write(&p, serde_json::to_string_pretty(&report)?)
+        .map_err(|e| Error::from(e).in_file(&p))?;
     Ok((q, report))
 }
 
@@ -280,8 +282,7 @@ fn rebuild(run: &Path, int8: &Path, emt: &[u8]) -> Result<QuantModel> {
             cal.display()
         )
     })?;
-    let ranges: Ranges =
-        serde_json::from_str(&text).map_err(|e| Error::Io(e.into()).in_file(&cal))?;
+    let ranges: Ranges = serde_json::from_str(&text).map_err(|e| Error::from(e).in_file(&cal))?;
     let q = QuantModel::new(&saved, &FloatNet::from_model(&saved, &model)?, &ranges)?;
     if q.to_emt() != emt {
         return Err(invalid!(
@@ -292,11 +293,6 @@ fn rebuild(run: &Path, int8: &Path, emt: &[u8]) -> Result<QuantModel> {
         ));
     }
     Ok(q)
-}
-
-/// `value` as pretty JSON.
-fn json(value: &impl Serialize) -> Result<String> {
-    serde_json::to_string_pretty(value).map_err(|e| Error::Io(e.into()))
 }
 
 /// Writes a deployable bundle of the int8 model in `int8` (from [`quantize`]) into `out`:
@@ -370,7 +366,10 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
         "tflite_bytes": tflite.len(),
         "emt_bytes": emt.len(),
     });
-    write("model_info.json", json(&info)?.as_bytes())?;
+    write(
+        "model_info.json",
+        serde_json::to_string_pretty(&info)?.as_bytes(),
+    )?;
     let mut done = Export {
         tflite_bytes: tflite.len(),
         tflite: summary,
@@ -430,6 +429,9 @@ pub fn export(run: &Path, int8: &Path, out: &Path, clips: &[std::path::PathBuf])
         "inputs.npy",
         &emovox_export::firmware::npy_i8(&[clips.len(), frames, features], &inputs),
     )?;
-    write("expected.json", json(&done.clips)?.as_bytes())?;
+    write(
+        "expected.json",
+        serde_json::to_string_pretty(&done.clips)?.as_bytes(),
+    )?;
     Ok(done)
 }

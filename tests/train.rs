@@ -241,9 +241,10 @@ fn training_on_a_table_without_labels_is_a_clear_error() {
     assert!(stderr(&o).contains("has no labels"), "{}", stderr(&o));
 }
 
-#[test]
-fn kfold_evaluation_trains_one_model_per_speaker_fold() {
-    let dir = temp_dir("train-kfold");
+/// Tones of two classes ("low", "high") by three speakers, indexed into three speaker folds,
+/// and their feature table with `augment` copies: `(folder, table)`.
+fn kfold_table(name: &str, augment: &str) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(name);
     let data = dir.join("data");
     for s in 0..3 {
         for i in 0..4 {
@@ -278,12 +279,18 @@ fn kfold_evaluation_trains_one_model_per_speaker_fold() {
         "--manifest",
         m.to_str().unwrap(),
         "--augment",
-        "noise",
+        augment,
         "--out",
         t.to_str().unwrap(),
         "--no-progress",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    (dir, t)
+}
+
+#[test]
+fn kfold_evaluation_trains_one_model_per_speaker_fold() {
+    let (dir, t) = kfold_table("train-kfold", "noise");
     let cv = dir.join("cv");
     let o = emovox(&[
         "evaluate",
@@ -310,47 +317,7 @@ fn kfold_evaluation_trains_one_model_per_speaker_fold() {
 
 #[test]
 fn cross_validation_chooses_the_copies_it_trains_on_and_can_score_them() {
-    let dir = temp_dir("train-copies");
-    let data = dir.join("data");
-    for s in 0..3 {
-        for i in 0..4 {
-            let f = (s * 4 + i) as f32 / 12.0;
-            write_tone_wav(
-                &data.join(format!("low/spk{s}/l{i}.wav")),
-                150.0 + 100.0 * f,
-                2.0,
-                16_000,
-            );
-            write_tone_wav(
-                &data.join(format!("high/spk{s}/h{i}.wav")),
-                700.0 + 200.0 * f,
-                2.0,
-                16_000,
-            );
-        }
-    }
-    let m = dir.join("m.csv");
-    let o = emovox(&[
-        "index",
-        data.to_str().unwrap(),
-        "--split",
-        "kfold-speaker:3",
-        "--out",
-        m.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let t = dir.join("t.parquet");
-    let o = emovox(&[
-        "features",
-        "--manifest",
-        m.to_str().unwrap(),
-        "--augment",
-        "noise=0.05,telephone+reverb=0.3",
-        "--out",
-        t.to_str().unwrap(),
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (dir, t) = kfold_table("train-copies", "noise=0.05,telephone+reverb=0.3");
     let cv = |extra: &[&str]| {
         let out = dir.join("cv");
         let mut args = vec![
