@@ -66,8 +66,7 @@ pub fn evaluate(
         ));
     }
     let mut data = Dataset::from_rows(&rows, &saved.classes, |_| true)?;
-    adapt_to_speakers(&saved, &mut data, scoring);
-    let pred = predict_all(&saved, &model, &data)?;
+    let pred = score(&saved, &model, &mut data, scoring)?;
     let overall = Metrics::compute(&saved.classes, &data.y, &pred);
     let mut corpora: Vec<String> = data.corpora.clone();
     corpora.sort();
@@ -121,6 +120,10 @@ pub struct CvReport {
     /// With `adapted`: the size of the groups of a speaker's clips adapted together (`None`:
     /// all of them).
     pub adapt_clips: Option<usize>,
+    /// With `adapted`: whether each group was read by the model self-trained on it
+    /// ([`Scoring::self_train`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub self_trained: bool,
     /// Per fold.
     pub folds: Vec<FoldResult>,
     /// Mean and sample standard deviation over folds of accuracy, UAR and macro-F1.
@@ -274,8 +277,7 @@ fn run_folds(
             .cloned()
             .collect();
         let mut td = Dataset::from_rows(&test, &saved.classes, |_| true)?;
-        adapt_to_speakers(&saved, &mut td, scoring);
-        let pred = predict_all(&saved, &m, &td)?;
+        let pred = score(&saved, &m, &mut td, scoring)?;
         let metrics = Metrics::compute(&saved.classes, &td.y, &pred);
         eprintln!(
             "{fold}: accuracy {:.4}  UAR {:.4}  macro-F1 {:.4}  ({} clips)",
@@ -310,6 +312,7 @@ fn run_folds(
         held_out: held_out.what.to_string(),
         adapted: scoring.adapt || cfg.speaker_norm,
         adapt_clips: scoring.adapt_clips,
+        self_trained: scoring.self_train,
         accuracy: stat(|m| m.accuracy),
         uar: stat(|m| m.uar),
         macro_f1: stat(|m| m.macro_f1),
@@ -348,15 +351,20 @@ pub fn cv_text(r: &CvReport) -> String {
         };
         copies += &format!(", trained on copies: {names}");
     }
+    let adapted = match (r.adapted, r.adapt_clips) {
+        (true, Some(k)) => format!(", adapted to each held-out speaker {k} clips at a time"),
+        (true, None) => ", adapted to each held-out speaker".to_string(),
+        (false, _) => ", one clip at a time".to_string(),
+    };
+    let self_trained = if r.self_trained {
+        ", self-trained on each group"
+    } else {
+        ""
+    };
     let mut s = format!(
-        "{} {what} cross-validation, {} folds{}{copies}\n\n",
+        "{} {what} cross-validation, {} folds{adapted}{self_trained}{copies}\n\n",
         r.model,
         r.folds.len(),
-        match (r.adapted, r.adapt_clips) {
-            (true, Some(k)) => format!(", adapted to each held-out speaker {k} clips at a time"),
-            (true, None) => ", adapted to each held-out speaker".to_string(),
-            (false, _) => ", one clip at a time".to_string(),
-        }
     );
     let classes: Vec<&str> = r
         .folds
@@ -422,6 +430,9 @@ pub struct Scoring {
     /// With `adapt`: adapt each speaker's clips in random groups of this many (how a model does
     /// after a speaker's first few recordings). Default `None`: all of them at once.
     pub adapt_clips: Option<usize>,
+    /// With `adapt`: each group's clips are also read by the model self-trained on them
+    /// ([`SavedModel::self_trained`], `emovox predict --adapt --self-train`). Default false.
+    pub self_train: bool,
     /// Score the held-out clips' augmented copies made by this chain (as the table's `augment`
     /// column names it, e.g. `telephone`) instead of their originals: how a model does on
     /// recordings through that channel. Default `None`: the original clips.
@@ -477,13 +488,45 @@ impl Scoring {
     }
 }
 
-/// Each speaker's clips together, as `emovox predict --adapt` would give them: a
-/// speaker-normalised model always (it was trained on speakers standardised this way), any
-/// other when `scoring` asks for it.
-fn adapt_to_speakers(saved: &SavedModel, data: &mut Dataset, scoring: &Scoring) {
-    if saved.speaker_norm() || scoring.adapt {
-        saved.adapt_speakers(data, scoring.adapt_clips);
+/// Predicted classes of `data`'s clips as `scoring` reads them: each speaker's clips together,
+/// as `emovox predict --adapt` would give them, for a speaker-normalised model always (it was
+/// trained on speakers standardised this way) and for any other when `scoring` asks for it,
+/// then with [`Scoring::self_train`] each group read by the model self-trained on it.
+fn score(
+    saved: &SavedModel,
+    model: &Model,
+    data: &mut Dataset,
+    scoring: &Scoring,
+) -> Result<Vec<usize>> {
+    if !(saved.speaker_norm() || scoring.adapt) {
+        return predict_all(saved, model, data);
     }
+    saved.adapt_speakers(data, scoring.adapt_clips);
+    if !scoring.self_train {
+        return predict_all(saved, model, data);
+    }
+    let stride = data.frames * data.columns;
+    let mut pred = vec![0; data.len()];
+    for idx in emovox_model::data::groups_of(data, scoring.adapt_clips) {
+        let x = data.values(&idx);
+        let refit = saved.self_trained(model, &x)?;
+        debug_assert_eq!(x.len(), idx.len() * stride);
+        for (k, p) in saved
+            .predict(refit.as_ref().unwrap_or(model), &x, idx.len())?
+            .iter()
+            .enumerate()
+        {
+            pred[idx[k]] = argmax(p);
+        }
+    }
+    Ok(pred)
+}
+
+fn argmax(p: &[f32]) -> usize {
+    p.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
 }
 
 fn predict_all(saved: &SavedModel, model: &Model, data: &Dataset) -> Result<Vec<usize>> {
@@ -495,12 +538,7 @@ fn predict_all(saved: &SavedModel, model: &Model, data: &Dataset) -> Result<Vec<
             .flat_map(|&i| data.x[i * stride..(i + 1) * stride].iter().copied())
             .collect();
         for p in saved.predict(model, &x, chunk.len())? {
-            pred.push(
-                p.iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(0, |(i, _)| i),
-            );
+            pred.push(argmax(&p));
         }
     }
     Ok(pred)

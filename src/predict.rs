@@ -59,19 +59,21 @@ impl PredictReport {
 /// Predicts every audio file under `inputs` (files, or folders walked recursively). With
 /// `same_speaker`, the files are taken to be one speaker's (or one recording set-up's), and
 /// predicted together, adapted to them as the model's policy says
-/// ([`Recognizer::predict_speaker_each`]); otherwise each file alone.
+/// ([`Recognizer::predict_speaker_each`]), and with `self_train` read by the model
+/// self-trained on them ([`Recognizer::predict_self_trained`]); otherwise each file alone.
 pub fn predict_paths(
     rec: &Recognizer,
     inputs: &[PathBuf],
     opts: &BatchOptions,
     same_speaker: bool,
+    self_train: bool,
 ) -> Result<PredictReport> {
     let start = Instant::now();
     let (files, unlisted) = collect_files(inputs);
     let results = if same_speaker {
         // Features in parallel, then one adaptation over all that worked.
         let feats = each_file(&files, opts, |p| rec.features_of_file(p))?;
-        rec.predict_speaker_each(feats)
+        rec.predict_speaker_each_with(feats, self_train)
     } else {
         each_file(&files, opts, |p| rec.predict_file(p))?
     };

@@ -331,6 +331,16 @@ impl Recognizer {
     /// computed; each failure stays in its place. One result per input, in order: how a front
     /// end predicts a speaker's files together without losing them all to one bad file.
     pub fn predict_speaker_each(&self, features: Vec<Result<Features>>) -> Vec<Result<Prediction>> {
+        self.predict_speaker_each_with(features, false)
+    }
+
+    /// [`predict_speaker_each`](Self::predict_speaker_each), with `self_train` the clips read
+    /// by the model self-trained on them ([`predict_self_trained`](Self::predict_self_trained)).
+    pub fn predict_speaker_each_with(
+        &self,
+        features: Vec<Result<Features>>,
+        self_train: bool,
+    ) -> Vec<Result<Prediction>> {
         // The inputs that have features, moved out; each failure keeps its place.
         let mut good = Vec::with_capacity(features.len());
         let slots: Vec<Option<Error>> = features
@@ -344,7 +354,7 @@ impl Recognizer {
             })
             .collect();
         let failed = |reason: &str| Error::Model(emovox_model::Error::Data(reason.to_string()));
-        let mut predicted = match self.predict_speaker(&good) {
+        let mut predicted = match self.predict_grouped_from(&good, true, 0, self_train) {
             Ok(p) => p.into_iter().map(Ok).collect(),
             Err(e) => vec![e.to_string(); good.len()]
                 .into_iter()
@@ -368,7 +378,7 @@ impl Recognizer {
     /// are only its speaker's context (the live mode's running adaptation).
     pub fn predict_speaker_last(&self, clips: &[Features]) -> Result<Prediction> {
         let last = clips.len().saturating_sub(1);
-        self.predict_grouped_from(clips, true, last)?
+        self.predict_grouped_from(clips, true, last, false)?
             .pop()
             .ok_or_else(|| Error::Model(emovox_model::Error::Data("no clips".into())))
     }
@@ -440,17 +450,29 @@ impl Recognizer {
         self.predict_grouped(batch, true)
     }
 
+    /// [`predict_speaker`](Self::predict_speaker), then self-training: the model refitted on
+    /// its support vectors plus the surest of its own answers for these clips
+    /// ([`SavedModel::self_trained`]) predicts them. A batch of one recording set-up's (or one
+    /// speaker's) clips; an SVM fit costs seconds. Fewer than
+    /// [`SELF_TRAIN_MIN_CLIPS`](emovox_model::saved::SELF_TRAIN_MIN_CLIPS) clips are predicted
+    /// as [`predict_speaker`](Self::predict_speaker) does; a model other than an SVM is an
+    /// error.
+    pub fn predict_self_trained(&self, batch: &[Features]) -> Result<Vec<Prediction>> {
+        self.predict_grouped_from(batch, true, 0, true)
+    }
+
     fn predict_grouped(&self, batch: &[Features], together: bool) -> Result<Vec<Prediction>> {
-        self.predict_grouped_from(batch, together, 0)
+        self.predict_grouped_from(batch, together, 0, false)
     }
 
     /// [`predict_grouped`](Self::predict_grouped) for the inputs from index `from` on (all of
-    /// `batch` still adapts them).
+    /// `batch` still adapts them), with `self_train` by the model self-trained on `batch`.
     fn predict_grouped_from(
         &self,
         batch: &[Features],
         together: bool,
         from: usize,
+        self_train: bool,
     ) -> Result<Vec<Prediction>> {
         if !together && !self.reads_single_clips() {
             return Err(Error::Model(emovox_model::Error::Data(format!(
@@ -473,13 +495,16 @@ impl Recognizer {
             x.extend_from_slice(&f.values);
         }
         self.saved.adapt_group(&mut x, together);
+        let refit = match self_train {
+            true => self.saved.self_trained(&self.model, &x)?,
+            false => None,
+        };
+        let model = refit.as_ref().unwrap_or(&self.model);
         // Forward passes of at most 256 clips bound the network's memory on long lists.
         let stride = (frames * cols).max(1);
         let mut out = Vec::with_capacity(batch.len());
         for chunk in x[(from * stride).min(x.len())..].chunks(256 * stride) {
-            let probs = self
-                .saved
-                .predict(&self.model, chunk, chunk.len() / stride)?;
+            let probs = self.saved.predict(model, chunk, chunk.len() / stride)?;
             out.extend(
                 probs
                     .iter()

@@ -55,6 +55,20 @@ impl ServedModel {
     pub fn recognizer(&self) -> &Recognizer {
         &self.rec
     }
+
+    /// `clips` predicted together (adapted; with `self_train` self-trained too), each failure
+    /// in its place.
+    fn together(&self, clips: &[Decoded], self_train: bool) -> Vec<emovox_serve::Result<Value>> {
+        let feats = clips
+            .iter()
+            .map(|c| self.rec.features_of_decoded(c))
+            .collect();
+        self.rec
+            .predict_speaker_each_with(feats, self_train)
+            .into_iter()
+            .map(|r| r.map_err(to_serve).and_then(|p| json_of(&p)))
+            .collect()
+    }
 }
 
 /// Whose fault: bad audio is the client's (4xx), a failing model the server's (5xx).
@@ -118,15 +132,18 @@ impl Engine for ServedModel {
     }
 
     fn predict_together(&self, clips: &[Decoded]) -> Vec<emovox_serve::Result<Value>> {
-        let feats = clips
-            .iter()
-            .map(|c| self.rec.features_of_decoded(c))
-            .collect();
+        self.together(clips, false)
+    }
+
+    fn predict_self_trained(&self, clips: &[Decoded]) -> Vec<emovox_serve::Result<Value>> {
+        self.together(clips, true)
+    }
+
+    fn can_self_train(&self) -> emovox_serve::Result<()> {
         self.rec
-            .predict_speaker_each(feats)
-            .into_iter()
-            .map(|r| r.map_err(to_serve).and_then(|p| json_of(&p)))
-            .collect()
+            .saved()
+            .can_self_train()
+            .map_err(|e| ServeError::BadRequest(e.to_string()))
     }
 
     fn predict_live(

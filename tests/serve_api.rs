@@ -571,6 +571,57 @@ fn several_files_of_one_speaker_are_predicted_together_with_adapt() {
     s.stop();
 }
 
+/// Issue 16: `?self_train=1` self-trains the bundled SVM on the files of one request
+/// (`emovox predict --adapt --self-train`): the answer says so, matches the schema, and its
+/// scores differ from `?adapt=1`'s.
+#[test]
+fn self_train_refits_on_the_files_of_one_request() {
+    let Some(d) = common::datasets("self_train_refits_on_the_files_of_one_request") else {
+        return;
+    };
+    let api = common::openapi();
+    let s = server(Options::default());
+    let a = s.addr();
+    let actor = d.join("ravdess/Actor_23");
+    let mut names: Vec<String> = std::fs::read_dir(&actor)
+        .expect("Actor_23")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("03-01-0") && n.ends_with(".flac"))
+        .collect();
+    names.sort();
+    let clips: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .step_by(4)
+        .take(12)
+        .map(|n| (n.clone(), std::fs::read(actor.join(n)).expect("read clip")))
+        .collect();
+    let files: Vec<(&str, &[u8])> = clips.iter().map(|(n, c)| (n.as_str(), &c[..])).collect();
+    let (ct, body) = web::multipart_files("file", &files);
+    let trained = post(a, "/api/predict?self_train=1", &ct, &body);
+    assert_eq!(trained.status, 200, "{}", trained.text());
+    let t = trained.json();
+    assert_eq!(
+        (&t["adapted"], &t["self_trained"]),
+        (&serde_json::json!(true), &serde_json::json!(true))
+    );
+    let schema = &api["paths"]["/api/predict"]["post"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    common::check_schema(&api, schema, &t, "self-trained").unwrap();
+    let adapted = post(a, "/api/predict?adapt=1&self_train=0", &ct, &body).json();
+    assert!(adapted.get("self_trained").is_none(), "{adapted}");
+    let scores = |j: &serde_json::Value| -> Vec<serde_json::Value> {
+        j["predictions"]
+            .as_array()
+            .expect("predictions")
+            .iter()
+            .map(|p| p["scores"].clone())
+            .collect()
+    };
+    assert_eq!(scores(&t).len(), 12);
+    assert_ne!(scores(&t), scores(&adapted));
+    s.stop();
+}
+
 /// Issue 17: the answers of `/api/predict` (alone and adapted) and its errors are what
 /// `openapi.json` says, checked against the schema; the CLI's old prediction shape is not.
 #[test]

@@ -890,14 +890,21 @@ impl Recognizer {
     /// (with `sr`). Returns one prediction record per item, in order, as `predict` does; an item
     /// that fails gives `{"error": reason}` (with `"no_speech": True` when it holds no speech) in
     /// its place instead of raising, so one bad file does not lose the others. Items given as
-    /// paths carry them as `"file"`.
-    #[pyo3(signature = (items, sr=None))]
+    /// paths carry them as `"file"`. With `self_train=True`, an svm model (the bundled one) is
+    /// then refitted on its support vectors plus its surest answers for these items, and the
+    /// refitted model predicts them (`emovox predict --adapt --self-train`; at least 10
+    /// readable items, else adapted only); another model raises `EmovoxError`.
+    #[pyo3(signature = (items, sr=None, self_train=false))]
     fn predict_speaker<'py>(
         &self,
         py: Python<'py>,
         items: Vec<Bound<'py, PyAny>>,
         sr: Option<u32>,
+        self_train: bool,
     ) -> PyResult<Bound<'py, PyList>> {
+        if self_train {
+            self.inner.saved().can_self_train().map_err(err)?;
+        }
         let held = items
             .iter()
             .map(|o| read_input(o, true))
@@ -916,7 +923,7 @@ impl Recognizer {
                     (Input::Bytes(b), _) => rec.features_of_bytes(b, None),
                 })
                 .collect();
-            rec.predict_speaker_each(feats)
+            rec.predict_speaker_each_with(feats, self_train)
         });
         let out = PyList::empty(py);
         for (i, r) in inputs.iter().zip(results) {

@@ -381,6 +381,24 @@ def test_predict_speaker_adapts_to_clips_given_together(datasets):
     assert silent[0].get("no_speech") is True and silent[1]["label"] in rec.classes
 
 
+def test_predict_speaker_self_train_refits_on_the_clips_given_together(datasets):
+    """Issue 16: self-training over one speaker's recordings (`predict --adapt --self-train`):
+    the bundled svm is refitted on its surest answers and predicts them again; a failed item
+    keeps its place."""
+    rec = emovox.Recognizer()
+    clips = sorted((datasets / "ravdess" / "Actor_24").glob("03-01-0[1358]-*.flac"))[:12]
+    assert len(clips) == 12
+    items = [str(p) for p in clips] + [b"RIFF not audio"]
+    adapted = rec.predict_speaker(items)
+    trained = rec.predict_speaker(items, self_train=True)
+    assert len(trained) == 13 and "error" in trained[12]
+    assert all(o["label"] in rec.classes for o in trained[:12])
+    assert [o["scores"] for o in trained[:12]] != [o["scores"] for o in adapted[:12]]
+    # Fewer than 10 readable items: adapted only.
+    few = rec.predict_speaker(items[:5], self_train=True)
+    assert [o["scores"] for o in few] == [o["scores"] for o in rec.predict_speaker(items[:5])]
+
+
 # --- timeline ------------------------------------------------------------------------------------
 
 def same_segments(got, want) -> None:

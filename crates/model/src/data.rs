@@ -293,9 +293,22 @@ pub fn for_each_group(d: &mut Dataset, f: impl FnMut(&mut [f32])) {
 /// `None`: all of a speaker's examples in one group.
 pub fn for_each_group_of(d: &mut Dataset, size: Option<usize>, mut f: impl FnMut(&mut [f32])) {
     let stride = d.frames * d.columns;
-    let mut by_group: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for idx in &groups_of(d, size) {
+        let mut xs = d.values(idx);
+        f(&mut xs);
+        for (k, &i) in idx.iter().enumerate() {
+            d.x[i * stride..(i + 1) * stride].copy_from_slice(&xs[k * stride..(k + 1) * stride]);
+        }
+    }
+}
+
+/// The example indices of each group [`for_each_group_of`] visits, in its order: each
+/// speaker's examples ([`Dataset::groups`]) in groups of at most `size` (shuffled with a fixed
+/// seed), or all of them together (`None`).
+pub fn groups_of(d: &Dataset, size: Option<usize>) -> Vec<Vec<usize>> {
+    let mut by_group: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
     for (i, g) in d.groups.iter().enumerate() {
-        by_group.entry(g.clone()).or_default().push(i);
+        by_group.entry(g.as_str()).or_default().push(i);
     }
     let mut rng = <rand_chacha::ChaCha8Rng as rand_core::SeedableRng>::seed_from_u64(0x5eed);
     let mut chunks: Vec<Vec<usize>> = Vec::new();
@@ -308,13 +321,7 @@ pub fn for_each_group_of(d: &mut Dataset, size: Option<usize>, mut f: impl FnMut
             None => chunks.push(idx),
         }
     }
-    for idx in &chunks {
-        let mut xs = d.values(idx);
-        f(&mut xs);
-        for (k, &i) in idx.iter().enumerate() {
-            d.x[i * stride..(i + 1) * stride].copy_from_slice(&xs[k * stride..(k + 1) * stride]);
-        }
-    }
+    chunks
 }
 
 /// Applies [`normalize_group`] to each speaker group of `d` ([`Dataset::groups`]) in place.

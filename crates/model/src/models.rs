@@ -97,7 +97,8 @@ impl ModelConfig {
     pub fn check(&self) -> Result<(), String> {
         match self {
             ModelConfig::CnnAttn(c) => c.check(),
-            ModelConfig::LstmSeed(_) | ModelConfig::Svm(_) => Ok(()),
+            ModelConfig::Svm(c) => c.check(),
+            ModelConfig::LstmSeed(_) => Ok(()),
         }
     }
 

@@ -25,6 +25,8 @@ pub const FORMAT: &str = "emovox-model";
 pub const VERSION: u32 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_VERSION: u32 = 1;
+/// The fewest clips given together that [`SavedModel::self_trained`] learns from.
+pub const SELF_TRAIN_MIN_CLIPS: usize = 10;
 
 /// Everything about a trained model except its weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,6 +183,57 @@ impl SavedModel {
                 let weight = seen / (seen + ADAPT_PRIOR_CLIPS);
                 crate::data::recenter_group(x, c, &s.mean, weight);
             }
+        }
+    }
+
+    /// Self-training on clips given together (`emovox predict --adapt --self-train`): the
+    /// model refitted on its support vectors plus the surest of its own predictions for `x`
+    /// ([`crate::svm::self_train`]). `x` are the group's inputs (`[n, frames, features]`,
+    /// row-major, raw features) after [`adapt_group`](Self::adapt_group); predict them with
+    /// the model returned. `None` for a group of fewer than [`SELF_TRAIN_MIN_CLIPS`] clips,
+    /// too few to learn from (read them with the model as it is). An SVM fit: about a second
+    /// per thousand support vectors on 2 cores, so for batches, not single requests.
+    ///
+    /// An error for a model other than an SVM, or one saved without its support vectors'
+    /// classes.
+    pub fn self_trained(&self, model: &Model, x: &[f32]) -> Result<Option<Model>> {
+        self.can_self_train()?;
+        let (Model::Svm(svm), ModelConfig::Svm(cfg)) = (model, &self.model) else {
+            return Err(Error::Data(format!(
+                "self-training needs an svm model; these weights are not one ({})",
+                self.model.name()
+            )));
+        };
+        let [f, c] = self.input_shape;
+        if x.len() / (f * c).max(1) < SELF_TRAIN_MIN_CLIPS {
+            return Ok(None);
+        }
+        let mut xs = x.to_vec();
+        if let Some(s) = &self.standardizer {
+            s.apply(&mut xs);
+        }
+        let balanced = self.train.as_ref().is_some_and(|t| t.class_weights);
+        let (_, refit) = crate::svm::self_train(svm, cfg, &xs, balanced, &Device::flex())?;
+        Ok(Some(Model::Svm(refit)))
+    }
+
+    /// Whether [`self_trained`](Self::self_trained) can refit this model: an error naming the
+    /// reason for a model other than an SVM, or an SVM saved without its support vectors'
+    /// classes (by an emovox before self-training).
+    pub fn can_self_train(&self) -> Result<()> {
+        match &self.model {
+            ModelConfig::Svm(c) if c.support_labels.len() == c.n_support && c.n_support > 0 => {
+                Ok(())
+            }
+            ModelConfig::Svm(_) => Err(Error::Data(
+                "this svm model was saved without its support vectors' classes (by an older \
+                 emovox) and cannot self-train; retrain it with `emovox train`"
+                    .into(),
+            )),
+            m => Err(Error::Data(format!(
+                "self-training refits an svm model; this one is {}",
+                m.name()
+            ))),
         }
     }
 
@@ -363,5 +416,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not an emovox model.json"));
+    }
+
+    #[test]
+    fn only_an_svm_saved_with_its_support_labels_can_self_train() {
+        let mut s = saved(ModelConfig::named("lstm-seed", 5, 3).unwrap());
+        let e = s.can_self_train().unwrap_err().to_string();
+        assert!(e.contains("refits an svm model"), "{e}");
+        let mut svm = crate::svm::SvmConfig::new()
+            .with_n_features(4)
+            .with_n_classes(3);
+        svm.n_support = 2;
+        s.model = ModelConfig::Svm(svm.clone());
+        let e = s.can_self_train().unwrap_err().to_string();
+        assert!(e.contains("retrain it"), "{e}");
+        svm.support_labels = vec![0, 2];
+        s.model = ModelConfig::Svm(svm);
+        assert!(s.can_self_train().is_ok());
     }
 }

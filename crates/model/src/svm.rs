@@ -45,6 +45,11 @@ pub struct SvmConfig {
     /// SMO stopping tolerance on the maximal KKT violation. Default 1e-3 (LIBSVM's).
     #[config(default = 1e-3)]
     pub tolerance: f64,
+    /// The class of each support vector, in the order of [`Svm::support`]: filled in by
+    /// [`fit`], read by [`self_train`]. Default empty (models saved before emovox kept it,
+    /// which cannot self-train).
+    #[config(default = "Vec::new()")]
+    pub support_labels: Vec<usize>,
 }
 
 impl SvmConfig {
@@ -71,6 +76,23 @@ impl SvmConfig {
             return Err("svm needs c > 0 and tolerance > 0".into());
         }
         Ok(self)
+    }
+
+    /// Checks a loaded config: [`support_labels`](Self::support_labels), when present, has
+    /// one class below [`n_classes`](Self::n_classes) per support vector.
+    pub fn check(&self) -> Result<(), String> {
+        let labels = &self.support_labels;
+        if !labels.is_empty()
+            && (labels.len() != self.n_support || labels.iter().any(|&c| c >= self.n_classes))
+        {
+            return Err(format!(
+                "svm: {} support labels for {} support vectors of {} classes",
+                labels.len(),
+                self.n_support,
+                self.n_classes
+            ));
+        }
+        Ok(())
     }
 
     /// The RBF width used: [`gamma`](Self::gamma), or `1 / n_features` when it is 0.
@@ -360,6 +382,7 @@ pub fn fit(
     let fitted = SvmConfig {
         gamma,
         n_support: keep.len(),
+        support_labels: keep.iter().map(|&i| y[i]).collect(),
         ..cfg.clone()
     };
     let bias: Vec<f32> = bias.iter().map(|&b| b as f32).collect();
@@ -370,6 +393,104 @@ pub fn fit(
         gamma,
     };
     Ok((fitted, model))
+}
+
+/// Share of the clips given to [`self_train`] it keeps as pseudo-labelled examples: within each
+/// predicted class, the most confident `SELF_TRAIN_SHARE` of them (at least one). 0.3, measured
+/// by leave-one-corpus-out (0.2 to 0.6 score within 0.004; bench/MODEL_EXPERIMENTS.md).
+pub const SELF_TRAIN_SHARE: f64 = 0.3;
+
+/// Self-training on unlabelled clips (transductive adaptation): `model` predicts the rows of
+/// `x` (standardised, [`SvmConfig::n_features`] values each), the most confident
+/// [`SELF_TRAIN_SHARE`] of each predicted class become examples of that class, and the machine
+/// is refitted on its own support vectors with their saved classes
+/// ([`SvmConfig::support_labels`]) plus those examples, with the same C, RBF width and class
+/// weighting (`balanced`, as it was trained). The refitted machine has seen where the new
+/// recordings lie, labelled by its own surest answers: one recording set-up or speaker, a
+/// batch of clips together. Confidence is the margin between the best and second-best
+/// class's decision value.
+///
+/// An error for a model saved without its support vectors' classes, or `x` not whole rows.
+pub fn self_train(
+    model: &Svm,
+    cfg: &SvmConfig,
+    x: &[f32],
+    balanced: bool,
+    device: &Device,
+) -> Result<(SvmConfig, Svm)> {
+    let (f, classes) = (cfg.n_features, cfg.n_classes);
+    if cfg.support_labels.len() != cfg.n_support || cfg.n_support == 0 {
+        return Err(Error::Data(
+            "svm: this model was saved without its support vectors' classes (by an older \
+             emovox) and cannot self-train; retrain it"
+                .into(),
+        ));
+    }
+    if f == 0 || x.is_empty() || x.len() % f != 0 {
+        return Err(Error::Data(format!(
+            "svm: {} values are not rows of {f} features",
+            x.len()
+        )));
+    }
+    let n = x.len() / f;
+    let scores = model
+        .forward(Tensor::from_data(
+            TensorData::new(x.to_vec(), [n, 1, f]),
+            device,
+        ))
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| Error::Data(format!("svm: decision values: {e:?}")))?;
+    let mut xs = model
+        .support
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| Error::Data(format!("svm: support vectors: {e:?}")))?;
+    let mut ys = cfg.support_labels.clone();
+    for (i, class) in confident(&scores, classes, SELF_TRAIN_SHARE) {
+        xs.extend_from_slice(&x[i * f..(i + 1) * f]);
+        ys.push(class);
+    }
+    let base = SvmConfig {
+        n_support: 0,
+        support_labels: Vec::new(),
+        gamma: model.gamma,
+        ..cfg.clone()
+    };
+    fit(&xs, &ys, &base, balanced, device)
+}
+
+/// The rows of `scores` (decision values, `classes` per row) that are the surest of their
+/// predicted class: within each class, the `share` with the largest margin between the best
+/// and the second-best score, at least one. Returns `(row, predicted class)` in row order.
+fn confident(scores: &[f32], classes: usize, share: f64) -> Vec<(usize, usize)> {
+    let mut by_class: Vec<Vec<(f32, usize)>> = vec![Vec::new(); classes];
+    for (i, row) in scores.chunks_exact(classes).enumerate() {
+        let (mut best, mut second) = ((0usize, f32::NEG_INFINITY), f32::NEG_INFINITY);
+        for (k, &v) in row.iter().enumerate() {
+            if v > best.1 {
+                second = best.1;
+                best = (k, v);
+            } else if v > second {
+                second = v;
+            }
+        }
+        let margin = if second.is_finite() {
+            best.1 - second
+        } else {
+            f32::INFINITY
+        };
+        by_class[best.0].push((margin, i));
+    }
+    let mut picked: Vec<(usize, usize)> = Vec::new();
+    for (class, mut rows) in by_class.into_iter().enumerate() {
+        let take = ((share * rows.len() as f64).ceil() as usize).min(rows.len());
+        rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        picked.extend(rows.into_iter().take(take).map(|(_, i)| (i, class)));
+    }
+    picked.sort_unstable();
+    picked
 }
 
 #[cfg(test)]
@@ -524,5 +645,88 @@ mod tests {
         assert!(SvmConfig::new().with_overrides("c=-1").is_err());
         assert!(SvmConfig::new().with_overrides("c=0").is_err());
         assert!(SvmConfig::new().with_overrides("kernel=linear").is_err());
+    }
+
+    #[test]
+    fn fit_keeps_the_class_of_each_support_vector() {
+        let (x, y) = rings();
+        let cfg = SvmConfig::new().with_n_features(2).with_n_classes(3);
+        let (fitted, model) = fit(&x, &y, &cfg, false, &Device::flex()).unwrap();
+        assert_eq!(fitted.support_labels.len(), fitted.n_support);
+        assert!(fitted.check().is_ok());
+        let sv = model.support.val().into_data().try_to_vec::<f32>().unwrap();
+        for (s, &label) in sv.chunks_exact(2).zip(&fitted.support_labels) {
+            let i = x.chunks_exact(2).position(|r| r == s).unwrap();
+            assert_eq!(label, y[i], "support vector {s:?}");
+        }
+        let bad = SvmConfig {
+            support_labels: vec![7; fitted.n_support],
+            ..fitted.clone()
+        };
+        assert!(bad.check().is_err());
+    }
+
+    #[test]
+    fn confident_takes_the_largest_margins_of_each_predicted_class() {
+        // Rows predicted 0, 0, 0, 1 (margins 2, 0.5, 1, 3) with classes 0 and 1.
+        let scores = [3.0, 1.0, 1.0, 0.5, 2.0, 1.0, 0.0, 3.0];
+        assert_eq!(confident(&scores, 2, 0.3), vec![(0, 0), (3, 1)]);
+        assert_eq!(confident(&scores, 2, 0.6), vec![(0, 0), (2, 0), (3, 1)]);
+        assert_eq!(confident(&scores, 2, 1.0).len(), 4);
+        assert!(confident(&[], 2, 0.3).is_empty());
+    }
+
+    /// Two classes on a line, trained at 0 and 4; the new recordings are the same two classes
+    /// moved right by 1.6 (a channel or a voice the machine never heard): it calls part of the
+    /// moved class 0 "1", and self-training on them moves its boundary after them.
+    #[test]
+    fn self_training_follows_recordings_moved_away_from_training() {
+        let line = |centre: f32, k: usize| -> Vec<f32> {
+            (0..k)
+                .map(|i| centre + 1.6 * (i as f32 / (k - 1) as f32 - 0.5))
+                .flat_map(|v| [v, 0.0])
+                .collect()
+        };
+        let (mut x, mut y) = (line(0.0, 20), vec![0; 20]);
+        x.extend(line(4.0, 20));
+        y.extend([1; 20]);
+        let mut new = line(1.6, 20);
+        new.extend(line(5.6, 20));
+        let truth: Vec<usize> = [0; 20].into_iter().chain([1; 20]).collect();
+        let device = Device::flex();
+        let cfg = SvmConfig::new()
+            .with_n_features(2)
+            .with_n_classes(2)
+            .with_c(1.0)
+            .with_gamma(0.5);
+        let (fitted, model) = fit(&x, &y, &cfg, false, &device).unwrap();
+        let correct = |m: &Svm| {
+            let v = m
+                .forward(Tensor::from_data(
+                    TensorData::new(new.clone(), [40, 1, 2]),
+                    &device,
+                ))
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            v.chunks_exact(2)
+                .zip(&truth)
+                .filter(|(r, &t)| usize::from(r[1] > r[0]) == t)
+                .count()
+        };
+        let before = correct(&model);
+        let (refitted, adapted) = self_train(&model, &fitted, &new, false, &device).unwrap();
+        let after = correct(&adapted);
+        assert!(before < 40, "the shift should cost something: {before}");
+        assert!(after > before, "self-training {before} -> {after} of 40");
+        assert_eq!(refitted.support_labels.len(), refitted.n_support);
+        // A model saved without its support vectors' classes refuses, with the reason.
+        let old = SvmConfig {
+            support_labels: Vec::new(),
+            ..fitted
+        };
+        let e = self_train(&model, &old, &new, false, &device).unwrap_err();
+        assert!(e.to_string().contains("cannot self-train"), "{e}");
+        assert!(self_train(&model, &refitted, &new[..3], false, &device).is_err());
     }
 }

@@ -98,10 +98,14 @@ const MAX_FILES: usize = 200;
 /// predicted together and adapted to them without labels (`emovox predict --adapt`):
 /// `{"adapted": true, "predictions": [{"file", "label", ...} or {"file", "error"}, ...]}`, in
 /// the order sent. A file that fails is reported in its place; the others are still answered.
+/// `?self_train=1` (which implies `adapt`) also self-trains on them (`emovox predict --adapt
+/// --self-train`; `"self_trained": true` in the answer), or is answered 400 by a model that
+/// cannot.
 async fn predict(axum::extract::State(state): S, req: Request) -> Result<Json<Value>> {
     let _admitted = state.admit()?;
-    if wants_adapt(req.uri().query()) {
-        return predict_together(&state, req).await;
+    let self_train = flag(req.uri().query(), "self_train");
+    if self_train || flag(req.uri().query(), "adapt") {
+        return predict_together(&state, req, self_train).await;
     }
     let (bytes, hint) = read_audio(&state, req).await?;
     let out = state
@@ -113,15 +117,24 @@ async fn predict(axum::extract::State(state): S, req: Request) -> Result<Json<Va
     Ok(Json(out))
 }
 
-/// Whether the query asks for adaptation (`adapt=1`, `adapt=true` or a bare `adapt`).
-fn wants_adapt(query: Option<&str>) -> bool {
+/// Whether the query sets the flag `name` (`name=1`, `name=true`, `name=yes` or a bare `name`).
+fn flag(query: Option<&str>, name: &str) -> bool {
     query.is_some_and(|q| {
-        q.split('&')
-            .any(|kv| matches!(kv, "adapt" | "adapt=1" | "adapt=true" | "adapt=yes"))
+        q.split('&').any(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, "1"));
+            k == name && matches!(v, "1" | "true" | "yes")
+        })
     })
 }
 
-async fn predict_together(state: &Arc<State>, req: Request) -> Result<Json<Value>> {
+async fn predict_together(
+    state: &Arc<State>,
+    req: Request,
+    self_train: bool,
+) -> Result<Json<Value>> {
+    if self_train {
+        state.run(|engine| engine.can_self_train()).await?;
+    }
     let uploads = if is_multipart(req.headers()) {
         read_multipart(req, state.opts.max_body, MAX_FILES).await?
     } else {
@@ -147,7 +160,11 @@ async fn predict_together(state: &Arc<State>, req: Request) -> Result<Json<Value
                     Err(e) => decoded.push(Err(e.into())),
                 }
             }
-            let mut predicted = engine.predict_together(&good).into_iter();
+            let mut predicted = match self_train {
+                true => engine.predict_self_trained(&good),
+                false => engine.predict_together(&good),
+            }
+            .into_iter();
             let predictions: Vec<Value> = uploads
                 .iter()
                 .zip(decoded)
@@ -168,7 +185,11 @@ async fn predict_together(state: &Arc<State>, req: Request) -> Result<Json<Value
                     v
                 })
                 .collect();
-            Ok(json!({ "adapted": true, "predictions": predictions }))
+            let mut out = json!({ "adapted": true, "predictions": predictions });
+            if self_train {
+                out["self_trained"] = json!(true);
+            }
+            Ok(out)
         })
         .await?;
     Ok(Json(out))

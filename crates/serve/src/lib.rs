@@ -195,6 +195,21 @@ pub trait Engine: Send + Sync + 'static {
     fn predict_together(&self, clips: &[audio::Decoded]) -> Vec<Result<Value>> {
         clips.iter().map(|c| self.predict(c)).collect()
     }
+    /// [`predict_together`](Self::predict_together), then self-training: the model refitted
+    /// on its surest answers for these clips answers them (`emovox predict --adapt
+    /// --self-train`). Called only after [`can_self_train`](Self::can_self_train) said yes.
+    /// Default: [`predict_together`](Self::predict_together).
+    fn predict_self_trained(&self, clips: &[audio::Decoded]) -> Vec<Result<Value>> {
+        self.predict_together(clips)
+    }
+    /// Whether [`predict_self_trained`](Self::predict_self_trained) can refit the model: a
+    /// [`Error::BadRequest`] naming the reason if not (`?self_train=1` is answered 400).
+    /// Default: not supported.
+    fn can_self_train(&self) -> Result<()> {
+        Err(Error::BadRequest(
+            "this server's model cannot self-train".into(),
+        ))
+    }
     /// Live mode: the emotion of the latest window (`samples` at `rate` Hz), adapted to the
     /// speaker from the session's earlier windows, which the engine keeps in `history`.
     /// Default: [`predict_samples`](Self::predict_samples), no adaptation.

@@ -106,11 +106,13 @@ class Recognizer:
         """The prediction record: ``{"label": str, "confidence": float, "scores": [{"label":
         str, "probability": float}, ...]}`` (scores in ``classes`` order)."""
     def predict_speaker(
-        self, items: List[AudioOrSamples], sr: Optional[int] = None
+        self, items: List[AudioOrSamples], sr: Optional[int] = None, self_train: bool = False
     ) -> List[Dict[str, Union[str, float, bool, List[Dict[str, Union[str, float]]]]]]:
         """One speaker's (or one set-up's) recordings predicted together, adapted to them
         without labels; one prediction record per item (``"file"`` for items given as paths),
-        ``{"error": str}`` (and ``"no_speech": True``) in the place of an item that fails."""
+        ``{"error": str}`` (and ``"no_speech": True``) in the place of an item that fails.
+        ``self_train=True``: an svm model is refitted on its surest answers for the items
+        (at least 10) and predicts them again (``emovox predict --adapt --self-train``)."""
     def timeline(
         self,
         y_or_bytes: AudioOrSamples,
