@@ -34,8 +34,11 @@ for p in "${pipelines[@]}"; do
   # features; --adapt: trained one clip at a time, each held-out speaker re-centred at test time
   # (the bundled model's `predict --adapt`).
   extra=${EMOVOX_LOCO_FLAGS:-}
-  for m in ${EMOVOX_LOCO_MODELS:-svm svm:c=1}; do for sn in "" "--speaker-norm" "--adapt"; do
-    run="$W/$name-$m${extra:+$(echo "$extra" | tr -d ' ')}${sn:+-${sn#--}}"
+  # --adapt --self-train: then refitted on its surest answers for each held-out speaker.
+  for m in ${EMOVOX_LOCO_MODELS:-svm svm:c=1}; do
+   for sn in "" "--speaker-norm" "--adapt" "--adapt --self-train"; do
+    [ "$sn" = "--adapt --self-train" ] && [ "${m%%:*}" != svm ] && continue
+    run="$W/$name-$m${extra:+$(echo "$extra" | tr -d ' ')}${sn:+-$(echo "${sn#--}" | tr -d ' ')}"
     rm -rf "$run"
     # shellcheck disable=SC2086 # $extra and $sn are lists of flags
     $E evaluate --loco --features "$W/$name.parquet" --model "$m" --val-fraction 0 $sn $extra \
@@ -44,6 +47,7 @@ for p in "${pipelines[@]}"; do
     worst=$(grep -o 'worst fold: [a-z]* (UAR [0-9.]*' "$run.log" | awk '{print $5}')
     folds=$(awk '/^fold /{f=1;next} f && NF>4 {printf "%s %s  ", $1, $4} /^$/{if(f)exit}' "$run.log")
     printf '%-48s %-16s %6s %6s  %s\n' "$p" "$m${extra:+ $extra}${sn:+ $sn}" "$mean" "$worst" "$folds" >> "$summary"
-  done; done
+   done
+  done
 done
 cat "$summary"

@@ -136,6 +136,64 @@ fn a_tiny_training_run_converges_and_evaluates() {
     assert_eq!(model["format"], "emovox-model");
     assert_eq!(model["classes"], serde_json::json!(["high", "low"]));
     assert_eq!(model["pipeline"]["n_mfcc"], 13);
+    // Self-training refits an SVM; this network says so instead of answering.
+    let o = emovox(&[
+        "evaluate",
+        run.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+        "--adapt",
+        "--self-train",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("self-training refits an svm model; this one is lstm-seed"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Issue 16: `evaluate --adapt --self-train` scores the clips as `predict --adapt
+/// --self-train` reads them: an SVM saved with its support vectors' classes, refitted on its
+/// surest answers for the group.
+#[test]
+fn an_svm_self_trains_on_the_clips_it_scores_together() {
+    let dir = temp_dir("train-self");
+    let t = table_with(&dir, 12, "logmel-stats");
+    let run = dir.join("run");
+    let o = emovox(&[
+        "train",
+        "--features",
+        t.to_str().unwrap(),
+        "--model",
+        "svm",
+        "--val-fraction",
+        "0",
+        "--out",
+        run.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    let n = model["model"]["n_support"].as_u64().unwrap();
+    let labels = model["model"]["support_labels"].as_array().unwrap();
+    assert!(n > 0 && labels.len() as u64 == n, "{}", model["model"]);
+    let o = emovox(&[
+        "evaluate",
+        run.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+        "--split",
+        "train",
+        "--adapt",
+        "--self-train",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert!(report["overall"]["n"].as_u64().unwrap() >= 10, "{report}");
+    assert_eq!(report["overall"]["accuracy"], 1.0, "{}", stdout(&o));
 }
 
 #[test]
