@@ -26,6 +26,11 @@ rm -rf "$W/run" "$W/loco" "$W/loco-adapted"
 $E train --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
     --out "$W/run"
 $E evaluate "$W/run" --features "$W/features.parquet"
+# The seed protocol adapted to each held-out speaker (all of their held-out clips together,
+# `predict --adapt`), and self-trained on them too (`--adapt --self-train`).
+rm -rf "$W/seed-adapted" "$W/seed-self-trained"
+$E evaluate "$W/run" --features "$W/features.parquet" --adapt --out "$W/seed-adapted"
+$E evaluate "$W/run" --features "$W/features.parquet" --adapt --self-train --out "$W/seed-self-trained"
 $E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
     --out "$W/loco"
 # Adapted: each held-out speaker's clips together (`predict --adapt`), all of them, then in
@@ -53,5 +58,7 @@ for k in 2 5 10 20; do
   cp "$W/loco-adapted-$k/cv_report.json" "models/default/loco-adapted-$k.json"
 done
 cp "$W/loco-self-trained/cv_report.json" models/default/loco-self-trained.json
+cp "$W/seed-adapted/report.json" models/default/seed-adapted.json
+cp "$W/seed-self-trained/report.json" models/default/seed-self-trained.json
 cp "$W/loco-self-trained-20/cv_report.json" models/default/loco-self-trained-20.json
 python3 models/card.py
