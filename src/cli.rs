@@ -412,6 +412,10 @@ pub struct EvaluateArgs {
     /// --adapt --self-train`; an svm model, groups of at least 10 clips).
     #[arg(long, requires = "adapt")]
     pub self_train: bool,
+    /// With --adapt: what is adapted together, `speaker` (each speaker's clips) or `corpus`
+    /// (all of a corpus's clips: one recording set-up).
+    #[arg(long, requires = "adapt", default_value = "speaker", value_parser = ["speaker", "corpus"])]
+    pub adapt_by: String,
     /// With --kfold or --loco: the model to train.
     #[arg(short, long, default_value = "lstm-seed")]
     pub model: String,
@@ -792,6 +796,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         adapt: a.adapt,
         adapt_clips: a.adapt_clips.map(|k| k as usize),
         self_train: a.self_train,
+        by_corpus: a.adapt_by == "corpus",
         augmented,
         train_augmented: a.train_augmented.as_deref().map(canonical).transpose()?,
     };

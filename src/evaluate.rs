@@ -124,6 +124,10 @@ pub struct CvReport {
     /// ([`Scoring::self_train`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub self_trained: bool,
+    /// With `adapted`: whether each held-out corpus was adapted as one group
+    /// ([`Scoring::by_corpus`]) rather than each speaker.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_corpus: bool,
     /// Per fold.
     pub folds: Vec<FoldResult>,
     /// Mean and sample standard deviation over folds of accuracy, UAR and macro-F1.
@@ -313,6 +317,7 @@ fn run_folds(
         adapted: scoring.adapt || cfg.speaker_norm,
         adapt_clips: scoring.adapt_clips,
         self_trained: scoring.self_train,
+        by_corpus: scoring.by_corpus,
         accuracy: stat(|m| m.accuracy),
         uar: stat(|m| m.uar),
         macro_f1: stat(|m| m.macro_f1),
@@ -351,9 +356,10 @@ pub fn cv_text(r: &CvReport) -> String {
         };
         copies += &format!(", trained on copies: {names}");
     }
+    let unit = if r.by_corpus { "corpus" } else { "speaker" };
     let adapted = match (r.adapted, r.adapt_clips) {
-        (true, Some(k)) => format!(", adapted to each held-out speaker {k} clips at a time"),
-        (true, None) => ", adapted to each held-out speaker".to_string(),
+        (true, Some(k)) => format!(", adapted to each held-out {unit} {k} clips at a time"),
+        (true, None) => format!(", adapted to each held-out {unit}"),
         (false, _) => ", one clip at a time".to_string(),
     };
     let self_trained = if r.self_trained {
@@ -433,6 +439,9 @@ pub struct Scoring {
     /// With `adapt`: each group's clips are also read by the model self-trained on them
     /// ([`SavedModel::self_trained`], `emovox predict --adapt --self-train`). Default false.
     pub self_train: bool,
+    /// With `adapt`: adapt all of a corpus's clips together (one recording set-up) instead of
+    /// each speaker's. Default false: each speaker's.
+    pub by_corpus: bool,
     /// Score the held-out clips' augmented copies made by this chain (as the table's `augment`
     /// column names it, e.g. `telephone`) instead of their originals: how a model does on
     /// recordings through that channel. Default `None`: the original clips.
@@ -500,6 +509,9 @@ fn score(
 ) -> Result<Vec<usize>> {
     if !(saved.speaker_norm() || scoring.adapt) {
         return predict_all(saved, model, data);
+    }
+    if scoring.by_corpus {
+        data.groups.clone_from(&data.corpora);
     }
     saved.adapt_speakers(data, scoring.adapt_clips);
     if !scoring.self_train {

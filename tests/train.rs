@@ -194,6 +194,37 @@ fn an_svm_self_trains_on_the_clips_it_scores_together() {
         serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
     assert!(report["overall"]["n"].as_u64().unwrap() >= 10, "{report}");
     assert_eq!(report["overall"]["accuracy"], 1.0, "{}", stdout(&o));
+    // All of a corpus's clips as one group (one recording set-up) scores the same clips.
+    let o = emovox(&[
+        "evaluate",
+        run.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+        "--split",
+        "train",
+        "--adapt",
+        "--adapt-by",
+        "corpus",
+        "--self-train",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert_eq!(again["overall"]["n"], report["overall"]["n"]);
+    let o = emovox(&[
+        "evaluate",
+        run.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+        "--adapt-by",
+        "corpus",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--adapt-by needs --adapt: {}",
+        stderr(&o)
+    );
 }
 
 #[test]
