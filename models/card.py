@@ -107,6 +107,9 @@ def clips_seen():
         if os.path.exists(f):
             rows.append((str(k), json.load(open(f))))
     rows.append(("all", adapted))
+    f = os.path.join(d, "loco-adapted-corpus.json")
+    if os.path.exists(f):
+        rows.append(("the whole corpus as one group (`--adapt-by corpus`)", json.load(open(f))))
     s = "| clips of the speaker adapted together | mean UAR | " + " | ".join(
         NAMES.get(f["fold"], f["fold"]) for f in loco["folds"]) + " |\n|---|---|" + "---|" * len(loco["folds"]) + "\n"
     for name, rep in rows:

@@ -44,6 +44,10 @@ for k in 2 5 10 20; do
 done
 # Self-trained (`predict --adapt --self-train`): each speaker's clips adapted, then read by the
 # model refitted on its surest answers for them; all of a speaker's clips, and groups of 20.
+# And a whole held-out corpus adapted as one group (one recording set-up: `--adapt-by corpus`).
+rm -rf "$W/loco-adapted-corpus"
+$E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
+    --adapt --adapt-by corpus --out "$W/loco-adapted-corpus"
 rm -rf "$W/loco-self-trained" "$W/loco-self-trained-20"
 $E evaluate --loco --features "$W/features.parquet" --model svm:c=1 --class-weights --val-fraction 0 \
     --adapt --self-train --out "$W/loco-self-trained"
@@ -58,6 +62,7 @@ for k in 2 5 10 20; do
   cp "$W/loco-adapted-$k/cv_report.json" "models/default/loco-adapted-$k.json"
 done
 cp "$W/loco-self-trained/cv_report.json" models/default/loco-self-trained.json
+cp "$W/loco-adapted-corpus/cv_report.json" models/default/loco-adapted-corpus.json
 cp "$W/seed-adapted/report.json" models/default/seed-adapted.json
 cp "$W/seed-self-trained/report.json" models/default/seed-self-trained.json
 cp "$W/loco-self-trained-20/cv_report.json" models/default/loco-self-trained-20.json
