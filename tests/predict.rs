@@ -248,6 +248,30 @@ fn predict_with_a_missing_or_broken_model_is_a_clear_error() {
     assert!(stderr(&o).contains("nope.wav"), "{}", stderr(&o));
 }
 
+/// The corpora indexed as models/train.sh does (the four of them: seed4's seeded drop of sad
+/// and angry clips depends on what is indexed), with the seed protocol's held-out speakers
+/// (RAVDESS actors 21-24, TESS YAF) as `test`: the manifest's header and rows, written in
+/// `dir`.
+fn seed_protocol_manifest(d: &Path, dir: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let manifest = dir.join("seed4.csv");
+    let corpus = |c: &str| d.join(c).display().to_string();
+    let o = emovox(&[
+        "index",
+        &corpus("ravdess"),
+        &corpus("tess"),
+        &corpus("emovo"),
+        &corpus("turev"),
+        "--scheme",
+        "seed4",
+        "--split",
+        "speaker:Actor_21+Actor_22+Actor_23+Actor_24+YAF",
+        "--out",
+        &manifest.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    read_csv(&manifest)
+}
+
 /// Reads "(N of M clips)" from the model card.
 fn card_counts() -> (usize, usize) {
     let card =
@@ -273,25 +297,7 @@ fn bundled_model_card_accuracy_is_recomputed_from_the_shipped_weights() {
     else {
         return;
     };
-    let dir = temp_dir("card");
-    let manifest = dir.join("seed4.csv");
-    // Indexed as models/train.sh does (the four corpora: seed4's seeded drop of sad and angry
-    // clips depends on what is indexed), then scored on RAVDESS and TESS's held-out speakers.
-    let o = emovox(&[
-        "index",
-        &d.join("ravdess").display().to_string(),
-        &d.join("tess").display().to_string(),
-        &d.join("emovo").display().to_string(),
-        &d.join("turev").display().to_string(),
-        "--scheme",
-        "seed4",
-        "--split",
-        "speaker:Actor_21+Actor_22+Actor_23+Actor_24+YAF",
-        "--out",
-        &manifest.display().to_string(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let (header, rows) = read_csv(&manifest);
+    let (header, rows) = seed_protocol_manifest(&d, &temp_dir("card"));
     let col = |n: &str| header.iter().position(|h| h == n).expect("column");
     let (path, label, split) = (col("path"), col("label"), col("split"));
     // Keyed by file name (unique across RAVDESS and TESS), as the manifest's paths and the
@@ -643,23 +649,7 @@ fn bundled_model_card_adapted_seed_accuracy_is_recomputed_with_predict_adapt() {
         return;
     };
     let dir = temp_dir("card-adapted");
-    let manifest = dir.join("seed4.csv");
-    let corpus = |c: &str| d.join(c).display().to_string();
-    let o = emovox(&[
-        "index",
-        &corpus("ravdess"),
-        &corpus("tess"),
-        &corpus("emovo"),
-        &corpus("turev"),
-        "--scheme",
-        "seed4",
-        "--split",
-        "speaker:Actor_21+Actor_22+Actor_23+Actor_24+YAF",
-        "--out",
-        &manifest.display().to_string(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let (header, rows) = read_csv(&manifest);
+    let (header, rows) = seed_protocol_manifest(&d, &dir);
     let col = |n: &str| header.iter().position(|h| h == n).expect("column");
     let (path, label, split, speaker) = (col("path"), col("label"), col("split"), col("speaker"));
     // Each held-out speaker's labelled test clips, linked into their own folder.

@@ -57,6 +57,26 @@ fn table_with(dir: &Path, per_class: usize, pipeline: &str) -> PathBuf {
     assert!(o.status.success(), "{}", stderr(&o));
     t
 }
+/// The JSON file at `path`.
+fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An `svm` (with `extra` training flags) trained on [`table_with`]'s tones, `per_class` of
+/// each, `logmel-stats` features: `(table, run)`.
+fn svm_on_tones(name: &str, per_class: usize, extra: &[&str]) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(name);
+    let t = table_with(&dir, per_class, "logmel-stats");
+    let run = dir.join("run");
+    let (ts, rs) = (t.display().to_string(), run.display().to_string());
+    let mut args = vec!["train", "--features", &ts, "--model", "svm"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--val-fraction", "0", "--out", &rs, "--no-progress"]);
+    let o = emovox(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (t, run)
+}
 
 fn history(run: &Path) -> Vec<Vec<f64>> {
     let (header, rows) = read_csv(&run.join("history.csv"));
@@ -122,8 +142,7 @@ fn a_tiny_training_run_converges_and_evaluates() {
         out.contains("precision    recall  f1-score   support"),
         "{out}"
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = read_json(&run.join("report.json"));
     assert_eq!(report["overall"]["n"], 4, "a quarter of 16 clips test");
     for f in ["confusion", "loss", "accuracy", "weights"] {
         for ext in ["png", "svg"] {
@@ -131,8 +150,7 @@ fn a_tiny_training_run_converges_and_evaluates() {
         }
     }
     // The saved model carries its pipeline and classes.
-    let model: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    let model = read_json(&run.join("model.json"));
     assert_eq!(model["format"], "emovox-model");
     assert_eq!(model["classes"], serde_json::json!(["high", "low"]));
     assert_eq!(model["pipeline"]["n_mfcc"], 13);
@@ -158,24 +176,8 @@ fn a_tiny_training_run_converges_and_evaluates() {
 /// surest answers for the group.
 #[test]
 fn an_svm_self_trains_on_the_clips_it_scores_together() {
-    let dir = temp_dir("train-self");
-    let t = table_with(&dir, 12, "logmel-stats");
-    let run = dir.join("run");
-    let o = emovox(&[
-        "train",
-        "--features",
-        t.to_str().unwrap(),
-        "--model",
-        "svm",
-        "--val-fraction",
-        "0",
-        "--out",
-        run.to_str().unwrap(),
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let model: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    let (t, run) = svm_on_tones("train-self", 12, &[]);
+    let model = read_json(&run.join("model.json"));
     let n = model["model"]["n_support"].as_u64().unwrap();
     let labels = model["model"]["support_labels"].as_array().unwrap();
     assert!(n > 0 && labels.len() as u64 == n, "{}", model["model"]);
@@ -190,8 +192,7 @@ fn an_svm_self_trains_on_the_clips_it_scores_together() {
         "--self-train",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = read_json(&run.join("report.json"));
     assert!(report["overall"]["n"].as_u64().unwrap() >= 10, "{report}");
     assert_eq!(report["overall"]["accuracy"], 1.0, "{}", stdout(&o));
     // All of a corpus's clips as one group (one recording set-up) scores the same clips.
@@ -208,8 +209,7 @@ fn an_svm_self_trains_on_the_clips_it_scores_together() {
         "--self-train",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let again: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let again = read_json(&run.join("report.json"));
     assert_eq!(again["overall"]["n"], report["overall"]["n"]);
     let o = emovox(&[
         "evaluate",
@@ -393,8 +393,7 @@ fn kfold_evaluation_trains_one_model_per_speaker_fold() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("mean +- std"), "{}", stdout(&o));
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(cv.join("cv_report.json")).unwrap()).unwrap();
+    let r = read_json(&cv.join("cv_report.json"));
     let folds = r["folds"].as_array().unwrap();
     assert_eq!(folds.len(), 3);
     // Each fold scores exactly its own speaker's 8 original clips.
@@ -470,28 +469,12 @@ fn cross_validation_chooses_the_copies_it_trains_on_and_can_score_them() {
 
 #[test]
 fn a_speaker_normalised_svm_fits_evaluates_and_predicts_a_speakers_clips_together() {
-    let dir = temp_dir("train-svm");
-    let t = table_with(&dir, 8, "logmel-stats");
-    let run = dir.join("run");
-    let o = emovox(&[
-        "train",
-        "--features",
-        t.to_str().unwrap(),
-        "--model",
-        "svm",
-        "--speaker-norm",
-        "--val-fraction",
-        "0",
-        "--out",
-        run.to_str().unwrap(),
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (t, run) = svm_on_tones("train-svm", 8, &["--speaker-norm"]);
+    let dir = run.parent().unwrap().to_path_buf();
     let h = history(&run);
     assert_eq!(h.len(), 1, "an SVM is fitted once: {h:?}");
     assert_eq!(h[0][2], 1.0, "it separates its training tones: {h:?}");
-    let model: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    let model = read_json(&run.join("model.json"));
     assert_eq!(model["model"]["kind"], "svm");
     assert!(model["model"]["n_support"].as_u64().unwrap() > 0);
     assert_eq!(model["train"]["speaker_norm"], true);
@@ -503,8 +486,7 @@ fn a_speaker_normalised_svm_fits_evaluates_and_predicts_a_speakers_clips_togethe
         t.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = read_json(&run.join("report.json"));
     assert_eq!(report["overall"]["n"], 4);
     assert_eq!(report["overall"]["accuracy"], 1.0, "{}", stdout(&o));
 
