@@ -350,14 +350,27 @@ fn overload_gets_503_and_recovers() {
     });
     let a = s.addr();
     // Hold the one slot: a request whose body is still arriving.
-    let mut slow = TcpStream::connect(a).expect("connect");
-    slow.write_all(
-        b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n\
-          Content-Length: 1000\r\nConnection: close\r\n\r\nRIFF",
-    )
-    .unwrap();
+    let open_slow = || {
+        let mut slow = TcpStream::connect(a).expect("connect");
+        slow.write_all(
+            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n\
+              Content-Length: 1000\r\nConnection: close\r\n\r\nRIFF",
+        )
+        .unwrap();
+        slow
+    };
+    // Whether the server has answered (or closed) `slow` already.
+    let answered = |slow: &TcpStream| {
+        slow.set_nonblocking(true).unwrap();
+        let got = slow.peek(&mut [0u8; 1]);
+        slow.set_nonblocking(false).unwrap();
+        !matches!(got, Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    };
+    let mut slow = open_slow();
     // Once the slow request is admitted, others are refused with 503 (poll until it is; on a
-    // loaded 2-core machine admission can take seconds, so the wait is long, not timed).
+    // loaded 2-core machine admission can take seconds, so the wait is long, not timed). A
+    // probe the server reaches first takes the slot itself and the slow request is refused:
+    // then the slow one starts again (that race failed this test on a loaded machine).
     let mut busy = None;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
@@ -365,6 +378,9 @@ fn overload_gets_503_and_recovers() {
         if r.status == 503 {
             busy = Some(r);
             break;
+        }
+        if answered(&slow) {
+            slow = open_slow();
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
