@@ -517,12 +517,10 @@ fn score(
     if !scoring.self_train {
         return predict_all(saved, model, data);
     }
-    let stride = data.frames * data.columns;
     let mut pred = vec![0; data.len()];
     for idx in emovox_model::data::groups_of(data, scoring.adapt_clips) {
         let x = data.values(&idx);
         let refit = saved.self_trained(model, &x)?;
-        debug_assert_eq!(x.len(), idx.len() * stride);
         for (k, p) in saved
             .predict(refit.as_ref().unwrap_or(model), &x, idx.len())?
             .iter()

@@ -222,9 +222,7 @@ impl SavedModel {
     /// classes (by an emovox before self-training).
     pub fn can_self_train(&self) -> Result<()> {
         match &self.model {
-            ModelConfig::Svm(c) if c.support_labels.len() == c.n_support && c.n_support > 0 => {
-                Ok(())
-            }
+            ModelConfig::Svm(c) if c.has_support_labels() => Ok(()),
             ModelConfig::Svm(_) => Err(Error::Data(
                 "this svm model was saved without its support vectors' classes (by an older \
                  emovox) and cannot self-train; retrain it with `emovox train`"

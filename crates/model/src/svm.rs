@@ -95,6 +95,12 @@ impl SvmConfig {
         Ok(())
     }
 
+    /// Whether the fit saved each support vector's class ([`support_labels`](Self::support_labels)),
+    /// which [`self_train`] needs; models saved before emovox kept them have none.
+    pub fn has_support_labels(&self) -> bool {
+        self.n_support > 0 && self.support_labels.len() == self.n_support
+    }
+
     /// The RBF width used: [`gamma`](Self::gamma), or `1 / n_features` when it is 0.
     pub fn effective_gamma(&self) -> f64 {
         if self.gamma > 0.0 {
@@ -419,7 +425,7 @@ pub fn self_train(
     device: &Device,
 ) -> Result<(SvmConfig, Svm)> {
     let (f, classes) = (cfg.n_features, cfg.n_classes);
-    if cfg.support_labels.len() != cfg.n_support || cfg.n_support == 0 {
+    if !cfg.has_support_labels() {
         return Err(Error::Data(
             "svm: this model was saved without its support vectors' classes (by an older \
              emovox) and cannot self-train; retrain it"

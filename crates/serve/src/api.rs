@@ -133,7 +133,7 @@ async fn predict_together(
     self_train: bool,
 ) -> Result<Json<Value>> {
     if self_train {
-        state.run(|engine| engine.can_self_train()).await?;
+        state.engine.can_self_train()?;
     }
     let uploads = if is_multipart(req.headers()) {
         read_multipart(req, state.opts.max_body, MAX_FILES).await?
