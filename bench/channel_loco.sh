@@ -9,20 +9,13 @@
 # (--train-augmented). Results in target/channel-loco/ and a summary table at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-D=${EMOVOX_DATASETS:-../shared/datasets}
-W=${EMOVOX_WORK:-target/channel-loco}
-mkdir -p "$W"
-if [ -z "${EMOVOX_BIN:-}" ]; then cargo build --release --locked --bin emovox; fi
-E=${EMOVOX_BIN:-target/release/emovox}
+# shellcheck source=bench/loco_common.sh
+. bench/loco_common.sh
+loco_setup target/channel-loco
 CHAINS="telephone,reverb,reverb=0.6,tilt=-3+gain=-10"
 # Two copies per clip at most: the SVM takes 12000 training rows, and three copies of the three
 # largest corpora are 15737.
 MIX="telephone,reverb=0.6"
-[ -f "$W/seed4.csv" ] || $E index "$D/ravdess" "$D/tess" "$D/emovo" "$D/turev" --scheme seed4 \
-  --split none --out "$W/seed4.csv"
-# Clips in which the VAD finds no speech are listed and left out, not fatal.
-[ -f "$W/base.parquet" ] || $E features --manifest "$W/seed4.csv" --pipeline utterance \
-  --out "$W/base.parquet" --no-progress 2>"$W/base.features.log" || true
 [ -f "$W/copies.parquet" ] || $E features --manifest "$W/seed4.csv" --pipeline utterance \
   --augment "$CHAINS" --out "$W/copies.parquet" --no-progress 2>"$W/copies.features.log" || true
 summary="$W/summary.txt"
@@ -47,12 +40,8 @@ run() {
       "$(tail -1 "$dir.log")" >> "$summary"
     return 0
   fi
-  local mean worst folds
-  mean=$(grep -o 'UAR [0-9.]* +- [0-9.]*' "$dir.log" | head -1 | awk '{print $2}')
-  worst=$(grep -o 'worst fold: [a-z]* (UAR [0-9.]*' "$dir.log" | awk '{print $5}')
-  folds=$(awk '/^fold /{f=1;next} f && NF>4 {printf "%s %s  ", $1, $4} /^$/{if(f)exit}' "$dir.log")
-  printf '%-10s %-40s %-20s %-8s %6s %6s  %s\n' "$table" "$train" "$scored" \
-    "${adapt:-one}" "$mean" "$worst" "$folds" >> "$summary"
+  printf '%-10s %-40s %-20s %-8s %s\n' "$table" "$train" "$scored" "${adapt:-one}" \
+    "$(loco_scores "$dir.log")" >> "$summary"
 }
 for a in "" --adapt; do
   run base none original $a                      # a. the bundled recipe, no copies

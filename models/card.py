@@ -228,8 +228,10 @@ Confusion matrix (rows: true class):
     detector's floor is absolute: at -30 dB it finds no speech in a third of the clips
     (answered "no speech", never an emotion). `--adapt` over a speaker's clips removes most of
     the level and spectral-tilt effect (0.494 with -3 dB/octave and -10 dB).
-  * The default model is trained without channel copies: each of them lowers the clean LOCO
-    mean by 0.003-0.012 (`bench/MODEL_EXPERIMENTS.md`, "Channel augmentation").
+  * Codecs (`bench/codec_loco.sh`, ffmpeg): Opus at 12 kbit/s 0.446, MP3 at 32 kbit/s 0.454, GSM
+    (a mobile call, 8 kHz) 0.424; adapted 0.488, 0.489 and 0.473.
+  * The default model is trained without channel or codec copies: each of them lowers the clean
+    LOCO mean by 0.000-0.012 (`bench/MODEL_EXPERIMENTS.md`, "Channel augmentation", "Codecs").
 * Four classes only: "unpleasant" merges angry and sad.
 * No microcontroller build of this model: `models/tiny` (int8, for emovox-tiny and TFLite Micro)
   stays a small CNN on log-mel frames trained on RAVDESS and TESS (`models/train-tiny.sh`). An RBF

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use emovox_audio::augment::parse_copies;
+use emovox_audio::augment::{parse_copies, Chain};
 use emovox_corpora::{Corpus, Manifest, Scheme, Split};
 use emovox_features::PipelineConfig;
 use emovox_report::PlotKind;
@@ -780,9 +780,22 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
-    // Chains as the table names them (`reverb=0.4` is written `reverb`).
+    // Chains as the table names them (`reverb=0.4` is written `reverb`), one name at a time: a
+    // name that is not an emovox chain (copies made elsewhere, e.g. through a codec, and merged
+    // into the table, as bench/codec_loco.sh does) is kept as written; `evaluate` checks that the
+    // table has it.
     let canonical = |spec: &str| -> Result<Vec<String>> {
-        Ok(parse_copies(spec)?.iter().map(|c| c.to_string()).collect())
+        if let Ok(chains) = parse_copies(spec) {
+            return Ok(chains.iter().map(|c| c.to_string()).collect());
+        }
+        Ok(spec
+            .split(',')
+            .map(str::trim)
+            .map(|c| {
+                c.parse::<Chain>()
+                    .map_or_else(|_| c.to_string(), |ch| ch.to_string())
+            })
+            .collect())
     };
     let augmented = match a.score_augmented.as_deref().map(canonical).transpose()? {
         Some(c) if c.len() == 1 => c.into_iter().next(),

@@ -489,7 +489,7 @@ impl Scoring {
             if !have.contains(&chain.as_str()) {
                 return Err(invalid!(
                     "the table has no copies augmented with {chain:?} (it has {have:?}); make \
-                     it with `emovox features --manifest ... --augment {chain}`"
+                     them with `emovox features --manifest ... --augment CHAIN`"
                 ));
             }
         }

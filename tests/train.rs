@@ -465,6 +465,15 @@ fn cross_validation_chooses_the_copies_it_trains_on_and_can_score_them() {
         "{}",
         stderr(&o)
     );
+    // A name emovox's augmentations do not make (copies made elsewhere, through a codec, and
+    // merged into the table) is looked up in the table as written.
+    let (o, _) = cv(&["--train-augmented", "opus=12k"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no copies augmented with \"opus=12k\""),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
