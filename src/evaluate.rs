@@ -647,10 +647,10 @@ fn plots(run: &Path, dir: &Path, saved: &SavedModel, model: &Model, report: &Rep
         };
     let weights = first_layer_weights(model);
     let hist = Histogram {
-        title: if matches!(model, Model::Svm(_)) {
-            "Support-vector coefficients (alpha * y)".into()
-        } else {
-            "First layer weights".into()
+        title: match model {
+            Model::Svm(_) => "Support-vector coefficients (alpha * y)".into(),
+            Model::Logistic(_) => "Logistic regression weights".into(),
+            _ => "First layer weights".into(),
         },
         x_label: "weight".into(),
         values: weights,

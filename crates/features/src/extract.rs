@@ -107,6 +107,10 @@ pub struct Extractor {
     prosody_keep: Option<Arc<[usize]>>,
     /// The voice-activity detector of a trimming pipeline ([`PipelineConfig::trim`]).
     trim: Option<Trimmer>,
+    /// The Whisper encoder of a pipeline with [`PipelineConfig::whisper`], shared by every
+    /// extractor of the process.
+    #[cfg(feature = "whisper")]
+    whisper: Option<Arc<crate::whisper::WhisperEncoder>>,
     resamplers: Resamplers,
     s: Scratch,
 }
@@ -203,6 +207,21 @@ impl Extractor {
         } else {
             None
         };
+        #[cfg(feature = "whisper")]
+        let whisper = match config.whisper {
+            Some(layers) => Some(crate::whisper::WhisperEncoder::shared(
+                &crate::whisper::weights_path(),
+                layers,
+            )?),
+            None => None,
+        };
+        #[cfg(not(feature = "whisper"))]
+        if config.whisper.is_some() {
+            return Err(Error::InvalidPipeline(
+                "this build has no Whisper encoder (emovox-features' cargo feature `whisper`)"
+                    .into(),
+            ));
+        }
         let s = Scratch {
             stft: stft.scratch(),
             frame_power: vec![0.0; stft.n_bins()],
@@ -229,6 +248,8 @@ impl Extractor {
             prosody,
             prosody_keep,
             trim,
+            #[cfg(feature = "whisper")]
+            whisper,
             resamplers: Resamplers::default(),
             s,
         })
@@ -408,6 +429,10 @@ impl Extractor {
                     out.values[j] = out.values[i];
                 }
                 out.values.truncate(keep.len());
+            }
+            #[cfg(feature = "whisper")]
+            if let Some(w) = &self.whisper {
+                out.values.extend(w.layer_mean(y)?);
             }
             out.columns = out.values.len();
             out.frames = 1;

@@ -42,6 +42,7 @@
 //! | [`pitch`] | YIN fundamental frequency |
 //! | [`prosody`] | eGeMAPS-like prosodic, voice-quality and spectral-balance functionals |
 //! | [`pipeline`] | named pipelines and their parameters |
+//! | `whisper` | Whisper base's encoder as an utterance embedding (cargo feature `whisper`) |
 //!
 //! The STFT itself lives in [`emovox_audio::stft`] (augmentation needs it too, and the audio crate
 //! sits below this one).
@@ -53,6 +54,8 @@ pub mod pipeline;
 pub mod pitch;
 pub mod prosody;
 pub mod spectral;
+#[cfg(feature = "whisper")]
+pub mod whisper;
 
 mod extract;
 
@@ -81,6 +84,14 @@ pub enum Error {
         expected: f64,
         /// Seconds the clip has.
         got: f64,
+    },
+    /// A weights file (the Whisper encoder's) is missing or unreadable.
+    #[error("{}: {reason}", path.display())]
+    Weights {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// A pipeline that trims silence ([`PipelineConfig::trim`]) found less speech than
     /// [`MIN_SPEECH_SECONDS`] in the clip: there is nothing to read an emotion from.

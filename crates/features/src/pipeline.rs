@@ -186,7 +186,17 @@ pub struct PipelineConfig {
     /// group). Default: every group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
+    /// `prosody` only: append the mean of Whisper base's encoder output after this many
+    /// layers (1-6) over the same trimmed clip, [`WHISPER_WIDTH`] more columns
+    /// (`whisper` module, cargo feature `whisper`; weights from `EMOVOX_WHISPER`). Spec:
+    /// `whisper=3` (or `none`). Default none (`utterance-whisper`: 3). Absent in models saved
+    /// before it existed (read as none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whisper: Option<usize>,
 }
+
+/// Columns the Whisper encoder adds to a pipeline with [`PipelineConfig::whisper`].
+pub const WHISPER_WIDTH: usize = 512;
 
 /// The prosody groups of the `utterance` preset: every group but absolute loudness and level.
 pub const UTTERANCE_GROUPS: [&str; 8] = [
@@ -215,8 +225,8 @@ pub const MAX_CLIP_SECONDS: f64 = 600.0;
 
 impl PipelineConfig {
     /// The named presets: `seed`, `mfcc`, `mfcc-deltas`, `logmel`, `handcrafted`,
-    /// `logmel-stats`, `speech-stats`, `prosody`, `utterance`.
-    pub const PRESETS: [&'static str; 9] = [
+    /// `logmel-stats`, `speech-stats`, `prosody`, `utterance`, `utterance-whisper`.
+    pub const PRESETS: [&'static str; 10] = [
         "seed",
         "mfcc",
         "mfcc-deltas",
@@ -226,6 +236,7 @@ impl PipelineConfig {
         "speech-stats",
         "prosody",
         "utterance",
+        "utterance-whisper",
     ];
 
     /// A named preset, or `None` for an unknown name.
@@ -245,6 +256,7 @@ impl PipelineConfig {
             frames: None,
             trim: false,
             groups: None,
+            whisper: None,
         };
         Some(match name {
             "seed" => PipelineConfig {
@@ -290,6 +302,13 @@ impl PipelineConfig {
                 groups: Some(UTTERANCE_GROUPS.iter().map(|g| g.to_string()).collect()),
                 ..Self::preset("prosody")?
             },
+            // The utterance functionals and what a pretrained speech encoder hears in the same
+            // trimmed clip: Whisper base's third layer, averaged over the clip.
+            "utterance-whisper" => PipelineConfig {
+                preset: name.to_string(),
+                whisper: Some(3),
+                ..Self::preset("utterance")?
+            },
             _ => return None,
         })
     }
@@ -301,15 +320,15 @@ impl PipelineConfig {
     }
 
     /// The keys a spec may override after the preset's name (`--pipeline 'mfcc:n_mfcc=20'`).
-    pub const KEYS: [&'static str; 12] = [
+    pub const KEYS: [&'static str; 13] = [
         "sr", "crop", "n_fft", "hop", "n_mels", "n_mfcc", "fmin", "fmax", "top_db", "frames",
-        "trim", "groups",
+        "trim", "groups", "whisper",
     ];
 
     /// The presets as a table for people (`emovox pipelines`): name, shape and parameters of
     /// each, then how to override them.
     pub fn presets_table() -> String {
-        let mut s = format!("{:<12} {:<12} parameters\n", "pipeline", "shape");
+        let mut s = format!("{:<18} {:<12} parameters\n", "pipeline", "shape");
         for name in PipelineConfig::PRESETS {
             let Some(c) = PipelineConfig::preset(name) else {
                 continue;
@@ -324,14 +343,18 @@ impl PipelineConfig {
                 format!("{frames}x{}", c.n_columns())
             };
             s.push_str(&format!(
-                "{name:<12} {shape:<12} sr={} {crop}, n_fft={} hop={} n_mels={} n_mfcc={} top_db={}{}\n",
+                "{name:<18} {shape:<12} sr={} {crop}, n_fft={} hop={} n_mels={} n_mfcc={} top_db={}{}\n",
                 c.sample_rate,
                 c.n_fft,
                 c.hop,
                 c.n_mels,
                 c.n_mfcc,
                 c.top_db.map_or("none".into(), |t| t.to_string()),
-                if c.trim { ", trim=vad" } else { "" },
+                match (c.trim, c.whisper) {
+                    (true, Some(l)) => format!(", trim=vad, whisper={l}"),
+                    (true, None) => ", trim=vad".into(),
+                    (false, _) => String::new(),
+                },
             ));
         }
         s.push_str("\nOverride any parameter: --pipeline 'mfcc:n_mfcc=20,frames=200,crop=0.5+2'\n");
@@ -357,7 +380,9 @@ impl PipelineConfig {
             Kind::Handcrafted => HANDCRAFTED_NAMES.len(),
             Kind::LogMelStats => STATS_NAMES.len() * self.n_mels,
             Kind::SpeechStats => STATS_NAMES.len() * (self.n_mels + 3 * self.n_mfcc),
-            Kind::Prosody => self.prosody_columns().len(),
+            Kind::Prosody => {
+                self.prosody_columns().len() + self.whisper.map_or(0, |_| WHISPER_WIDTH)
+            }
         }
     }
 
@@ -376,11 +401,11 @@ impl PipelineConfig {
     }
 
     /// Names of the output columns, for the per-clip pipelines that have them (`handcrafted`,
-    /// `prosody`); `None` for the others.
+    /// `prosody` without `whisper`); `None` for the others.
     pub fn column_names(&self) -> Option<Vec<&'static str>> {
         match self.kind {
             Kind::Handcrafted => Some(HANDCRAFTED_NAMES.to_vec()),
-            Kind::Prosody => Some(
+            Kind::Prosody if self.whisper.is_none() => Some(
                 self.prosody_columns()
                     .into_iter()
                     .map(|i| PROSODY_NAMES[i])
@@ -404,6 +429,16 @@ impl PipelineConfig {
             }
             if self.prosody_columns().is_empty() {
                 return bad(format!("prosody groups {g:?} keep no known group"));
+            }
+        }
+        if let Some(l) = self.whisper {
+            if self.kind != Kind::Prosody || self.sample_rate != 16_000 {
+                return bad("whisper applies to the prosody pipeline at sr=16000 only".into());
+            }
+            if !(1..=6).contains(&l) {
+                return bad(format!(
+                    "whisper is a layer of Whisper base, 1 to 6, got {l}"
+                ));
             }
         }
         if self.sample_rate < 1000 {
@@ -511,6 +546,7 @@ impl PipelineConfig {
                     }
                 }
             }
+            "whisper" => self.whisper = if none { None } else { Some(num(value, bad)?) },
             "crop" => {
                 self.crop = if none {
                     None
@@ -606,6 +642,12 @@ impl fmt::Display for PipelineConfig {
         }
         if self.trim != base.trim {
             parts.push(format!("trim={}", if self.trim { "vad" } else { "none" }));
+        }
+        if self.whisper != base.whisper {
+            parts.push(format!(
+                "whisper={}",
+                self.whisper.map_or("none".into(), |l| l.to_string())
+            ));
         }
         if !parts.is_empty() {
             write!(f, ":{}", parts.join(","))?;

@@ -7,9 +7,10 @@
 //! (for `--resume`) and `history.csv`; [`SavedModel`] loads it back with the feature pipeline
 //! and class names it was trained with; [`metrics`] scores predictions as scikit-learn does.
 //!
-//! Three models: `lstm-seed` (the original Keras network), `cnn-attn` (a compact CNN over
-//! frames) and `svm` ([`svm`]: an RBF support vector classifier over one vector per clip,
-//! fitted by SMO and stored as burn parameters like the networks). Any of them can be trained
+//! Four models: `lstm-seed` (the original Keras network), `cnn-attn` (a compact CNN over
+//! frames), `svm` ([`svm`]: an RBF support vector classifier over one vector per clip,
+//! fitted by SMO and stored as burn parameters like the networks) and `logistic`
+//! ([`logistic`]: multinomial logistic regression over one vector per clip, fitted by L-BFGS). Any of them can be trained
 //! with speaker normalisation ([`TrainConfig::speaker_norm`], [`data::normalize_speakers`]):
 //! each speaker's features standardised over that speaker's own clips, no labels needed.
 //!
@@ -34,6 +35,7 @@ pub mod augment;
 pub mod cnn_attn;
 pub mod config;
 pub mod data;
+pub mod logistic;
 pub mod lstm;
 pub mod lstm_seed;
 pub mod metrics;

@@ -5,6 +5,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::cnn_attn::{CnnAttn, CnnAttnConfig};
+use crate::logistic::{Logistic, LogisticConfig};
 use crate::lstm_seed::{LstmSeed, LstmSeedConfig};
 use crate::svm::{Svm, SvmConfig};
 use crate::{Error, Result};
@@ -23,15 +24,18 @@ pub enum ModelConfig {
     /// An RBF support vector classifier (one-vs-rest) over one standardised feature vector per
     /// clip, such as the `logmel-stats` pipeline's; fitted by SMO, not by gradient descent.
     Svm(SvmConfig),
+    /// Multinomial logistic regression over one standardised feature vector per clip,
+    /// L2-regularised, fitted exactly (L-BFGS).
+    Logistic(LogisticConfig),
 }
 
 impl ModelConfig {
     /// The names accepted by [`ModelConfig::named`].
-    pub const NAMES: [&'static str; 3] = ["lstm-seed", "cnn-attn", "svm"];
+    pub const NAMES: [&'static str; 4] = ["lstm-seed", "cnn-attn", "svm", "logistic"];
 
-    /// A model by name, for `n_features` inputs per frame and `n_classes` classes. `cnn-attn`
-    /// and `svm` take overrides after a colon (see [`CnnAttnConfig::with_overrides`],
-    /// [`SvmConfig::with_overrides`]). An unknown name or a bad override is an
+    /// A model by name, for `n_features` inputs per frame and `n_classes` classes. `cnn-attn`,
+    /// `svm` and `logistic` take overrides after a colon (see [`CnnAttnConfig::with_overrides`],
+    /// [`SvmConfig::with_overrides`], [`LogisticConfig::with_overrides`]). An unknown name or a bad override is an
     /// [`Error::Config`] that says which and why.
     pub fn named(name: &str, n_features: usize, n_classes: usize) -> Result<Self> {
         let bad = |why: String| Error::Config(format!("model {name:?}: {why}"));
@@ -51,7 +55,20 @@ impl ModelConfig {
                 .map(ModelConfig::Svm)
                 .map_err(bad);
         }
+        if let Some(spec) = name.strip_prefix("logistic:") {
+            return LogisticConfig::new()
+                .with_n_features(n_features)
+                .with_n_classes(n_classes)
+                .with_overrides(spec)
+                .map(ModelConfig::Logistic)
+                .map_err(bad);
+        }
         match name {
+            "logistic" => Ok(ModelConfig::Logistic(
+                LogisticConfig::new()
+                    .with_n_features(n_features)
+                    .with_n_classes(n_classes),
+            )),
             "lstm-seed" => Ok(ModelConfig::LstmSeed(
                 LstmSeedConfig::new()
                     .with_n_features(n_features)
@@ -80,6 +97,7 @@ impl ModelConfig {
             ModelConfig::LstmSeed(_) => "lstm-seed",
             ModelConfig::CnnAttn(_) => "cnn-attn",
             ModelConfig::Svm(_) => "svm",
+            ModelConfig::Logistic(_) => "logistic",
         }
     }
 
@@ -88,7 +106,7 @@ impl ModelConfig {
     pub fn standardize(&self) -> bool {
         match self {
             ModelConfig::LstmSeed(_) => false,
-            ModelConfig::CnnAttn(_) | ModelConfig::Svm(_) => true,
+            ModelConfig::CnnAttn(_) | ModelConfig::Svm(_) | ModelConfig::Logistic(_) => true,
         }
     }
 
@@ -98,6 +116,7 @@ impl ModelConfig {
         match self {
             ModelConfig::CnnAttn(c) => c.check(),
             ModelConfig::Svm(c) => c.check(),
+            ModelConfig::Logistic(c) => c.check(),
             ModelConfig::LstmSeed(_) => Ok(()),
         }
     }
@@ -108,6 +127,7 @@ impl ModelConfig {
             ModelConfig::LstmSeed(c) => Model::LstmSeed(c.init(device)),
             ModelConfig::CnnAttn(c) => Model::CnnAttn(c.init(device)),
             ModelConfig::Svm(c) => Model::Svm(c.init(device)),
+            ModelConfig::Logistic(c) => Model::Logistic(c.init(device)),
         }
     }
 }
@@ -121,6 +141,8 @@ pub enum Model {
     CnnAttn(CnnAttn),
     /// See [`ModelConfig::Svm`].
     Svm(Svm),
+    /// See [`ModelConfig::Logistic`].
+    Logistic(Logistic),
 }
 
 impl Model {
@@ -130,6 +152,7 @@ impl Model {
             Model::LstmSeed(m) => m.forward(x),
             Model::CnnAttn(m) => m.forward(x),
             Model::Svm(m) => m.forward(x),
+            Model::Logistic(m) => m.forward(x),
         }
     }
 
@@ -140,7 +163,8 @@ impl Model {
 
     /// The weights of the first layer that reads the inputs, flattened (for the weight
     /// histogram of an evaluation): the first LSTM's input kernel, the first convolution's
-    /// kernel, or an SVM's dual coefficients (it has no layers). Empty for burn's stock LSTM.
+    /// kernel, an SVM's dual coefficients (it has no layers), a logistic regression's weights.
+    /// Empty for burn's stock LSTM.
     pub fn first_layer_weights(&self) -> Vec<f32> {
         fn values<const D: usize>(p: &burn::module::Param<Tensor<D>>) -> Vec<f32> {
             p.val().into_data().try_to_vec::<f32>().unwrap_or_default()
@@ -152,6 +176,7 @@ impl Model {
             },
             Model::CnnAttn(m) => values(&m.blocks[0].conv.weight),
             Model::Svm(m) => values(&m.coef),
+            Model::Logistic(m) => values(&m.weight),
         }
     }
 }

@@ -215,8 +215,8 @@ impl Trainer {
                 Adapt::None
             },
         };
-        if let ModelConfig::Svm(svm) = &self.model {
-            return self.fit_svm(svm, saved, data, &train_idx, &val_idx, progress);
+        if matches!(self.model, ModelConfig::Svm(_) | ModelConfig::Logistic(_)) {
+            return self.fit_exact(saved, data, &train_idx, &val_idx, progress);
         }
         let mut model: Model = self.model.init(&device);
         let mut optim = AdamConfig::new().init();
@@ -398,12 +398,12 @@ impl Trainer {
 }
 
 impl Trainer {
-    /// [`run`](Self::run) for an SVM: one exact fit (SMO) on the standardised training part, a
-    /// single history row (train and validation cross-entropy of the decision values' softmax,
-    /// and accuracies), the model saved. There is nothing to resume.
-    fn fit_svm(
+    /// [`run`](Self::run) for the models fitted in one exact solve (an SVM by SMO, logistic
+    /// regression by L-BFGS) on the standardised training part: a single history row (train
+    /// and validation cross-entropy of the logits' softmax, and accuracies), the model saved.
+    /// There is nothing to resume.
+    fn fit_exact(
         &self,
-        svm: &crate::svm::SvmConfig,
         mut saved: SavedModel,
         data: &Dataset,
         train_idx: &[usize],
@@ -418,12 +418,29 @@ impl Trainer {
             s.apply(&mut xs);
         }
         let ys: Vec<usize> = train_idx.iter().map(|&i| data.y[i]).collect();
-        let cfg = svm.clone().with_n_features(data.frames * data.columns);
+        let n_features = data.frames * data.columns;
         let cw = saved.train.as_ref().is_some_and(|t| t.class_weights);
-        let (fitted, model) = crate::svm::fit(&xs, &ys, &cfg, cw, &plain)?;
-        tracing::info!(support = fitted.n_support, rows = ys.len(), "svm fitted");
-        let model = Model::Svm(model);
-        saved.model = ModelConfig::Svm(fitted);
+        let model = match &self.model {
+            ModelConfig::Logistic(c) => {
+                let cfg = c.clone().with_n_features(n_features);
+                let model = crate::logistic::fit(&xs, &ys, &cfg, cw, &plain)?;
+                saved.model = ModelConfig::Logistic(cfg);
+                Model::Logistic(model)
+            }
+            ModelConfig::Svm(svm) => {
+                let cfg = svm.clone().with_n_features(n_features);
+                let (fitted, model) = crate::svm::fit(&xs, &ys, &cfg, cw, &plain)?;
+                tracing::info!(support = fitted.n_support, rows = ys.len(), "svm fitted");
+                saved.model = ModelConfig::Svm(fitted);
+                Model::Svm(model)
+            }
+            m => {
+                return Err(Error::Config(format!(
+                    "{} is trained by epochs, not in one solve",
+                    m.name()
+                )))
+            }
+        };
         let eval_loss = CrossEntropyLossConfig::new().init(&plain);
         let score = |idx: &[usize]| -> (f64, f64) {
             if idx.is_empty() {
