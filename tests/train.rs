@@ -165,7 +165,7 @@ fn a_tiny_training_run_converges_and_evaluates() {
     ]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("self-training refits an svm model; this one is lstm-seed"),
+        stderr(&o).contains("self-training refits an svm or logistic model; this one is lstm-seed"),
         "{}",
         stderr(&o)
     );

@@ -120,6 +120,9 @@ struct Problem<'a> {
     f: usize,
     k: usize,
     c: f64,
+    /// The point the penalty pulls toward, with the biases penalised too (self-training:
+    /// the trained model); `None`: zero weights, free biases (fitting).
+    anchor: Option<&'a [f64]>,
 }
 
 impl Problem<'_> {
@@ -180,10 +183,13 @@ impl Problem<'_> {
         let mut total = loss;
         for (i, gi) in grad.iter_mut().enumerate() {
             *gi = g[i];
-            if i < f * k {
-                total += 0.5 * reg * theta[i] * theta[i];
-                *gi += reg * theta[i];
-            }
+            let d = match self.anchor {
+                Some(a) => theta[i] - a[i],
+                None if i < f * k => theta[i],
+                None => 0.0,
+            };
+            total += 0.5 * reg * d * d;
+            *gi += reg * d;
         }
         total
     }
@@ -193,11 +199,12 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Minimises `p` from zero by L-BFGS; returns the solution and the iterations used.
+/// Minimises `p` by L-BFGS from its anchor (zero without one); returns the solution and the
+/// iterations used.
 fn lbfgs(p: &Problem, max_iter: usize, tol: f64) -> (Vec<f64>, usize) {
     const MEMORY: usize = 10;
     let n = p.f * p.k + p.k;
-    let mut x = vec![0.0; n];
+    let mut x = p.anchor.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
     let mut g = vec![0.0; n];
     let mut fx = p.eval(&x, &mut g);
     let mut hist: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new(); // (s, y, 1 / yᵀs)
@@ -309,15 +316,99 @@ pub fn fit(
         f,
         k,
         c: cfg.c,
+        anchor: None,
     };
     let (theta, iterations) = lbfgs(&p, cfg.max_iter, cfg.tolerance * total);
     tracing::info!(iterations, "logistic regression fitted");
+    Ok(from_theta(&theta, f, k, device))
+}
+
+fn from_theta(theta: &[f64], f: usize, k: usize, device: &Device) -> Logistic {
     let weight: Vec<f32> = theta[..f * k].iter().map(|&v| v as f32).collect();
     let bias: Vec<f32> = theta[f * k..].iter().map(|&v| v as f32).collect();
-    Ok(Logistic {
+    Logistic {
         weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, [f, k]), device)),
         bias: Param::from_tensor(Tensor::from_data(TensorData::new(bias, [k]), device)),
-    })
+    }
+}
+
+/// Self-training on unlabelled clips (transductive adaptation), as [`crate::svm::self_train`]
+/// does for the SVM: `model` predicts the rows of `x` (standardised), the most confident
+/// [`SELF_TRAIN_SHARE`](crate::svm::SELF_TRAIN_SHARE) of each predicted class become examples
+/// of that class (class-balanced when `balanced`), and the model is refitted on them with the
+/// same penalty `1 / C`, now pulling every weight and bias toward the trained model's instead
+/// of toward zero: the training corpora are not stored with the model, and the trained weights
+/// stand in for them (their optimum is where the penalty is centred).
+pub fn self_train(
+    model: &Logistic,
+    cfg: &LogisticConfig,
+    x: &[f32],
+    balanced: bool,
+    device: &Device,
+) -> Result<Logistic> {
+    let (f, k) = (cfg.n_features, cfg.n_classes);
+    if f == 0 || x.is_empty() || x.len() % f != 0 {
+        return Err(Error::Data(format!(
+            "logistic: {} values are not rows of {f} features",
+            x.len()
+        )));
+    }
+    let n = x.len() / f;
+    let values = |t: Tensor<2>| t.into_data().try_to_vec::<f32>();
+    let scores = model
+        .forward(Tensor::from_data(
+            TensorData::new(x.to_vec(), [n, 1, f]),
+            device,
+        ))
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| Error::Data(format!("logistic: logits: {e:?}")))?;
+    let picked = crate::svm::confident(&scores, k, crate::svm::SELF_TRAIN_SHARE);
+    let xs: Vec<f32> = picked
+        .iter()
+        .flat_map(|&(i, _)| x[i * f..(i + 1) * f].iter().copied())
+        .collect();
+    let ys: Vec<usize> = picked.iter().map(|&(_, c)| c).collect();
+    let mut anchor: Vec<f64> = values(model.weight.val())
+        .map_err(|e| Error::Data(format!("logistic: weights: {e:?}")))?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    anchor.extend(
+        model
+            .bias
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::Data(format!("logistic: biases: {e:?}")))?
+            .into_iter()
+            .map(f64::from),
+    );
+    let mut counts = vec![0usize; k];
+    ys.iter().for_each(|&c| counts[c] += 1);
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    let w: Vec<f64> = ys
+        .iter()
+        .map(|&c| {
+            if balanced {
+                ys.len() as f64 / (present as f64 * counts[c] as f64)
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let total: f64 = w.iter().sum();
+    let p = Problem {
+        x: &xs,
+        y: &ys,
+        w,
+        f,
+        k,
+        c: cfg.c,
+        anchor: Some(&anchor),
+    };
+    let (theta, _) = lbfgs(&p, cfg.max_iter, cfg.tolerance * total.max(1.0));
+    Ok(from_theta(&theta, f, k, device))
 }
 
 #[cfg(test)]
@@ -363,6 +454,7 @@ mod tests {
             f: 2,
             k: 3,
             c: 1.0,
+            anchor: None,
         };
         let (theta, _) = lbfgs(&p, 1000, 1e-9);
         let mut g = vec![0.0; 9];
@@ -398,6 +490,41 @@ mod tests {
             b[1] - b[0]
         };
         assert!(bias(true) > bias(false));
+    }
+
+    #[test]
+    fn self_training_moves_toward_the_new_clips_and_stays_near_the_model() {
+        let (x, y) = toy();
+        let cfg = LogisticConfig::new()
+            .with_n_features(2)
+            .with_n_classes(3)
+            .with_c(0.1);
+        let device = Device::flex();
+        let m = fit(&x, &y, &cfg, true, &device).unwrap();
+        // The same clips shifted by +1 on both features (a new recording set-up).
+        let shifted: Vec<f32> = x.iter().map(|v| v + 1.0).collect();
+        let refit = self_train(&m, &cfg, &shifted, true, &device).unwrap();
+        let w = |m: &Logistic| m.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        let moved: f32 = w(&m)
+            .iter()
+            .zip(w(&refit))
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        assert!(moved > 0.0 && moved.is_finite());
+        let t = Tensor::<3>::from_data(TensorData::new(shifted, [30, 1, 2]), &device);
+        let pred = refit
+            .forward(t)
+            .argmax(1)
+            .into_data()
+            .try_to_vec::<i64>()
+            .unwrap();
+        let right = pred
+            .iter()
+            .zip(&y)
+            .filter(|(&p, &c)| p as usize == c)
+            .count();
+        assert!(right >= 20, "{right} of 30");
+        assert!(self_train(&m, &cfg, &[1.0, 2.0, 3.0], true, &device).is_err());
     }
 
     #[test]

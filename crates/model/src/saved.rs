@@ -187,23 +187,19 @@ impl SavedModel {
     }
 
     /// Self-training on clips given together (`emovox predict --adapt --self-train`): the
-    /// model refitted on its support vectors plus the surest of its own predictions for `x`
-    /// ([`crate::svm::self_train`]). `x` are the group's inputs (`[n, frames, features]`,
+    /// model refitted on the surest of its own predictions for `x` ([`crate::svm::self_train`]:
+    /// with its support vectors; [`crate::logistic::self_train`]: pulled toward its trained
+    /// weights). `x` are the group's inputs (`[n, frames, features]`,
     /// row-major, raw features) after [`adapt_group`](Self::adapt_group); predict them with
     /// the model returned. `None` for a group of fewer than [`SELF_TRAIN_MIN_CLIPS`] clips,
     /// too few to learn from (read them with the model as it is). An SVM fit: about a second
-    /// per thousand support vectors on 2 cores, so for batches, not single requests.
+    /// per thousand support vectors on 2 cores, so for batches, not single requests; a
+    /// logistic refit takes milliseconds.
     ///
-    /// An error for a model other than an SVM, or one saved without its support vectors'
-    /// classes.
+    /// An error for a model other than an SVM or a logistic regression, or an SVM saved
+    /// without its support vectors' classes.
     pub fn self_trained(&self, model: &Model, x: &[f32]) -> Result<Option<Model>> {
         self.can_self_train()?;
-        let (Model::Svm(svm), ModelConfig::Svm(cfg)) = (model, &self.model) else {
-            return Err(Error::Data(format!(
-                "self-training needs an svm model; these weights are not one ({})",
-                self.model.name()
-            )));
-        };
         let [f, c] = self.input_shape;
         if x.len() / (f * c).max(1) < SELF_TRAIN_MIN_CLIPS {
             return Ok(None);
@@ -213,23 +209,36 @@ impl SavedModel {
             s.apply(&mut xs);
         }
         let balanced = self.train.as_ref().is_some_and(|t| t.class_weights);
-        let (_, refit) = crate::svm::self_train(svm, cfg, &xs, balanced, &Device::flex())?;
-        Ok(Some(Model::Svm(refit)))
+        match (model, &self.model) {
+            (Model::Svm(svm), ModelConfig::Svm(cfg)) => {
+                let (_, refit) = crate::svm::self_train(svm, cfg, &xs, balanced, &Device::flex())?;
+                Ok(Some(Model::Svm(refit)))
+            }
+            (Model::Logistic(m), ModelConfig::Logistic(cfg)) => {
+                let refit = crate::logistic::self_train(m, cfg, &xs, balanced, &Device::flex())?;
+                Ok(Some(Model::Logistic(refit)))
+            }
+            _ => Err(Error::Data(format!(
+                "self-training needs an svm or logistic model; these weights are not one ({})",
+                self.model.name()
+            ))),
+        }
     }
 
     /// Whether [`self_trained`](Self::self_trained) can refit this model: an error naming the
-    /// reason for a model other than an SVM, or an SVM saved without its support vectors'
-    /// classes (by an emovox before self-training).
+    /// reason for a model other than an SVM or a logistic regression, or an SVM saved without
+    /// its support vectors' classes (by an emovox before self-training).
     pub fn can_self_train(&self) -> Result<()> {
         match &self.model {
             ModelConfig::Svm(c) if c.has_support_labels() => Ok(()),
+            ModelConfig::Logistic(_) => Ok(()),
             ModelConfig::Svm(_) => Err(Error::Data(
                 "this svm model was saved without its support vectors' classes (by an older \
                  emovox) and cannot self-train; retrain it with `emovox train`"
                     .into(),
             )),
             m => Err(Error::Data(format!(
-                "self-training refits an svm model; this one is {}",
+                "self-training refits an svm or logistic model; this one is {}",
                 m.name()
             ))),
         }

@@ -470,7 +470,7 @@ pub fn self_train(
 /// The rows of `scores` (decision values, `classes` per row) that are the surest of their
 /// predicted class: within each class, the `share` with the largest margin between the best
 /// and the second-best score, at least one. Returns `(row, predicted class)` in row order.
-fn confident(scores: &[f32], classes: usize, share: f64) -> Vec<(usize, usize)> {
+pub(crate) fn confident(scores: &[f32], classes: usize, share: f64) -> Vec<(usize, usize)> {
     let mut by_class: Vec<Vec<(f32, usize)>> = vec![Vec::new(); classes];
     for (i, row) in scores.chunks_exact(classes).enumerate() {
         let (mut best, mut second) = ((0usize, f32::NEG_INFINITY), f32::NEG_INFINITY);
