@@ -162,11 +162,13 @@ pub struct PredictArgs {
     /// adaptation policy. (`--same-speaker` is the old name.)
     #[arg(long, alias = "same-speaker")]
     pub adapt: bool,
-    /// With --adapt: self-training. After adapting, an svm model is refitted on its support
-    /// vectors plus the surest 30 % of its own answers for each emotion over the inputs, and
-    /// the refitted model gives the predictions (no labels needed). Leave one corpus out:
-    /// mean UAR 0.488 adapted, 0.50 self-trained (bench/MODEL_EXPERIMENTS.md). Costs one SVM
-    /// fit, seconds; needs at least 10 readable inputs (fewer are predicted adapted only).
+    /// With --adapt: self-training. After adapting, the model (svm or logistic, as the
+    /// bundled one) is refitted on the surest 30 % of its own answers for each emotion over
+    /// the inputs (an svm with its support vectors, a logistic regression held near its trained
+    /// weights), and the refitted model gives the predictions (no labels needed). Leave one
+    /// corpus out, bundled model: mean UAR 0.524 adapted, 0.527 self-trained
+    /// (bench/MODEL_EXPERIMENTS.md). Needs at least 10 readable inputs (fewer are predicted
+    /// adapted only).
     #[arg(long, requires = "adapt")]
     pub self_train: bool,
     /// Worker threads. Default: one per core.
@@ -409,7 +411,7 @@ pub struct EvaluateArgs {
     #[arg(long, requires = "adapt", value_parser = clap::value_parser!(u64).range(1..))]
     pub adapt_clips: Option<u64>,
     /// With --adapt: read each group with the model self-trained on it (as `emovox predict
-    /// --adapt --self-train`; an svm model, groups of at least 10 clips).
+    /// --adapt --self-train`; an svm or logistic model, groups of at least 10 clips).
     #[arg(long, requires = "adapt")]
     pub self_train: bool,
     /// With --adapt: what is adapted together, `speaker` (each speaker's clips) or `corpus`

@@ -451,12 +451,12 @@ impl Recognizer {
     }
 
     /// [`predict_speaker`](Self::predict_speaker), then self-training: the model refitted on
-    /// its support vectors plus the surest of its own answers for these clips
-    /// ([`SavedModel::self_trained`]) predicts them. A batch of one recording set-up's (or one
-    /// speaker's) clips; an SVM fit costs seconds. Fewer than
+    /// the surest of its own answers for these clips ([`SavedModel::self_trained`]) predicts
+    /// them. A batch of one recording set-up's (or one speaker's) clips; an SVM fit costs
+    /// seconds, a logistic regression's (the bundled model) milliseconds. Fewer than
     /// [`SELF_TRAIN_MIN_CLIPS`](emovox_model::saved::SELF_TRAIN_MIN_CLIPS) clips are predicted
-    /// as [`predict_speaker`](Self::predict_speaker) does; a model other than an SVM is an
-    /// error.
+    /// as [`predict_speaker`](Self::predict_speaker) does; a model other than an SVM or a
+    /// logistic regression is an error.
     pub fn predict_self_trained(&self, batch: &[Features]) -> Result<Vec<Prediction>> {
         self.predict_grouped_from(batch, true, 0, true)
     }

@@ -890,8 +890,8 @@ impl Recognizer {
     /// (with `sr`). Returns one prediction record per item, in order, as `predict` does; an item
     /// that fails gives `{"error": reason}` (with `"no_speech": True` when it holds no speech) in
     /// its place instead of raising, so one bad file does not lose the others. Items given as
-    /// paths carry them as `"file"`. With `self_train=True`, an svm model (the bundled one) is
-    /// then refitted on its support vectors plus its surest answers for these items, and the
+    /// paths carry them as `"file"`. With `self_train=True`, an svm or logistic model (the
+    /// bundled one is logistic) is then refitted on its surest answers for these items, and the
     /// refitted model predicts them (`emovox predict --adapt --self-train`; at least 10
     /// readable items, else adapted only); another model raises `EmovoxError`.
     #[pyo3(signature = (items, sr=None, self_train=false))]

@@ -111,7 +111,7 @@ class Recognizer:
         """One speaker's (or one set-up's) recordings predicted together, adapted to them
         without labels; one prediction record per item (``"file"`` for items given as paths),
         ``{"error": str}`` (and ``"no_speech": True``) in the place of an item that fails.
-        ``self_train=True``: an svm model is refitted on its surest answers for the items
+        ``self_train=True``: an svm or logistic model is refitted on its surest answers for the items
         (at least 10) and predicts them again (``emovox predict --adapt --self-train``)."""
     def timeline(
         self,
