@@ -89,7 +89,7 @@ def test_features_of_path_bytes_and_samples(datasets):
     np.testing.assert_allclose(emovox.features(y, "seed", sr=sr), f, atol=1e-4 * np.ptp(f))
     assert emovox.features(p, "handcrafted").shape == (1, 45)
     assert emovox.features(p, "mfcc-deltas").shape[1] == 39
-    assert set(emovox.pipelines()) == {"seed", "mfcc", "mfcc-deltas", "logmel", "handcrafted", "logmel-stats", "speech-stats", "prosody", "utterance"}
+    assert set(emovox.pipelines()) == {"seed", "mfcc", "mfcc-deltas", "logmel", "handcrafted", "logmel-stats", "speech-stats", "prosody", "utterance", "utterance-whisper"}
     assert emovox.pipeline_info("mfcc:n_mfcc=20,frames=50")[1:] == (50, 20)
     assert emovox.pipeline_info("logmel-stats")[1:] == (1, 512)
 
