@@ -416,6 +416,17 @@ pub fn self_train(
 mod tests {
     use super::*;
 
+    /// The predicted class of each row of `x` (`[n, 1, f]`).
+    fn predict(m: &Logistic, x: Vec<f32>, n: usize, f: usize) -> Vec<usize> {
+        let t = Tensor::<3>::from_data(TensorData::new(x, [n, 1, f]), &Device::flex());
+        let logits = m.forward(t).into_data().try_to_vec::<f32>().unwrap();
+        let k = logits.len() / n;
+        logits
+            .chunks_exact(k)
+            .map(|r| (0..k).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap())
+            .collect()
+    }
+
     fn toy() -> (Vec<f32>, Vec<usize>) {
         // Three classes around (2,0), (-2,0), (0,2), with a little spread.
         let mut x = Vec::new();
@@ -439,14 +450,7 @@ mod tests {
             .with_c(1.0);
         let device = Device::flex();
         let m = fit(&x, &y, &cfg, false, &device).unwrap();
-        let t = Tensor::<3>::from_data(TensorData::new(x.clone(), [30, 1, 2]), &device);
-        let pred = m
-            .forward(t)
-            .argmax(1)
-            .into_data()
-            .try_to_vec::<i64>()
-            .unwrap();
-        assert!(pred.iter().zip(&y).all(|(&p, &c)| p as usize == c));
+        assert_eq!(predict(&m, x.clone(), 30, 2), y);
         // The gradient of the objective vanishes at the returned weights.
         let p = Problem {
             x: &x,
@@ -512,18 +516,8 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .sum();
         assert!(moved > 0.0 && moved.is_finite());
-        let t = Tensor::<3>::from_data(TensorData::new(shifted, [30, 1, 2]), &device);
-        let pred = refit
-            .forward(t)
-            .argmax(1)
-            .into_data()
-            .try_to_vec::<i64>()
-            .unwrap();
-        let right = pred
-            .iter()
-            .zip(&y)
-            .filter(|(&p, &c)| p as usize == c)
-            .count();
+        let pred = predict(&refit, shifted, 30, 2);
+        let right = pred.iter().zip(&y).filter(|(p, c)| p == c).count();
         assert!(right >= 20, "{right} of 30");
         assert!(self_train(&m, &cfg, &[1.0, 2.0, 3.0], true, &device).is_err());
     }

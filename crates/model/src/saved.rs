@@ -426,10 +426,12 @@ mod tests {
     }
 
     #[test]
-    fn only_an_svm_saved_with_its_support_labels_can_self_train() {
+    fn only_a_logistic_or_an_svm_saved_with_its_support_labels_can_self_train() {
         let mut s = saved(ModelConfig::named("lstm-seed", 5, 3).unwrap());
         let e = s.can_self_train().unwrap_err().to_string();
-        assert!(e.contains("refits an svm model"), "{e}");
+        assert!(e.contains("refits an svm or logistic model"), "{e}");
+        s.model = ModelConfig::named("logistic", 5, 3).unwrap();
+        assert!(s.can_self_train().is_ok());
         let mut svm = crate::svm::SvmConfig::new()
             .with_n_features(4)
             .with_n_classes(3);
