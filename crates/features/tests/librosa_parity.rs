@@ -21,9 +21,8 @@ use emovox_features::mel::MelFilterbank;
 use emovox_features::pitch::Yin;
 use emovox_features::{spectral, Extractor, PipelineConfig};
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden")
-}
+mod common;
+use common::{golden_dir, npy};
 
 /// The datasets folder, or `None` (with a visible SKIPPED note) when it is absent.
 fn datasets(test: &str) -> Option<PathBuf> {
@@ -44,38 +43,6 @@ fn datasets(test: &str) -> Option<PathBuf> {
         dir.display()
     );
     None
-}
-
-/// A little-endian float32 `.npy` as (shape, values).
-fn npy(name: &str) -> (Vec<usize>, Vec<f32>) {
-    let path = golden_dir().join(name);
-    let b = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(&b[..6], b"\x93NUMPY");
-    let (hlen, start) = match b[6] {
-        1 => (u16::from_le_bytes([b[8], b[9]]) as usize, 10),
-        _ => (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12),
-    };
-    let header = std::str::from_utf8(&b[start..start + hlen]).unwrap();
-    assert!(
-        header.contains("'<f4'") && header.contains("'fortran_order': False"),
-        "{header}"
-    );
-    let shape_s = header
-        .split("'shape': (")
-        .nth(1)
-        .unwrap()
-        .split(')')
-        .next()
-        .unwrap();
-    let shape = shape_s
-        .split(',')
-        .filter_map(|d| d.trim().parse().ok())
-        .collect();
-    let values = b[start + hlen..]
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    (shape, values)
 }
 
 fn clips() -> Vec<(String, String)> {

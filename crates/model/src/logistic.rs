@@ -274,6 +274,23 @@ fn lbfgs(p: &Problem, max_iter: usize, tol: f64) -> (Vec<f64>, usize) {
     (x, max_iter)
 }
 
+/// Each row's weight in the objective: `n / (classes present · n_class)` when `balanced`
+/// (scikit-learn's `class_weight="balanced"`), else 1. Classes are below `k`.
+fn sample_weights(y: &[usize], k: usize, balanced: bool) -> Vec<f64> {
+    let mut counts = vec![0usize; k];
+    y.iter().for_each(|&c| counts[c] += 1);
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    y.iter()
+        .map(|&c| {
+            if balanced {
+                y.len() as f64 / (present as f64 * counts[c] as f64)
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
 /// Fits the model on `x` (`y.len()` rows of `cfg.n_features` standardised values) with classes
 /// `y` in `0..cfg.n_classes`; with `balanced`, each class weighs `n / (classes · n_class)`
 /// (scikit-learn's `class_weight="balanced"`).
@@ -296,19 +313,7 @@ pub fn fit(
             "logistic: class {bad} with {k} classes"
         )));
     }
-    let mut counts = vec![0usize; k];
-    y.iter().for_each(|&c| counts[c] += 1);
-    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
-    let w: Vec<f64> = y
-        .iter()
-        .map(|&c| {
-            if balanced {
-                n as f64 / (present as f64 * counts[c] as f64)
-            } else {
-                1.0
-            }
-        })
-        .collect();
+    let w = sample_weights(y, k, balanced);
     let total: f64 = w.iter().sum();
     let p = Problem {
         x,
@@ -385,19 +390,7 @@ pub fn self_train(
             .into_iter()
             .map(f64::from),
     );
-    let mut counts = vec![0usize; k];
-    ys.iter().for_each(|&c| counts[c] += 1);
-    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
-    let w: Vec<f64> = ys
-        .iter()
-        .map(|&c| {
-            if balanced {
-                ys.len() as f64 / (present as f64 * counts[c] as f64)
-            } else {
-                1.0
-            }
-        })
-        .collect();
+    let w = sample_weights(&ys, k, balanced);
     let total: f64 = w.iter().sum();
     let p = Problem {
         x: &xs,
