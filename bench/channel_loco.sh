@@ -5,6 +5,8 @@
 # time and adapted (--adapt), on the held-out corpora's original clips and, for robustness,
 # through a channel (their augmented copies: --score-augmented).
 #   bench/channel_loco.sh          (EMOVOX_DATASETS defaults to ../shared/datasets)
+# EMOVOX_LOCO_PIPELINE / EMOVOX_LOCO_MODEL pick another recipe (bench/loco_common.sh), e.g. the
+# bundled model's: utterance-whisper and logistic:c=0.001 (with EMOVOX_WORK set apart).
 # One feature table holds every copy; each run picks the copies it trains on
 # (--train-augmented). Results in target/channel-loco/ and a summary table at the end.
 set -euo pipefail
@@ -16,7 +18,7 @@ CHAINS="telephone,reverb,reverb=0.6,tilt=-3+gain=-10"
 # Two copies per clip at most: the SVM takes 12000 training rows, and three copies of the three
 # largest corpora are 15737.
 MIX="telephone,reverb=0.6"
-[ -f "$W/copies.parquet" ] || $E features --manifest "$W/seed4.csv" --pipeline utterance \
+[ -f "$W/copies.parquet" ] || $E features --manifest "$W/seed4.csv" --pipeline "$PIPELINE" \
   --augment "$CHAINS" --out "$W/copies.parquet" --no-progress 2>"$W/copies.features.log" || true
 summary="$W/summary.txt"
 [ -f "$summary" ] || printf '%-10s %-40s %-20s %-8s %6s %6s  %s\n' table train-copies scored scoring \
@@ -29,7 +31,7 @@ run() {
   local dir="$W/runs/$name"
   [ -f "$dir.log" ] && grep -q 'worst fold' "$dir.log" && return 0
   rm -rf "$dir"
-  local args=(evaluate --loco --features "$W/$table.parquet" --model svm:c=1 --class-weights
+  local args=(evaluate --loco --features "$W/$table.parquet" --model "$MODEL" --class-weights
     --val-fraction 0 --out "$dir")
   [ "$table" = base ] || args+=(--train-augmented "$train")
   [ "$scored" = original ] || args+=(--score-augmented "$scored")
@@ -60,7 +62,7 @@ for a in "" --adapt; do
   done
 done
 # Which part of tilt+gain costs: tilt and level apart (the speech detector reads the level).
-[ -f "$W/levels.parquet" ] || $E features --manifest "$W/seed4.csv" --pipeline utterance \
+[ -f "$W/levels.parquet" ] || $E features --manifest "$W/seed4.csv" --pipeline "$PIPELINE" \
   --augment tilt=-3,gain=-10,gain=-20,gain=-30 --out "$W/levels.parquet" --no-progress \
   2>"$W/levels.features.log" || true
 for scored in tilt=-3 gain=-10 gain=-20 gain=-30; do

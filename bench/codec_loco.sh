@@ -19,7 +19,7 @@ for c in $CODECS; do
   n=$(echo "$c" | tr '=' '_')
   [ -f "$W/$c/manifest.csv" ] || python3 bench/codec_copies.py transcode "$W/seed4.csv" "$W" "$c"
   # Clips in which the VAD finds no speech are listed and left out, not fatal.
-  [ -f "$W/$n.parquet" ] || $E features --manifest "$W/$c/manifest.csv" --pipeline utterance \
+  [ -f "$W/$n.parquet" ] || $E features --manifest "$W/$c/manifest.csv" --pipeline "$PIPELINE" \
     --out "$W/$n.parquet" --no-progress 2>"$W/$n.features.log" || true
   specs+=("$c=$W/$n.parquet:$W/$c/originals.csv")
 done
@@ -36,7 +36,7 @@ run() {
   local dir="$W/runs/$name"
   [ -f "$dir.log" ] && grep -q 'worst fold' "$dir.log" && return 0
   rm -rf "$dir"
-  local args=(evaluate --loco --features "$W/codecs.parquet" --model svm:c=1 --class-weights
+  local args=(evaluate --loco --features "$W/codecs.parquet" --model "$MODEL" --class-weights
     --val-fraction 0 --train-augmented "$train" --out "$dir")
   [ "$scored" = original ] || args+=(--score-augmented "$scored")
   [ -n "$adapt" ] && args+=(--adapt)
