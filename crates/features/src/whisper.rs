@@ -154,6 +154,7 @@ impl Ct2 {
                 format!("{e} (fetch the Whisper weights with scripts/fetch-whisper, or set {WEIGHTS_ENV})"),
             )
         })?;
+        let file_len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
         let mut r = BufReader::new(file);
         let trunc = |e: std::io::Error| bad(path, format!("not a CTranslate2 model file: {e}"));
         let version = read_u32(&mut r).map_err(trunc)?;
@@ -182,6 +183,14 @@ impl Ct2 {
             let mut dtype = [0u8; 1];
             r.read_exact(&mut dtype).map_err(trunc)?;
             let nbytes = read_u32(&mut r).map_err(trunc)? as usize;
+            // A size past the end of the file is a damaged file: refuse it before allocating.
+            let at = r.stream_position().map_err(trunc)?;
+            if at.saturating_add(nbytes as u64) > file_len {
+                return Err(bad(
+                    path,
+                    format!("{name}: {nbytes} bytes past the end of the file (truncated?)"),
+                ));
+            }
             if name == "encoder/num_heads" {
                 let mut b = vec![0u8; nbytes];
                 r.read_exact(&mut b).map_err(trunc)?;
@@ -528,6 +537,23 @@ mod tests {
         std::fs::write(&p, [6u8, 0, 0, 0, 3, 0]).unwrap();
         let msg = WhisperEncoder::load(&p, 3).unwrap_err().to_string();
         assert!(msg.contains("not a CTranslate2 model file"), "{msg}");
+        // A header that promises 4 GB: refused by name, nothing allocated.
+        let mut b = vec![6u8, 0, 0, 0];
+        let string = |b: &mut Vec<u8>, s: &str| {
+            b.extend((s.len() as u16).to_le_bytes());
+            b.extend(s.as_bytes());
+        };
+        string(&mut b, "WhisperSpec");
+        b.extend(1u32.to_le_bytes()); // revision
+        b.extend(1u32.to_le_bytes()); // one variable
+        string(&mut b, "encoder/conv1/weight");
+        b.push(1); // rank
+        b.extend(512u32.to_le_bytes());
+        b.push(4); // float16
+        b.extend(u32::MAX.to_le_bytes());
+        std::fs::write(&p, &b).unwrap();
+        let msg = WhisperEncoder::load(&p, 3).unwrap_err().to_string();
+        assert!(msg.contains("past the end of the file"), "{msg}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
