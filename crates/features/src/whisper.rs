@@ -282,7 +282,7 @@ impl WhisperEncoder {
             }
         };
         let mut v = Ct2::read(path, keep)?;
-        if v.heads == 0 || WIDTH % v.heads != 0 {
+        if v.heads == 0 || !WIDTH.is_multiple_of(v.heads) {
             return Err(bad(path, format!("encoder/num_heads is {}", v.heads)));
         }
         let device = Device::flex();

@@ -76,7 +76,7 @@ impl LogisticConfig {
 
     /// Checks a loaded config.
     pub fn check(&self) -> Result<(), String> {
-        if self.n_features == 0 || self.n_classes < 2 || !(self.c > 0.0) {
+        if self.n_features == 0 || self.n_classes < 2 || self.c.is_nan() || self.c <= 0.0 {
             return Err(format!(
                 "logistic: {} features, {} classes, c {}",
                 self.n_features, self.n_classes, self.c
@@ -353,7 +353,7 @@ pub fn self_train(
     device: &Device,
 ) -> Result<Logistic> {
     let (f, k) = (cfg.n_features, cfg.n_classes);
-    if f == 0 || x.is_empty() || x.len() % f != 0 {
+    if f == 0 || x.is_empty() || !x.len().is_multiple_of(f) {
         return Err(Error::Data(format!(
             "logistic: {} values are not rows of {f} features",
             x.len()
