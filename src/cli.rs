@@ -272,8 +272,10 @@ pub struct TrainArgs {
     /// Feature table (Parquet) from `emovox features --manifest`.
     #[arg(long)]
     pub features: PathBuf,
-    /// Model: lstm-seed (the original Keras network) or cnn-attn (compact CNN with attention
-    /// pooling, standardised inputs, ~100k parameters).
+    /// Model: lstm-seed (the original Keras network), cnn-attn (compact CNN with attention
+    /// pooling, standardised inputs, ~100k parameters), svm (RBF support vector machine over
+    /// one vector per clip; `svm:c=1`) or logistic (multinomial logistic regression over one
+    /// vector per clip, the bundled model's; `logistic:c=0.001`).
     #[arg(short, long, default_value = "lstm-seed")]
     pub model: String,
     /// Output folder (model.json, model.bpk, history.csv, checkpoint/).

@@ -174,6 +174,66 @@ fn a_tiny_training_run_converges_and_evaluates() {
 /// Issue 16: `evaluate --adapt --self-train` scores the clips as `predict --adapt
 /// --self-train` reads them: an SVM saved with its support vectors' classes, refitted on its
 /// surest answers for the group.
+/// The bundled model's classifier from the command line: `train --model logistic:c=...` fits in
+/// one solve, saves its C and shape, evaluates, and self-trains on the clips it scores together.
+#[test]
+fn a_logistic_regression_trains_evaluates_and_self_trains() {
+    let dir = temp_dir("train-logistic");
+    let t = table_with(&dir, 12, "logmel-stats");
+    let run = dir.join("run");
+    let o = emovox(&[
+        "train",
+        "--features",
+        t.to_str().unwrap(),
+        "--model",
+        "logistic:c=0.01",
+        "--class-weights",
+        "--val-fraction",
+        "0",
+        "--out",
+        run.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let model = read_json(&run.join("model.json"));
+    assert_eq!(model["model"]["kind"], "logistic", "{}", model["model"]);
+    assert_eq!(model["model"]["c"], 0.01);
+    assert_eq!(model["model"]["n_features"], 512);
+    assert_eq!(history(&run).len(), 1, "one exact solve, one history row");
+    for extra in [
+        &[][..],
+        &["--split", "train", "--adapt", "--self-train"][..],
+    ] {
+        let mut args = vec![
+            "evaluate",
+            run.to_str().unwrap(),
+            "--features",
+            t.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = emovox(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let report = read_json(&run.join("report.json"));
+        assert_eq!(
+            report["overall"]["accuracy"],
+            1.0,
+            "{extra:?}: {}",
+            stdout(&o)
+        );
+    }
+    let o = emovox(&[
+        "train",
+        "--features",
+        t.to_str().unwrap(),
+        "--model",
+        "logistic:c=-1",
+        "--out",
+        dir.join("bad").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("logistic:c=-1"), "{}", stderr(&o));
+}
+
 #[test]
 fn an_svm_self_trains_on_the_clips_it_scores_together() {
     let (t, run) = svm_on_tones("train-self", 12, &[]);
