@@ -381,13 +381,16 @@ impl WhisperEncoder {
         // Reflect padding by n_fft / 2 (torch.stft(center=True)); a clip shorter than that is
         // padded by zeros first (reflection needs more samples than the pad).
         let half = N_FFT / 2;
-        let mut base = y.to_vec();
-        if base.len() <= half {
-            base.resize(half + 1, 0.0);
-        }
+        let padded;
+        let base = if y.len() > half {
+            y
+        } else {
+            padded = [y, &vec![0.0; half + 1 - y.len()]].concat();
+            &padded[..]
+        };
         let mut x = Vec::with_capacity(base.len() + 2 * half);
         x.extend((1..=half).rev().map(|i| base[i]));
-        x.extend_from_slice(&base);
+        x.extend_from_slice(base);
         x.extend((1..=half).map(|i| base[base.len() - 1 - i]));
         // Whisper drops the last STFT frame.
         let frames = (x.len() - N_FFT) / HOP;
