@@ -2,7 +2,7 @@
 # Trains the speaker-adaptive model (not bundled: it needs several clips of a speaker at once, so
 # the web app cannot serve it) into target/adaptive/run, and measures it:
 #   models/train-adaptive.sh            (EMOVOX_DATASETS defaults to ../shared/datasets)
-# The bundled model's recipe (logistic regression, C = 0.001, classes balanced, on the
+# The recipe bundled until 2026-12-04 (logistic regression, C = 0.001, classes balanced, on the
 # `utterance-whisper` pipeline; the four corpora, seed4 classes, without the seed protocol's
 # held-out speakers) with --speaker-norm: every speaker's vectors are standardised over that
 # speaker's own clips, in training and at prediction (`emovox predict --adapt`); no labels of new

@@ -157,7 +157,8 @@ pub struct PredictArgs {
     pub csv: bool,
     /// Unsupervised adaptation: the inputs are one speaker's (or one recording set-up's)
     /// recordings, predicted together (no labels needed; the more clips, the better). The
-    /// bundled model re-centres each feature on its training mean over them; a model trained
+    /// bundled model moves each feature's mean and spread over them to its training set's
+    /// (`"adapt": "standardize"` in model.json; `mean`: the mean only); a model trained
     /// with --speaker-norm standardises them together. No effect on a model without an
     /// adaptation policy. (`--same-speaker` is the old name.)
     #[arg(long, alias = "same-speaker")]
@@ -356,6 +357,17 @@ pub struct TrainOpts {
     /// `emovox predict --speaker`). Uses no labels of the speakers it adapts to.
     #[arg(long)]
     pub speaker_norm: bool,
+    /// Speaker-balanced weights (logistic model): every training speaker weighs the same within
+    /// each class, and the classes weigh the same, so a corpus of few speakers with many clips
+    /// does not teach its voices as the emotion.
+    #[arg(long)]
+    pub balance_speakers: bool,
+    /// How the saved model adapts to clips given together (`emovox predict --adapt`): none,
+    /// mean (re-centre on the training mean) or standardize (move mean and spread to the
+    /// training set's). Default: standardize for a logistic model, mean for other models over
+    /// one vector per clip, none for frame models.
+    #[arg(long)]
+    pub adapt_policy: Option<emovox_model::Adapt>,
 }
 
 impl TrainOpts {
@@ -382,6 +394,8 @@ impl TrainOpts {
             seed: self.seed,
             augment,
             speaker_norm: self.speaker_norm,
+            balance_speakers: self.balance_speakers,
+            adapt: self.adapt_policy,
         })
     }
 }

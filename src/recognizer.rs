@@ -386,7 +386,7 @@ impl Recognizer {
     /// Whether [`predict_speaker`](Self::predict_speaker) adapts to the clips given together
     /// (a speaker-normalised model, or an [`Adapt::Mean`](emovox_model::Adapt::Mean) one).
     pub fn adapts(&self) -> bool {
-        self.saved.speaker_norm() || self.saved.adapt == emovox_model::Adapt::Mean
+        self.saved.speaker_norm() || self.saved.adapt != emovox_model::Adapt::None
     }
 
     /// The features the model reads from `path`.
@@ -443,8 +443,9 @@ impl Recognizer {
     /// Predicts clips that are all of one speaker (and one recording set-up), adapting to them
     /// without labels as the model's policy says ([`SavedModel::adapt_group`]): a
     /// speaker-normalised model standardises their features over all of them; a model with
-    /// [`Adapt::Mean`](emovox_model::Adapt::Mean) (the bundled one) re-centres them on its
-    /// training mean. The more of the speaker's clips, the better the estimate. For a model
+    /// [`Adapt::Standardize`](emovox_model::Adapt::Standardize) (the bundled one) moves their
+    /// mean and spread to its training set's, one with [`Adapt::Mean`](emovox_model::Adapt::Mean)
+    /// their mean. The more of the speaker's clips, the better the estimate. For a model
     /// with neither this is [`predict_features`](Self::predict_features).
     pub fn predict_speaker(&self, batch: &[Features]) -> Result<Vec<Prediction>> {
         self.predict_grouped(batch, true)
@@ -605,24 +606,20 @@ mod tests {
         assert!(e.to_string().contains("cannot read one clip"), "{e}");
     }
 
-    #[test]
-    fn mean_adaptation_recentres_a_speaker_and_leaves_one_clip_alone() {
-        let rec = Recognizer::from_default().unwrap();
-        assert_eq!(rec.saved().adapt, emovox_model::Adapt::Mean);
-        assert!(rec.adapts());
-        let clips = three_clips(&rec);
-        let alone = probs(rec.predict_features(&clips).unwrap());
-        // One clip given "together" is read as it is.
-        assert_eq!(
-            probs(rec.predict_speaker(&clips[..1]).unwrap()),
-            probs(rec.predict_features(&clips[..1]).unwrap())
-        );
-        // Three: each column's group mean moves (3 - 1) / (3 - 1 + prior) of the way to the
-        // training mean.
-        let mean = &rec.saved().standardizer.as_ref().unwrap().mean;
+    /// What adapting `clips` together does to each column under `policy`, computed here from
+    /// the definitions (not by the library's functions): a group of `n` moves `(n - 1) / (n - 1
+    /// + prior)` of the way to the training mean (and, standardising, spread).
+    fn adapted_by_hand(
+        clips: &[Features],
+        mean: &[f32],
+        std: &[f32],
+        policy: emovox_model::Adapt,
+    ) -> Vec<Features> {
+        let n = clips.len() as f64;
+        let w = (n - 1.0) / (n - 1.0 + emovox_model::saved::ADAPT_PRIOR_CLIPS);
         let cols = mean.len();
-        let w = 2.0 / (2.0 + emovox_model::saved::ADAPT_PRIOR_CLIPS);
-        let shifted: Vec<Features> = clips
+        let col = |c: usize| clips.iter().map(move |g| g.values[c] as f64);
+        clips
             .iter()
             .map(|f| Features {
                 values: f
@@ -631,19 +628,57 @@ mod tests {
                     .enumerate()
                     .map(|(j, &v)| {
                         let c = j % cols;
-                        let m = clips.iter().map(|g| g.values[c] as f64).sum::<f64>() / 3.0;
-                        (v as f64 + w * (mean[c] as f64 - m)) as f32
+                        let (tm, ts) = (mean[c] as f64, std[c] as f64);
+                        let m = col(c).sum::<f64>() / n;
+                        let var = col(c).map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+                        let v = v as f64;
+                        (match policy {
+                            emovox_model::Adapt::Mean => v + w * (tm - m),
+                            emovox_model::Adapt::Standardize => {
+                                let m2 = w * m + (1.0 - w) * tm;
+                                let s2 = (w * var + (1.0 - w) * ts * ts).sqrt();
+                                (v - m2) * ts / s2 + tm
+                            }
+                            emovox_model::Adapt::None => v,
+                        }) as f32
                     })
                     .collect(),
                 ..f.clone()
             })
-            .collect();
-        let adapted = probs(rec.predict_speaker(&clips).unwrap());
-        let expected = probs(rec.predict_features(&shifted).unwrap());
-        for (a, e) in adapted.iter().flatten().zip(expected.iter().flatten()) {
-            assert!((a - e).abs() < 1e-4, "{adapted:?} vs {expected:?}");
+            .collect()
+    }
+
+    #[test]
+    fn adaptation_moves_a_speaker_to_the_training_set_and_leaves_one_clip_alone() {
+        let bundled = Recognizer::from_default().unwrap();
+        assert_eq!(bundled.saved().adapt, emovox_model::Adapt::Standardize);
+        for policy in [emovox_model::Adapt::Standardize, emovox_model::Adapt::Mean] {
+            let mut saved = bundled.saved().clone();
+            saved.adapt = policy;
+            let (_, model) = SavedModel::from_bytes(DEFAULT_JSON, DEFAULT_WEIGHTS).unwrap();
+            let rec = Recognizer::new(saved, model, "test").unwrap();
+            assert!(rec.adapts());
+            let clips = three_clips(&rec);
+            let alone = probs(rec.predict_features(&clips).unwrap());
+            // One clip given "together" is read as it is.
+            assert_eq!(
+                probs(rec.predict_speaker(&clips[..1]).unwrap()),
+                probs(rec.predict_features(&clips[..1]).unwrap())
+            );
+            let s = rec.saved().standardizer.as_ref().unwrap();
+            let moved = adapted_by_hand(&clips, &s.mean, &s.std, policy);
+            let adapted = probs(rec.predict_speaker(&clips).unwrap());
+            let expected = probs(rec.predict_features(&moved).unwrap());
+            for (a, e) in adapted.iter().flatten().zip(expected.iter().flatten()) {
+                assert!(
+                    (a - e).abs() < 1e-3,
+                    "{policy}: {adapted:?} vs {expected:?}"
+                );
+            }
+            assert_ne!(adapted, alone, "{policy}");
         }
-        assert_ne!(adapted, alone);
+        let rec = bundled;
+        let clips = three_clips(&rec);
         // Each input's result in its place, failures kept: one bad of three.
         let mut feats: Vec<Result<Features>> = clips.into_iter().map(Ok).collect();
         feats[1] = Err(Error::NoSpeech {

@@ -156,7 +156,7 @@ impl Engine for ServedModel {
             return self.predict_samples(samples, rate);
         }
         // The session so far is one speaker: this window is predicted together with the
-        // earlier ones, re-centred on their running mean (the model's adaptation policy).
+        // earlier ones, adapted to them as the model's policy says (SavedModel::adapt_group).
         let f = self
             .rec
             .features_of_samples(samples, rate)

@@ -537,7 +537,7 @@ fn silence_gets_no_speech_not_an_emotion_with_the_bundled_model() {
 }
 
 /// Issue 16: `predict --adapt` with the bundled model takes the files as one speaker's and
-/// re-centres them; a bad file among them is listed and the others are still predicted.
+/// adapts to them (`"adapt": "standardize"`); a bad file among them is listed and the others are still predicted.
 #[test]
 fn predict_adapt_with_the_bundled_model_adapts_to_the_files_given_together() {
     let Some(d) =

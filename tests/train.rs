@@ -171,9 +171,6 @@ fn a_tiny_training_run_converges_and_evaluates() {
     );
 }
 
-/// Issue 16: `evaluate --adapt --self-train` scores the clips as `predict --adapt
-/// --self-train` reads them: an SVM saved with its support vectors' classes, refitted on its
-/// surest answers for the group.
 /// The bundled model's classifier from the command line: `train --model logistic:c=...` fits in
 /// one solve, saves its C and shape, evaluates, and self-trains on the clips it scores together.
 #[test]
@@ -232,6 +229,66 @@ fn a_logistic_regression_trains_evaluates_and_self_trains() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("logistic:c=-1"), "{}", stderr(&o));
+    // The adaptation policy: standardize by default for a logistic model, or as asked; the
+    // bundled recipe's speaker-balanced weights are saved with it.
+    assert_eq!(model["adapt"], "standardize", "{model}");
+    assert_eq!(model["train"]["balance_speakers"], false);
+    let balanced = dir.join("balanced");
+    let o = emovox(&[
+        "train",
+        "--features",
+        t.to_str().unwrap(),
+        "--model",
+        "logistic:c=0.01",
+        "--balance-speakers",
+        "--adapt-policy",
+        "mean",
+        "--val-fraction",
+        "0",
+        "--out",
+        balanced.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let model = read_json(&balanced.join("model.json"));
+    assert_eq!(model["adapt"], "mean", "{model}");
+    assert_eq!(model["train"]["balance_speakers"], true);
+    let o = emovox(&[
+        "evaluate",
+        balanced.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+        "--adapt",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Other models have no speaker-balanced weights: a clear error, not a silent ignore.
+    let refused = dir.join("refused");
+    for (model, why) in [
+        (
+            "svm",
+            "speaker-balanced weights are for the logistic model, not svm",
+        ),
+        ("logistic", "unknown adaptation \"zscore\""),
+    ] {
+        let mut args = vec![
+            "train",
+            "--features",
+            t.to_str().unwrap(),
+            "--model",
+            model,
+            "--out",
+            refused.to_str().unwrap(),
+            "--no-progress",
+        ];
+        args.extend_from_slice(if model == "svm" {
+            &["--balance-speakers"][..]
+        } else {
+            &["--adapt-policy", "zscore"][..]
+        });
+        let o = emovox(&args);
+        assert!(!o.status.success(), "{model}");
+        assert!(stderr(&o).contains(why), "{model}: {}", stderr(&o));
+    }
 }
 
 #[test]

@@ -886,7 +886,7 @@ impl Recognizer {
 
     /// Predicts several recordings of one speaker (or one recording set-up) together, adapted
     /// to them without labels as the model's policy says (`emovox predict --adapt`; the bundled
-    /// model re-centres them on its training mean). `items`: paths, bytes, or arrays of samples
+    /// model moves their features' mean and spread to its training set's). `items`: paths, bytes, or arrays of samples
     /// (with `sr`). Returns one prediction record per item, in order, as `predict` does; an item
     /// that fails gives `{"error": reason}` (with `"no_speech": True` when it holds no speech) in
     /// its place instead of raising, so one bad file does not lose the others. Items given as

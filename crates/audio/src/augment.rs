@@ -1,7 +1,7 @@
 //! Data augmentation, reproducible from a seed: the original project's additive noise,
 //! librosa's time stretch (phase vocoder) and pitch shift (stretch, then resample), and
 //! recording channels: a telephone band (300-3400 Hz), a room's reverberation, a microphone's
-//! spectral tilt and its gain.
+//! spectral tilt and its gain; and other lengths: a random short window of the clip's speech.
 //!
 //! ```
 //! use emovox_audio::augment::{Augmenter, Noise};
@@ -30,6 +30,7 @@ use realfft::RealFftPlanner;
 
 use crate::resample::Resampler;
 use crate::stft::{Istft, Stft};
+use crate::vad::{Vad, VadConfig, VadScratch};
 use crate::{Error, Result};
 
 /// Additive Gaussian noise as the original project defines it:
@@ -112,7 +113,15 @@ pub enum Op {
     Tilt(f64),
     /// [`gain`] by this many dB (spec `gain` = -10, or `gain=6`; -60 to 60).
     Gain(f64),
+    /// [`Augmenter::crop`]: a random window of [`CROP_MIN`] to this many seconds of the clip's
+    /// speech (spec `crop` = 0.8, or `crop=1.5`; 0.3 to 30): a word where the corpus has
+    /// sentences.
+    Crop(f64),
 }
+
+/// The shortest window [`Augmenter::crop`] cuts, seconds: about the shortest word a model
+/// reads.
+pub const CROP_MIN: f64 = 0.3;
 
 /// The steps that make one augmented copy of a clip, applied left to right and cut to the
 /// clip's length (a slowed-down copy keeps only its first `len` samples, as the original cut
@@ -168,10 +177,16 @@ impl FromStr for Chain {
                 "reverb" => Op::Reverb(in_range(num(0.4)?, 0.05, 3.0, "reverb RT60 (seconds)")?),
                 "tilt" => Op::Tilt(in_range(num(-3.0)?, -12.0, 12.0, "tilt (dB per octave)")?),
                 "gain" => Op::Gain(in_range(num(-10.0)?, -60.0, 60.0, "gain (dB)")?),
+                "crop" => Op::Crop(in_range(
+                    num(0.8)?,
+                    CROP_MIN,
+                    30.0,
+                    "crop length (seconds)",
+                )?),
                 _ => {
                     return Err(Error::InvalidParameter(format!(
                         "unknown augmentation {name:?}: use noise, stretch, pitch, telephone, \
-                         reverb, tilt or gain (joined by +)"
+                         reverb, tilt, gain or crop (joined by +)"
                     )))
                 }
             });
@@ -211,6 +226,8 @@ impl fmt::Display for Chain {
                 Op::Tilt(d) => write!(f, "tilt={d}")?,
                 Op::Gain(-10.0) => f.write_str("gain")?,
                 Op::Gain(d) => write!(f, "gain={d}")?,
+                Op::Crop(0.8) => f.write_str("crop")?,
+                Op::Crop(t) => write!(f, "crop={t}")?,
             }
         }
         Ok(())
@@ -239,6 +256,19 @@ pub struct Augmenter {
     pv: PvScratch,
     /// FFT plans and telephone filters for the channel simulations.
     filters: Filters,
+    /// The project's voice-activity detector, for [`crop`](Self::crop); made on first use.
+    vad: CropVad,
+}
+
+/// The detector [`Augmenter::crop`] finds speech with; a clone starts empty (scratch is per
+/// thread).
+#[derive(Debug, Default)]
+struct CropVad(Option<(Vad, VadScratch)>);
+
+impl Clone for CropVad {
+    fn clone(&self) -> Self {
+        CropVad::default()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -454,7 +484,48 @@ impl Augmenter {
             resamplers: PitchResamplers::default(),
             pv: PvScratch::default(),
             filters: Filters::default(),
+            vad: CropVad::default(),
         })
+    }
+
+    /// A random window of `y` (at `sample_rate` Hz) inside its speech: the project's
+    /// voice-activity detector ([`Vad`], default settings) finds the span from the first
+    /// speech to the last, and a window of a length drawn uniformly from [`CROP_MIN`] to
+    /// `max_seconds` is cut from a uniform start within it. A clip with less speech than the
+    /// drawn length is returned whole (silence is trimmed later by the pipeline), as is a clip
+    /// without speech. For training on words when the corpora hold sentences: a short clip
+    /// sits apart from every sentence in a speech encoder's space (bench/MODEL_EXPERIMENTS.md).
+    pub fn crop(
+        &mut self,
+        y: &[f32],
+        sample_rate: u32,
+        max_seconds: f64,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<f32>> {
+        check_rate(sample_rate)?;
+        if !(max_seconds.is_finite() && max_seconds >= CROP_MIN) {
+            return Err(Error::InvalidParameter(format!(
+                "crop length must be at least {CROP_MIN} s, got {max_seconds}"
+            )));
+        }
+        if self.vad.0.is_none() {
+            let vad = Vad::new(VadConfig::new())?;
+            let scratch = vad.scratch();
+            self.vad.0 = Some((vad, scratch));
+        }
+        let Some((vad, scratch)) = self.vad.0.as_mut() else {
+            return Ok(y.to_vec());
+        };
+        let seconds = CROP_MIN + uniform(rng) * (max_seconds - CROP_MIN);
+        let len = (seconds * sample_rate as f64).round() as usize;
+        match vad.trim(y, sample_rate, scratch)? {
+            Some((a, b)) if b - a > len => {
+                let start = a + (uniform(rng) * (b - a - len + 1) as f64) as usize;
+                let start = start.min(b - len);
+                Ok(y[start..start + len].to_vec())
+            }
+            _ => Ok(y.to_vec()),
+        }
     }
 
     /// `y` at `sample_rate` Hz through a telephone channel: band-limited to 300-3400 Hz
@@ -598,6 +669,7 @@ impl Augmenter {
                 Op::Reverb(rt60) => self.reverb(&cur, sample_rate, rt60, rng)?,
                 Op::Tilt(db) => self.tilt(&cur, sample_rate, db)?,
                 Op::Gain(db) => gain(&cur, db),
+                Op::Crop(max) => self.crop(&cur, sample_rate, max, rng)?,
             };
         }
         cur.truncate(y.len());
@@ -1091,5 +1163,51 @@ mod tests {
         let mut aug = Augmenter::new().unwrap();
         assert!(aug.time_stretch(&[0.0; 100], 0.0).is_err());
         assert!(aug.pitch_shift(&[0.0; 100], 16000, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn crop_cuts_a_window_of_the_speech_and_keeps_short_or_silent_clips_whole() {
+        // 1 s of silence, 2 s of a voiced tone, 1 s of silence, at 16 kHz.
+        let sr = 16_000usize;
+        let mut y = vec![0.0f32; sr];
+        y.extend((0..2 * sr).map(|i| 0.3 * (i as f32 * 2.0 * PI as f32 * 180.0 / sr as f32).sin()));
+        y.extend(vec![0.0f32; sr]);
+        let mut aug = Augmenter::new().unwrap();
+        let mut lengths = Vec::new();
+        for seed in 0..8 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let out = aug.crop(&y, sr as u32, 0.8, &mut rng).unwrap();
+            let n = out.len();
+            assert!((CROP_MIN * sr as f64 - 1.0..=0.8 * sr as f64 + 1.0).contains(&(n as f64)));
+            // Inside the tone (give or take the detector's edges): no silent stretch.
+            let rms_in = rms(&out);
+            assert!(rms_in > 0.15, "seed {seed}: window of rms {rms_in}");
+            lengths.push(n);
+            // The same seed gives the same window.
+            let again = aug.crop(&y, sr as u32, 0.8, &mut ChaCha8Rng::seed_from_u64(seed));
+            assert_eq!(again.unwrap(), out);
+        }
+        lengths.dedup();
+        assert!(lengths.len() > 1, "lengths vary: {lengths:?}");
+        // Less speech than the window, or none: the clip whole.
+        let short: Vec<f32> = y[sr - 1000..sr + 3000].to_vec();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(aug.crop(&short, sr as u32, 0.8, &mut rng).unwrap(), short);
+        assert_eq!(
+            aug.crop(&[0.0; 16_000], 16_000, 0.8, &mut rng).unwrap(),
+            vec![0.0; 16_000]
+        );
+        assert!(aug.crop(&y, 16_000, 0.1, &mut rng).is_err());
+        // As a chain step, with its spec.
+        let chain: Chain = "crop".parse().unwrap();
+        assert_eq!(chain.0, [Op::Crop(0.8)]);
+        assert_eq!(chain.to_string(), "crop");
+        assert_eq!("crop=1.5".parse::<Chain>().unwrap().to_string(), "crop=1.5");
+        assert!("crop=0.2".parse::<Chain>().is_err());
+        let via_chain = aug
+            .apply(&chain, &y, sr as u32, &mut ChaCha8Rng::seed_from_u64(3))
+            .unwrap();
+        let direct = aug.crop(&y, sr as u32, 0.8, &mut ChaCha8Rng::seed_from_u64(3));
+        assert_eq!(via_chain, direct.unwrap());
     }
 }

@@ -78,6 +78,19 @@ pub struct TrainConfig {
     /// false. Absent in models saved before it existed (read as false).
     #[serde(default)]
     pub speaker_norm: bool,
+    /// Speaker-balanced weights (a [`crate::logistic`] model): every training speaker weighs the
+    /// same within each class, and the classes weigh the same
+    /// ([`crate::data::speaker_balanced_weights`]), so a corpus of two speakers (TESS) does not
+    /// teach the model two voices' way of sounding angry. Default false. Absent in models saved
+    /// before it existed (read as false).
+    #[serde(default)]
+    pub balance_speakers: bool,
+    /// How the saved model adapts to clips given together ([`Adapt`], saved as
+    /// [`crate::saved::SavedModel::adapt`]). Default `None`: chosen by what was measured
+    /// ([`Adapt::auto`]). A speaker-normalised model always standardises each group and
+    /// ignores it.
+    #[serde(default)]
+    pub adapt: Option<Adapt>,
 }
 
 impl Default for TrainConfig {
@@ -93,6 +106,8 @@ impl Default for TrainConfig {
             seed: 42,
             augment: BatchAugment::default(),
             speaker_norm: false,
+            balance_speakers: false,
+            adapt: None,
         }
     }
 }
@@ -115,9 +130,62 @@ pub enum Adapt {
     /// (leave one corpus out, the bundled recipe: mean UAR 0.444 alone, 0.487 adapted per
     /// speaker; bench/MODEL_EXPERIMENTS.md).
     Mean,
+    /// Each feature column's mean *and* spread over the group are moved to the training set's
+    /// (the standardiser's), both shrunk for small groups by [`ADAPT_PRIOR_CLIPS`]: a speaker
+    /// who varies their voice less than the training speakers, or a microphone that compresses
+    /// it, is stretched back. What `emovox train` writes for a logistic model (the bundled
+    /// recipe, leave one corpus out: 0.547-0.556 adapted per speaker against 0.524-0.531 by
+    /// [`Adapt::Mean`]); an RBF SVM does better with [`Adapt::Mean`] (0.526 against 0.509).
+    Standardize,
 }
 
-/// How many clips' worth of belief [`Adapt::Mean`] keeps in the training mean: a group of `n`
+impl Adapt {
+    /// The names [`FromStr`](std::str::FromStr) reads.
+    pub const NAMES: [&'static str; 3] = ["none", "mean", "standardize"];
+
+    /// The policy measured best for a model (`logistic`: whether it is a logistic regression)
+    /// over one feature vector per clip (`per_clip`) or over frames, trained with or without
+    /// speaker normalisation: [`Adapt::Standardize`] for a logistic regression,
+    /// [`Adapt::Mean`] for other models over one vector per clip, [`Adapt::None`] for frame
+    /// models (they read clips alone) and speaker-normalised models (they standardise each
+    /// group anyway).
+    pub fn auto(logistic: bool, per_clip: bool, speaker_norm: bool) -> Adapt {
+        match (speaker_norm, per_clip, logistic) {
+            (true, _, _) | (false, false, _) => Adapt::None,
+            (false, true, true) => Adapt::Standardize,
+            (false, true, false) => Adapt::Mean,
+        }
+    }
+}
+
+impl std::fmt::Display for Adapt {
+    /// The name [`FromStr`](std::str::FromStr) reads: `none`, `mean` or `standardize`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Adapt::None => "none",
+            Adapt::Mean => "mean",
+            Adapt::Standardize => "standardize",
+        })
+    }
+}
+
+impl std::str::FromStr for Adapt {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "none" => Ok(Adapt::None),
+            "mean" => Ok(Adapt::Mean),
+            "standardize" => Ok(Adapt::Standardize),
+            _ => Err(format!(
+                "unknown adaptation {s:?}: use none, mean or standardize"
+            )),
+        }
+    }
+}
+
+/// How many clips' worth of belief [`Adapt::Mean`] and [`Adapt::Standardize`] keep in the
+/// training mean (and spread): a group of `n`
 /// clips moves its mean `(n - 1) / (n - 1 + ADAPT_PRIOR_CLIPS)` of the way. One clip alone is
 /// read as it is (its mean is the clip itself: moving it would erase it, not the speaker), a
 /// few clips move it part of the way, many almost fully. Measured against the number of clips

@@ -281,6 +281,66 @@ pub fn recenter_group(x: &mut [f32], columns: usize, target: &[f32], weight: f64
     }
 }
 
+/// Moves each feature column's mean and standard deviation over the real (non-padding) frames
+/// of `x` (row-major frames of `columns` values: one speaker's examples) `weight` (0 to 1) of
+/// the way to `mean` and `std`, in place: the group is standardised over itself with its
+/// moments shrunk toward the targets (`weight` 1: fully), then mapped onto the targets' scale.
+/// Padding frames stay all-zero. The unlabelled adaptation of
+/// [`crate::saved::Adapt::Standardize`].
+pub fn rescale_group(x: &mut [f32], columns: usize, mean: &[f32], std: &[f32], weight: f64) {
+    let c = columns.max(1);
+    if weight <= 0.0 || mean.len() != c || std.len() != c || x.chunks_exact(c).all(is_padding) {
+        return;
+    }
+    let w = weight.clamp(0.0, 1.0);
+    let (gm, gs) = column_moments(x.chunks_exact(c).filter(|f| !is_padding(f)), c, 0.0);
+    // Per column: v -> (v - m') / s' * t_std + t_mean, with m' and s'^2 the group's moments
+    // blended with the targets'.
+    let map: Vec<(f64, f64, f64)> = (0..c)
+        .map(|j| {
+            let (tm, ts) = (mean[j] as f64, std[j] as f64);
+            let m = w * gm[j] + (1.0 - w) * tm;
+            let var = w * gs[j] * gs[j] + (1.0 - w) * ts * ts;
+            // A column constant over the group (and a constant target) stays where it is.
+            let s = var.sqrt().max(ts * 1e-3).max(1e-12);
+            (m, ts / s, tm)
+        })
+        .collect();
+    for frame in x.chunks_exact_mut(c).filter(|f| !is_padding(f)) {
+        for (v, &(m, scale, tm)) in frame.iter_mut().zip(&map) {
+            *v = ((*v as f64 - m) * scale + tm) as f32;
+        }
+    }
+}
+
+/// Speaker-balanced example weights ([`crate::TrainConfig::balance_speakers`]): within each
+/// class, every speaker (`speakers[i]` names example `i`'s) weighs the same whatever their
+/// number of clips; then every class weighs the same; the weights average 1. `y` are classes
+/// below `k`.
+pub fn speaker_balanced_weights(y: &[usize], speakers: &[&str], k: usize) -> Vec<f64> {
+    let mut count: std::collections::HashMap<(&str, usize), usize> = Default::default();
+    for (&c, &s) in y.iter().zip(speakers) {
+        *count.entry((s, c)).or_default() += 1;
+    }
+    let mut w: Vec<f64> = y
+        .iter()
+        .zip(speakers)
+        .map(|(&c, &s)| 1.0 / count[&(s, c)] as f64)
+        .collect();
+    let mut class_total = vec![0f64; k];
+    for (&c, &v) in y.iter().zip(&w) {
+        class_total[c] += v;
+    }
+    for (v, &c) in w.iter_mut().zip(y) {
+        *v /= class_total[c];
+    }
+    let mean = w.iter().sum::<f64>() / w.len().max(1) as f64;
+    if mean > 0.0 {
+        w.iter_mut().for_each(|v| *v /= mean);
+    }
+    w
+}
+
 /// Runs `f` on the examples of each speaker group of `d` ([`Dataset::groups`]) together
 /// (`[n, frames, columns]`, row-major) and writes them back.
 pub fn for_each_group(d: &mut Dataset, f: impl FnMut(&mut [f32])) {
@@ -428,5 +488,54 @@ mod tests {
         recenter_group(&mut y, 2, &[0.0, 2.0], 1.0);
         let mean0 = (y[0] + y[2] + y[4]) / 3.0;
         assert!(mean0.abs() < 1e-6, "weight 1 lands on the target: {y:?}");
+    }
+
+    #[test]
+    fn rescale_moves_mean_and_spread_by_the_weight_and_keeps_padding() {
+        // Three examples of one frame x 2 columns, then a padding frame in a fourth.
+        let mut x = vec![1.0, 5.0, 2.0, 5.0, 3.0, 5.0, 0.0, 0.0];
+        let (mean, std) = ([10.0f32, 1.0], [2.0f32, 1.0]);
+        let before = x.clone();
+        rescale_group(&mut x, 2, &mean, &std, 0.0);
+        assert_eq!(x, before, "weight 0 leaves the group as it is");
+        rescale_group(&mut x, 2, &mean, &std, 1.0);
+        // Column 0 (1, 2, 3): mean 2, std sqrt(2/3), mapped onto mean 10, std 2.
+        let col0: Vec<f32> = x[..6].chunks(2).map(|f| f[0]).collect();
+        let m = col0.iter().sum::<f32>() / 3.0;
+        let s = (col0.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / 3.0).sqrt();
+        assert!(
+            (m - 10.0).abs() < 1e-5 && (s - 2.0).abs() < 1e-5,
+            "{col0:?}"
+        );
+        // Column 1 is constant over the group: it lands on the target mean, finite.
+        assert!(x[..6].chunks(2).all(|f| (f[1] - 1.0).abs() < 1e-5), "{x:?}");
+        assert_eq!(&x[6..], &[0.0, 0.0], "padding stays zero");
+        // Halfway: the spread is between the group's and the target's.
+        let mut h = before.clone();
+        rescale_group(&mut h, 2, &mean, &std, 0.5);
+        let spread = h[4] - h[0];
+        assert!(
+            spread > 2.0 && spread < 2.0 * 2.0 / (2.0f32 / 3.0).sqrt(),
+            "{h:?}"
+        );
+    }
+
+    #[test]
+    fn speaker_balanced_weights_equalise_speakers_within_a_class_then_classes() {
+        // Class 0: speaker a has 3 clips, b has 1; class 1: speaker a has 2.
+        let y = [0, 0, 0, 0, 1, 1];
+        let spk = ["a", "a", "a", "b", "a", "a"];
+        let w = speaker_balanced_weights(&y, &spk, 2);
+        let sum = |f: &dyn Fn(usize) -> bool| (0..6).filter(|&i| f(i)).map(|i| w[i]).sum::<f64>();
+        let (a0, b0) = (sum(&|i| i < 3), sum(&|i| i == 3));
+        assert!(
+            (a0 - b0).abs() < 1e-12,
+            "speakers weigh the same in a class: {w:?}"
+        );
+        assert!(
+            (sum(&|i| y[i] == 0) - sum(&|i| y[i] == 1)).abs() < 1e-12,
+            "{w:?}"
+        );
+        assert!((w.iter().sum::<f64>() - 6.0).abs() < 1e-9, "mean 1: {w:?}");
     }
 }

@@ -313,7 +313,37 @@ pub fn fit(
             "logistic: class {bad} with {k} classes"
         )));
     }
-    let w = sample_weights(y, k, balanced);
+    fit_weighted(x, y, &sample_weights(y, k, balanced), cfg, device)
+}
+
+/// [`fit`] with each row's weight in the objective given (`w[i]` for row `i`, as
+/// scikit-learn's `sample_weight`), such as [`crate::data::speaker_balanced_weights`].
+pub fn fit_weighted(
+    x: &[f32],
+    y: &[usize],
+    w: &[f64],
+    cfg: &LogisticConfig,
+    device: &Device,
+) -> Result<Logistic> {
+    let (n, f, k) = (y.len(), cfg.n_features, cfg.n_classes);
+    if n == 0 || x.len() != n * f || w.len() != n {
+        return Err(Error::Data(format!(
+            "logistic: {} values and {} weights for {n} rows of {f} features",
+            x.len(),
+            w.len()
+        )));
+    }
+    if let Some(&bad) = y.iter().find(|&&c| c >= k) {
+        return Err(Error::Data(format!(
+            "logistic: class {bad} with {k} classes"
+        )));
+    }
+    if w.iter().any(|v| !v.is_finite() || *v < 0.0) {
+        return Err(Error::Data(
+            "logistic: weights must be finite and >= 0".into(),
+        ));
+    }
+    let w = w.to_vec();
     let total: f64 = w.iter().sum();
     let p = Problem {
         x,
@@ -462,6 +492,30 @@ mod tests {
         let p2 = Problem { c: 0.01, ..p };
         let (t2, _) = lbfgs(&p2, 1000, 1e-9);
         assert!(dot(&t2[..6], &t2[..6]) < dot(&theta[..6], &theta[..6]));
+    }
+
+    #[test]
+    fn a_row_weighted_two_is_the_row_given_twice() {
+        let (x, y) = toy();
+        let cfg = LogisticConfig::new()
+            .with_n_features(2)
+            .with_n_classes(3)
+            .with_c(0.1);
+        let device = Device::flex();
+        let mut w = vec![1.0; 30];
+        w[0] = 2.0;
+        let weighted = fit_weighted(&x, &y, &w, &cfg, &device).unwrap();
+        let (mut x2, mut y2) = (x.clone(), y.clone());
+        x2.extend_from_slice(&x[..2]);
+        y2.push(y[0]);
+        let twice = fit(&x2, &y2, &cfg, false, &device).unwrap();
+        let flat = |m: &Logistic| m.weight.val().into_data().to_vec::<f32>().unwrap();
+        for (a, b) in flat(&weighted).iter().zip(flat(&twice)) {
+            assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+        }
+        assert!(fit_weighted(&x, &y, &w[..29], &cfg, &device).is_err());
+        w[1] = f64::NAN;
+        assert!(fit_weighted(&x, &y, &w, &cfg, &device).is_err());
     }
 
     #[test]

@@ -163,7 +163,9 @@ impl SavedModel {
     /// [`predict`](Self::predict), in place: the one place where a model's adaptation policy is
     /// applied, so every front end (CLI, web, Python, Spark, evaluation) does the same. With
     /// `together`, the inputs are one speaker's (or one set-up's) clips: a speaker-normalised
-    /// model standardises them over the group, an [`Adapt::Mean`] model re-centres them.
+    /// model standardises them over the group, an [`Adapt::Mean`] model re-centres them on the
+    /// training mean, an [`Adapt::Standardize`] model moves their mean and spread to the
+    /// training set's.
     /// Without it, a speaker-normalised model standardises each input alone, and other models
     /// read the inputs as they are.
     pub fn adapt_group(&self, x: &mut [f32], together: bool) {
@@ -177,11 +179,15 @@ impl SavedModel {
                     crate::data::normalize_group(clip, c);
                 }
             }
-        } else if together && self.adapt == Adapt::Mean {
+        } else if together && self.adapt != Adapt::None {
             if let Some(s) = &self.standardizer {
                 let seen = (x.len() / stride).saturating_sub(1) as f64;
                 let weight = seen / (seen + ADAPT_PRIOR_CLIPS);
-                crate::data::recenter_group(x, c, &s.mean, weight);
+                match self.adapt {
+                    Adapt::Mean => crate::data::recenter_group(x, c, &s.mean, weight),
+                    Adapt::Standardize => crate::data::rescale_group(x, c, &s.mean, &s.std, weight),
+                    Adapt::None => {}
+                }
             }
         }
     }
@@ -346,6 +352,58 @@ mod tests {
         v.as_object_mut().unwrap().remove("adapt");
         let old = SavedModel::parse(&v.to_string()).unwrap();
         assert_eq!(old.adapt, Adapt::None);
+    }
+
+    #[test]
+    fn standardize_adaptation_moves_a_group_to_the_training_moments_and_leaves_one_clip() {
+        let mut s = saved(ModelConfig::named("logistic", 2, 3).unwrap());
+        s.input_shape = [1, 2];
+        s.pipeline = "utterance".parse().unwrap();
+        s.input_shape = [1, s.pipeline.n_columns()];
+        let c = s.input_shape[1];
+        s.standardizer = Some(Standardizer {
+            mean: vec![1.0; c],
+            std: vec![2.0; c],
+        });
+        s.adapt = Adapt::Standardize;
+        // One clip given together is read as it is.
+        let one: Vec<f32> = (0..c).map(|j| j as f32).collect();
+        let mut x = one.clone();
+        s.adapt_group(&mut x, true);
+        assert_eq!(x, one);
+        // 41 clips: weight 40 / 42 on the group's moments (mean 5, small spread), the rest
+        // on the training set's (mean 1, std 2).
+        let n = 41;
+        let mut x: Vec<f32> = (0..n)
+            .flat_map(|i| {
+                let v = 5.0 + 0.1 * (i as f32 - 20.0) / 20.0;
+                std::iter::repeat_n(v, c)
+            })
+            .collect();
+        let alone = x.clone();
+        s.adapt_group(&mut x, false);
+        assert_eq!(x, alone, "clips read alone are not adapted");
+        s.adapt_group(&mut x, true);
+        let col: Vec<f64> = x.chunks(c).map(|r| r[0] as f64).collect();
+        let m = col.iter().sum::<f64>() / n as f64;
+        let sd = (col.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n as f64).sqrt();
+        let g: Vec<f64> = alone.chunks(c).map(|r| r[0] as f64).collect();
+        let gm = g.iter().sum::<f64>() / n as f64;
+        let gv = g.iter().map(|v| (v - gm) * (v - gm)).sum::<f64>() / n as f64;
+        let w = 40.0 / 42.0;
+        let (m2, s2) = (w * gm + (1.0 - w), (w * gv + (1.0 - w) * 4.0).sqrt());
+        assert!((m - ((gm - m2) * 2.0 / s2 + 1.0)).abs() < 1e-4, "mean {m}");
+        assert!((sd - (gv.sqrt() * 2.0 / s2)).abs() < 1e-4, "spread {sd}");
+        assert!(sd > 3.0 * gv.sqrt(), "a narrow group is stretched: {sd}");
+        assert_eq!(
+            "standardize".parse::<Adapt>().unwrap().to_string(),
+            "standardize"
+        );
+        assert!("zscore".parse::<Adapt>().is_err());
+        assert_eq!(Adapt::auto(true, true, false), Adapt::Standardize);
+        assert_eq!(Adapt::auto(false, true, false), Adapt::Mean);
+        assert_eq!(Adapt::auto(true, false, false), Adapt::None);
+        assert_eq!(Adapt::auto(true, true, true), Adapt::None);
     }
 
     /// Issue 17: a hand-edited `model.json` with `"utterance_norm": "z"` or empty `channels`

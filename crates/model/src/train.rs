@@ -207,12 +207,16 @@ impl Trainer {
             standardizer: standardizer.clone(),
             train: Some(cfg.clone()),
             input_shape: [data.frames, data.columns],
-            // Re-centring a group on the training mean is measured for models over one vector
-            // per clip (bench/MODEL_EXPERIMENTS.md); frame models keep reading clips alone.
-            adapt: if !cfg.speaker_norm && self.pipeline.per_clip() {
-                Adapt::Mean
-            } else {
-                Adapt::None
+            // Measured for models over one vector per clip (bench/MODEL_EXPERIMENTS.md); frame
+            // models keep reading clips alone.
+            adapt: match (cfg.speaker_norm, cfg.adapt) {
+                (true, _) => Adapt::None,
+                (false, Some(a)) => a,
+                (false, None) => Adapt::auto(
+                    matches!(self.model, ModelConfig::Logistic(_)),
+                    self.pipeline.per_clip(),
+                    false,
+                ),
             },
         };
         if matches!(self.model, ModelConfig::Svm(_) | ModelConfig::Logistic(_)) {
@@ -420,10 +424,30 @@ impl Trainer {
         let ys: Vec<usize> = train_idx.iter().map(|&i| data.y[i]).collect();
         let n_features = data.frames * data.columns;
         let cw = saved.train.as_ref().is_some_and(|t| t.class_weights);
+        let by_speaker = saved.train.as_ref().is_some_and(|t| t.balance_speakers);
+        if by_speaker && !matches!(self.model, ModelConfig::Logistic(_)) {
+            return Err(Error::Config(format!(
+                "speaker-balanced weights are for the logistic model, not {}",
+                self.model.name()
+            )));
+        }
         let model = match &self.model {
             ModelConfig::Logistic(c) => {
                 let cfg = c.clone().with_n_features(n_features);
-                let model = crate::logistic::fit(&xs, &ys, &cfg, cw, &plain)?;
+                let model = if by_speaker {
+                    // A speaker is corpus/speaker: augmented copies go with their speaker.
+                    let speakers: Vec<&str> = train_idx
+                        .iter()
+                        .map(|&i| {
+                            let g = data.groups.get(i).map_or("", String::as_str);
+                            g.rsplit_once('/').map_or(g, |(s, _)| s)
+                        })
+                        .collect();
+                    let w = crate::data::speaker_balanced_weights(&ys, &speakers, cfg.n_classes);
+                    crate::logistic::fit_weighted(&xs, &ys, &w, &cfg, &plain)?
+                } else {
+                    crate::logistic::fit(&xs, &ys, &cfg, cw, &plain)?
+                };
                 saved.model = ModelConfig::Logistic(cfg);
                 Model::Logistic(model)
             }
