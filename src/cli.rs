@@ -505,7 +505,8 @@ pub struct FeaturesArgs {
     /// With --manifest: augmented copies of every non-test clip, comma-separated chains of
     /// noise[=SCALE], stretch[=RATE], pitch[=SEMITONES] and the recording channels telephone
     /// (300-3400 Hz), reverb[=RT60_SECONDS] (default 0.4), tilt[=DB_PER_OCTAVE] (default -3)
-    /// and gain[=DB] (default -10), joined by `+`, e.g. `noise,telephone+reverb=0.6`; `seed` is
+    /// and gain[=DB] (default -10), and crop[=MAX_SECONDS] (a random window of 0.3 s to MAX,
+    /// default 0.8, of the clip's speech), joined by `+`, e.g. `noise,telephone+reverb=0.6`; `seed` is
     /// the original's two copies (exactly that). A copy in which no speech is found is left
     /// out (its clip is kept).
     #[arg(short, long, requires = "manifest", default_value = "none")]
