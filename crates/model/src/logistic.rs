@@ -509,7 +509,7 @@ mod tests {
         x2.extend_from_slice(&x[..2]);
         y2.push(y[0]);
         let twice = fit(&x2, &y2, &cfg, false, &device).unwrap();
-        let flat = |m: &Logistic| m.weight.val().into_data().to_vec::<f32>().unwrap();
+        let flat = |m: &Logistic| m.weight.val().into_data().try_to_vec::<f32>().unwrap();
         for (a, b) in flat(&weighted).iter().zip(flat(&twice)) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
         }
