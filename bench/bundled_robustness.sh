@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bundled recipe (models/train.sh: `utterance-whisper`, logistic C = 0.001, speakers and
-# classes balanced, trained with `crop` copies) measured by leave one corpus out on the held-out
+# classes balanced, `unpleasant` learnt as angry and sad, trained with `crop` copies) measured by leave one corpus out on the held-out
 # corpora as recorded and heard through recording channels and codecs, one clip at a time and
 # adapted (--adapt). Trained on clean clips and their crops only; the channel and codec copies of
 # the held-out corpus are scored (--score-augmented), never trained on.
@@ -51,7 +51,7 @@ for a in "" --adapt; do
     [ -f "$dir.log" ] && grep -q 'worst fold' "$dir.log" && continue
     rm -rf "$dir"
     args=(evaluate --loco --features "$TABLE" --model "$MODEL" --class-weights --balance-speakers
-      --val-fraction 0 --train-augmented crop --out "$dir")
+      --split-class unpleasant --val-fraction 0 --train-augmented crop --out "$dir")
     [ "$scored" = original ] || args+=(--score-augmented "$scored")
     [ -n "$a" ] && args+=(--adapt)
     mkdir -p "$W/runs"

@@ -167,8 +167,7 @@ pub struct PredictArgs {
     /// bundled one) is refitted on the surest 30 % of its own answers for each emotion over
     /// the inputs (an svm with its support vectors, a logistic regression held near its trained
     /// weights), and the refitted model gives the predictions (no labels needed). Leave one
-    /// corpus out, bundled model: mean UAR 0.524 adapted, 0.527 self-trained
-    /// (bench/MODEL_EXPERIMENTS.md). Needs at least 10 readable inputs (fewer are predicted
+    /// corpus out, bundled model: mean UAR 0.586 adapted, 0.598 self-trained (models/README.md). Needs at least 10 readable inputs (fewer are predicted
     /// adapted only).
     #[arg(long, requires = "adapt")]
     pub self_train: bool,
@@ -368,6 +367,12 @@ pub struct TrainOpts {
     /// one vector per clip, none for frame models.
     #[arg(long)]
     pub adapt_policy: Option<emovox_model::Adapt>,
+    /// Classes to train as the emotions they merge (logistic model; comma-separated, e.g.
+    /// `unpleasant`): one output per emotion of the class's training clips (seed4's
+    /// unpleasant: angry and sad), each weighing an equal share of the class, their
+    /// probabilities summed back into it.
+    #[arg(long, value_delimiter = ',', value_name = "CLASS")]
+    pub split_class: Vec<String>,
 }
 
 impl TrainOpts {
@@ -396,6 +401,7 @@ impl TrainOpts {
             speaker_norm: self.speaker_norm,
             balance_speakers: self.balance_speakers,
             adapt: self.adapt_policy,
+            split_classes: self.split_class.clone(),
         })
     }
 }

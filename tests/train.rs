@@ -33,15 +33,23 @@ fn table_with(dir: &Path, per_class: usize, pipeline: &str) -> PathBuf {
             16_000,
         );
     }
+    features_of(dir, &data, &[], pipeline)
+}
+
+/// Indexes the folders under `data` (a quarter of the clips for testing; `index_args` added)
+/// and extracts the features of `pipeline` into `dir/t.parquet`.
+fn features_of(dir: &Path, data: &Path, index_args: &[&str], pipeline: &str) -> PathBuf {
     let m = dir.join("m.csv");
-    let o = emovox(&[
+    let mut args = vec![
         "index",
         data.to_str().unwrap(),
         "--split",
         "random:0.25",
         "--out",
         m.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(index_args);
+    let o = emovox(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let t = dir.join("t.parquet");
     let o = emovox(&[
@@ -287,6 +295,117 @@ fn a_logistic_regression_trains_evaluates_and_self_trains() {
         });
         let o = emovox(&args);
         assert!(!o.status.success(), "{model}");
+        assert!(stderr(&o).contains(why), "{model}: {}", stderr(&o));
+    }
+}
+
+/// `train --split-class unpleasant`: a class the scheme merges from two emotions is learnt as
+/// both (one output each, saved with the model), and every answer is in the scheme's classes.
+#[test]
+fn a_class_split_into_its_emotions_trains_predicts_and_reports_its_class() {
+    let dir = temp_dir("train-split-class");
+    let data = dir.join("data");
+    for i in 0..10 {
+        let f = i as f32 / 10.0;
+        for (emotion, hz) in [("sad", 150.0), ("angry", 400.0), ("happy", 800.0)] {
+            write_tone_wav(
+                &data.join(format!("{emotion}/{emotion}{i}.wav")),
+                hz + 60.0 * f,
+                1.0,
+                16_000,
+            );
+        }
+    }
+    let scheme = dir.join("valence.toml");
+    std::fs::write(
+        &scheme,
+        "[map]\nsad = \"unpleasant\"\nangry = \"unpleasant\"\nhappy = \"happy\"\n",
+    )
+    .unwrap();
+    let t = features_of(
+        &dir,
+        &data,
+        &["--scheme", scheme.to_str().unwrap()],
+        "logmel-stats",
+    );
+    let run = dir.join("run");
+    let train = |model: &str, extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "train",
+            "--features",
+            t.to_str().unwrap(),
+            "--model",
+            model,
+            "--class-weights",
+            "--val-fraction",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+            "--no-progress",
+        ];
+        args.extend_from_slice(extra);
+        emovox(&args)
+    };
+    let o = train("logistic:c=0.01", &["--split-class", "unpleasant"], &run);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let model = read_json(&run.join("model.json"));
+    assert_eq!(model["classes"], serde_json::json!(["happy", "unpleasant"]));
+    assert_eq!(
+        model["outputs"],
+        serde_json::json!([
+            {"class": 0, "emotion": ""},
+            {"class": 1, "emotion": "angry"},
+            {"class": 1, "emotion": "sad"}
+        ]),
+        "{model}"
+    );
+    assert_eq!(model["model"]["n_classes"], 3);
+    assert_eq!(
+        model["train"]["split_classes"],
+        serde_json::json!(["unpleasant"])
+    );
+    let o = emovox(&[
+        "evaluate",
+        run.to_str().unwrap(),
+        "--features",
+        t.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = read_json(&run.join("report.json"));
+    assert_eq!(report["overall"]["accuracy"], 1.0, "{}", stdout(&o));
+    // A prediction names the scheme's classes, the split class's outputs summed into it.
+    let o = emovox(&[
+        "predict",
+        "--model",
+        run.to_str().unwrap(),
+        "--json",
+        data.join("sad/sad3.wav").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(line["label"], "unpleasant", "{line}");
+    let scores = line["scores"].as_array().unwrap();
+    assert_eq!(scores.len(), 2, "{line}");
+    let total: f64 = scores
+        .iter()
+        .map(|s| s["probability"].as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-4, "{line}");
+    // Only the logistic model splits classes, and only classes the table has.
+    for (model, class, why) in [
+        (
+            "svm",
+            "unpleasant",
+            "classes split into their emotions are for the logistic model, not svm",
+        ),
+        (
+            "logistic",
+            "angry",
+            "cannot split class \"angry\" into its emotions: it is not one of the classes",
+        ),
+    ] {
+        let o = train(model, &["--split-class", class], &dir.join("refused"));
+        assert!(!o.status.success(), "{model} {class}");
         assert!(stderr(&o).contains(why), "{model}: {}", stderr(&o));
     }
 }

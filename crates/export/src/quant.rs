@@ -839,6 +839,7 @@ pub(crate) mod tests {
             train: None,
             input_shape: [12, 8],
             adapt: Default::default(),
+            outputs: Vec::new(),
         };
         (saved, model)
     }

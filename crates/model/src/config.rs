@@ -91,6 +91,16 @@ pub struct TrainConfig {
     /// ignores it.
     #[serde(default)]
     pub adapt: Option<Adapt>,
+    /// Classes trained as the emotions they merge (a [`crate::logistic`] model): each named
+    /// class of the scheme is learnt as one output per emotion of its training clips (in the
+    /// shared vocabulary, [`emovox_corpora::canonical_emotion`]: seed4's `unpleasant` as
+    /// `angry` and `sad`), each weighing an equal share of the class, and the outputs'
+    /// probabilities are summed back into it ([`crate::saved::SavedModel::outputs`]). Anger and
+    /// sadness lie at the two ends of arousal: one linear class between them is wide enough to
+    /// take in every voice unlike the training corpora's. Default empty. Absent in models saved
+    /// before it existed (read as empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split_classes: Vec<String>,
 }
 
 impl Default for TrainConfig {
@@ -108,8 +118,20 @@ impl Default for TrainConfig {
             speaker_norm: false,
             balance_speakers: false,
             adapt: None,
+            split_classes: Vec::new(),
         }
     }
+}
+
+/// One output of a network trained on finer classes than it reports
+/// ([`TrainConfig::split_classes`], saved as [`crate::saved::SavedModel::outputs`]): the class
+/// its probability adds to and the emotion it learnt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    /// Index into the model's classes.
+    pub class: usize,
+    /// The emotion in the shared vocabulary (`angry`), or "" for a class learnt whole.
+    pub emotion: String,
 }
 
 /// How a model adapts, without labels, to clips given together as one speaker's (or one

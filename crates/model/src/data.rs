@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use rand_chacha::ChaCha8Rng;
 use rand_core::Rng;
 
+use crate::config::Output;
 use crate::{Error, Result};
 
 /// Examples of one shape: `n` x `frames` x `columns` features and a class index each.
@@ -31,6 +32,10 @@ pub struct Dataset {
     /// one recording condition (an augmented copy is another condition), the unit
     /// [`normalize_speakers`] standardises over.
     pub groups: Vec<String>,
+    /// The emotion of each example in the shared vocabulary
+    /// ([`emovox_corpora::canonical_emotion`]; "" if unknown): what a class split into its
+    /// emotions ([`crate::TrainConfig::split_classes`]) trains on.
+    pub emotions: Vec<String>,
 }
 
 impl Dataset {
@@ -70,6 +75,7 @@ impl Dataset {
             paths: Vec::new(),
             corpora: Vec::new(),
             groups: Vec::new(),
+            emotions: Vec::new(),
         };
         for r in rows.iter().filter(|r| keep(r)) {
             let Some(meta) = &r.meta else {
@@ -108,6 +114,11 @@ impl Dataset {
             d.corpora.push(meta.corpus.clone());
             d.groups
                 .push(format!("{}/{}/{}", meta.corpus, meta.speaker, meta.augment));
+            d.emotions.push(if meta.emotion.is_empty() {
+                String::new()
+            } else {
+                emovox_corpora::canonical_emotion(&meta.emotion)
+            });
         }
         Ok(d)
     }
@@ -341,6 +352,84 @@ pub fn speaker_balanced_weights(y: &[usize], speakers: &[&str], k: usize) -> Vec
     w
 }
 
+/// The outputs of a model whose classes named in `split` are learnt as their emotions
+/// ([`crate::TrainConfig::split_classes`]), and the output of each example at `idx`: every
+/// class in order gets one output per emotion ([`Dataset::emotions`]) its examples at `idx`
+/// have, sorted, if it is named in `split`, else one output (emotion ""). An error names a
+/// class in `split` that is not one of `classes`, or an example of a split class without an
+/// emotion.
+pub fn split_outputs(
+    d: &Dataset,
+    idx: &[usize],
+    classes: &[String],
+    split: &[String],
+) -> Result<(Vec<Output>, Vec<usize>)> {
+    if let Some(bad) = split.iter().find(|s| !classes.contains(s)) {
+        return Err(Error::Config(format!(
+            "cannot split class {bad:?} into its emotions: it is not one of the classes {classes:?}"
+        )));
+    }
+    let mut emotions: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); classes.len()];
+    for &i in idx {
+        let c = d.y[i];
+        if split.contains(&classes[c]) {
+            let e = d.emotions.get(i).map_or("", String::as_str);
+            if e.is_empty() {
+                return Err(Error::Data(format!(
+                    "{}: class {:?} is split into its emotions, but this example has no emotion",
+                    d.paths[i].display(),
+                    classes[c]
+                )));
+            }
+            emotions[c].insert(e);
+        }
+    }
+    let mut outputs = Vec::new();
+    for (c, es) in emotions.iter().enumerate() {
+        if es.is_empty() {
+            outputs.push(Output {
+                class: c,
+                emotion: String::new(),
+            });
+        }
+        outputs.extend(es.iter().map(|e| Output {
+            class: c,
+            emotion: e.to_string(),
+        }));
+    }
+    let of = idx
+        .iter()
+        .map(|&i| {
+            let e = if split.contains(&classes[d.y[i]]) {
+                d.emotions[i].as_str()
+            } else {
+                ""
+            };
+            outputs
+                .iter()
+                .position(|o| o.class == d.y[i] && o.emotion == e)
+                .unwrap_or(0)
+        })
+        .collect();
+    Ok((outputs, of))
+}
+
+/// Divides each weight in `w` (of examples whose outputs are `of`) by the number of outputs
+/// its class has, and rescales them to mean 1: weights that made every output weigh the same
+/// make every class weigh the same, its emotions sharing it.
+pub fn share_classes(w: &mut [f64], of: &[usize], outputs: &[Output]) {
+    let k = outputs.iter().map(|o| o.class).max().map_or(0, |m| m + 1);
+    let mut per_class = vec![0usize; k];
+    outputs.iter().for_each(|o| per_class[o.class] += 1);
+    for (v, &o) in w.iter_mut().zip(of) {
+        *v /= per_class[outputs[o].class].max(1) as f64;
+    }
+    let mean = w.iter().sum::<f64>() / w.len().max(1) as f64;
+    if mean > 0.0 {
+        w.iter_mut().for_each(|v| *v /= mean);
+    }
+}
+
 /// Runs `f` on the examples of each speaker group of `d` ([`Dataset::groups`]) together
 /// (`[n, frames, columns]`, row-major) and writes them back.
 pub fn for_each_group(d: &mut Dataset, f: impl FnMut(&mut [f32])) {
@@ -537,5 +626,50 @@ mod tests {
             "{w:?}"
         );
         assert!((w.iter().sum::<f64>() - 6.0).abs() < 1e-9, "mean 1: {w:?}");
+    }
+
+    #[test]
+    fn a_split_class_learns_its_emotions_and_they_share_its_weight() {
+        // happy (1 clip), unpleasant: angry (3 clips) and sad (1 clip).
+        let classes = vec!["happy".to_string(), "unpleasant".to_string()];
+        let d = Dataset {
+            x: vec![0.0; 5],
+            y: vec![0, 1, 1, 1, 1],
+            frames: 1,
+            columns: 1,
+            paths: (0..5).map(|i| PathBuf::from(format!("{i}.wav"))).collect(),
+            corpora: vec![String::new(); 5],
+            groups: vec![String::new(); 5],
+            emotions: ["happy", "angry", "angry", "sad", "angry"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let idx: Vec<usize> = (0..5).collect();
+        let (outputs, of) = split_outputs(&d, &idx, &classes, &["unpleasant".into()]).unwrap();
+        let named: Vec<(usize, &str)> = outputs
+            .iter()
+            .map(|o| (o.class, o.emotion.as_str()))
+            .collect();
+        assert_eq!(named, [(0, ""), (1, "angry"), (1, "sad")]);
+        assert_eq!(of, [0, 1, 1, 2, 1]);
+        // Balanced over the outputs (each weighs the same), then shared: the classes weigh the
+        // same, and angry and sad half of unpleasant each.
+        let mut w = crate::logistic::sample_weights(&of, 3, true);
+        share_classes(&mut w, &of, &outputs);
+        let total = |o: usize| -> f64 { (0..5).filter(|&i| of[i] == o).map(|i| w[i]).sum() };
+        assert!((total(0) - (total(1) + total(2))).abs() < 1e-12, "{w:?}");
+        assert!((total(1) - total(2)).abs() < 1e-12, "{w:?}");
+        assert!((w.iter().sum::<f64>() - 5.0).abs() < 1e-9, "mean 1: {w:?}");
+        // Not split: one output per class.
+        let (outputs, of) = split_outputs(&d, &idx, &classes, &[]).unwrap();
+        assert_eq!(outputs.len(), 2);
+        assert_eq!(of, d.y);
+        // A class that is not one, or a split example without an emotion, is a clear error.
+        let e = split_outputs(&d, &idx, &classes, &["sad".into()]).unwrap_err();
+        assert!(e.to_string().contains("cannot split class \"sad\""), "{e}");
+        let mut blank = d.clone();
+        blank.emotions[3].clear();
+        let e = split_outputs(&blank, &idx, &classes, &["unpleasant".into()]).unwrap_err();
+        assert!(e.to_string().contains("3.wav"), "{e}");
     }
 }

@@ -276,7 +276,7 @@ fn lbfgs(p: &Problem, max_iter: usize, tol: f64) -> (Vec<f64>, usize) {
 
 /// Each row's weight in the objective: `n / (classes present · n_class)` when `balanced`
 /// (scikit-learn's `class_weight="balanced"`), else 1. Classes are below `k`.
-fn sample_weights(y: &[usize], k: usize, balanced: bool) -> Vec<f64> {
+pub(crate) fn sample_weights(y: &[usize], k: usize, balanced: bool) -> Vec<f64> {
     let mut counts = vec![0usize; k];
     y.iter().for_each(|&c| counts[c] += 1);
     let present = counts.iter().filter(|&&c| c > 0).count().max(1);

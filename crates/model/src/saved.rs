@@ -12,7 +12,7 @@ use emovox_features::PipelineConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-pub use crate::config::{Adapt, ADAPT_PRIOR_CLIPS};
+pub use crate::config::{Adapt, Output, ADAPT_PRIOR_CLIPS};
 use crate::data::Standardizer;
 use crate::models::{Model, ModelConfig};
 use crate::{Error, Result};
@@ -46,6 +46,11 @@ pub struct SavedModel {
     /// How it adapts to clips given together ([`Adapt`]); absent in older files: `none`.
     #[serde(default)]
     pub adapt: Adapt,
+    /// The network's outputs when it was trained on finer classes than it reports
+    /// ([`TrainConfig::split_classes`]): [`predict`](Self::predict) sums each output's
+    /// probability into its class. Empty (and absent in older files): one output per class.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Output>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -149,7 +154,38 @@ impl SavedModel {
                 saved.pipeline.n_columns()
             )));
         }
+        if !saved.outputs.is_empty() {
+            let k = saved.classes.len();
+            let mut seen = vec![false; k];
+            for o in &saved.outputs {
+                match seen.get_mut(o.class) {
+                    Some(s) => *s = true,
+                    None => {
+                        return Err(Error::Config(format!(
+                            "inconsistent model: output {:?} adds to class {} of {k}",
+                            o.emotion, o.class
+                        )))
+                    }
+                }
+            }
+            if let Some(c) = seen.iter().position(|s| !s) {
+                return Err(Error::Config(format!(
+                    "inconsistent model: no output adds to class {:?}",
+                    saved.classes[c]
+                )));
+            }
+        }
         Ok(saved)
+    }
+
+    /// How many outputs the network has: one per class, or one per [`Output`] of a model
+    /// trained on finer classes.
+    pub fn n_outputs(&self) -> usize {
+        if self.outputs.is_empty() {
+            self.classes.len()
+        } else {
+            self.outputs.len()
+        }
     }
 
     /// Whether the model reads speaker-normalised inputs ([`TrainConfig::speaker_norm`]): its
@@ -280,8 +316,18 @@ impl SavedModel {
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| Error::Data(format!("{e:?}")))?;
-        Ok(v.chunks(self.classes.len().max(1))
-            .map(<[f32]>::to_vec)
+        let rows = v.chunks(self.n_outputs().max(1));
+        if self.outputs.is_empty() {
+            return Ok(rows.map(<[f32]>::to_vec).collect());
+        }
+        Ok(rows
+            .map(|r| {
+                let mut p = vec![0f32; self.classes.len()];
+                for (o, &q) in self.outputs.iter().zip(r) {
+                    p[o.class] += q;
+                }
+                p
+            })
             .collect())
     }
 }
@@ -304,6 +350,7 @@ mod tests {
             train: None,
             input_shape: [10, 5],
             adapt: Adapt::None,
+            outputs: Vec::new(),
         }
     }
 
@@ -500,5 +547,47 @@ mod tests {
         svm.support_labels = vec![0, 2];
         s.model = ModelConfig::Svm(svm);
         assert!(s.can_self_train().is_ok());
+    }
+
+    #[test]
+    fn a_model_trained_on_split_classes_sums_their_outputs_and_saves_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = saved(ModelConfig::named("logistic", 1, 3).unwrap());
+        s.pipeline = "utterance".parse().unwrap();
+        let c = s.pipeline.n_columns();
+        s.input_shape = [1, c];
+        s.model = ModelConfig::named("logistic", c, 3).unwrap();
+        s.classes = vec!["happy".into(), "unpleasant".into()];
+        s.outputs = [(0, ""), (1, "angry"), (1, "sad")]
+            .map(|(class, e)| Output {
+                class,
+                emotion: e.into(),
+            })
+            .to_vec();
+        // A new model's weights are zero: its three outputs are equally likely, and
+        // unpleasant has two of them.
+        let model = s.model.init(&Device::flex());
+        let p = s.predict(&model, &vec![0.5; 2 * c], 2).unwrap();
+        for row in &p {
+            assert_eq!(row.len(), 2);
+            assert!((row[0] - 1.0 / 3.0).abs() < 1e-6 && (row[1] - 2.0 / 3.0).abs() < 1e-6);
+        }
+        s.save(dir.path(), &model).unwrap();
+        let (back, _) = SavedModel::load(dir.path()).unwrap();
+        assert_eq!(back.outputs, s.outputs);
+        // An output adding to a class the model does not have, or a class no output adds to,
+        // is an inconsistent file.
+        let text = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["outputs"][2]["class"] = 5.into();
+        let e = SavedModel::parse(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("adds to class 5 of 2"), "{e}");
+        v["outputs"][0]["class"] = 1.into();
+        v["outputs"][2]["class"] = 1.into();
+        let e = SavedModel::parse(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("no output adds to class \"happy\""), "{e}");
+        // A model saved before the field existed has one output per class.
+        let plain = saved(ModelConfig::named("lstm-seed", 5, 3).unwrap());
+        assert!(plain.outputs.is_empty() && plain.n_outputs() == 3);
     }
 }

@@ -182,6 +182,20 @@ impl Trainer {
             ));
         }
         cfg.augment.validate().map_err(Error::Config)?;
+        for (on, what) in [
+            (cfg.balance_speakers, "speaker-balanced weights are"),
+            (
+                !cfg.split_classes.is_empty(),
+                "classes split into their emotions are",
+            ),
+        ] {
+            if on && !matches!(self.model, ModelConfig::Logistic(_)) {
+                return Err(Error::Config(format!(
+                    "{what} for the logistic model, not {}",
+                    self.model.name()
+                )));
+            }
+        }
         let normalized;
         let data = if cfg.speaker_norm {
             let mut d = data.clone();
@@ -218,6 +232,7 @@ impl Trainer {
                     false,
                 ),
             },
+            outputs: Vec::new(),
         };
         if matches!(self.model, ModelConfig::Svm(_) | ModelConfig::Logistic(_)) {
             return self.fit_exact(saved, data, &train_idx, &val_idx, progress);
@@ -425,16 +440,26 @@ impl Trainer {
         let n_features = data.frames * data.columns;
         let cw = saved.train.as_ref().is_some_and(|t| t.class_weights);
         let by_speaker = saved.train.as_ref().is_some_and(|t| t.balance_speakers);
-        if by_speaker && !matches!(self.model, ModelConfig::Logistic(_)) {
-            return Err(Error::Config(format!(
-                "speaker-balanced weights are for the logistic model, not {}",
-                self.model.name()
-            )));
-        }
+        let split = saved
+            .train
+            .as_ref()
+            .map_or(&[][..], |t| t.split_classes.as_slice());
         let model = match &self.model {
             ModelConfig::Logistic(c) => {
-                let cfg = c.clone().with_n_features(n_features);
-                let model = if by_speaker {
+                // The classes split into their emotions learn one output each; the others, one
+                // output per class (then `of` is `ys`).
+                let (outputs, of) = if split.is_empty() {
+                    (Vec::new(), ys.clone())
+                } else {
+                    crate::data::split_outputs(data, train_idx, &self.classes, split)?
+                };
+                let n_out = if outputs.is_empty() {
+                    self.classes.len()
+                } else {
+                    outputs.len()
+                };
+                let cfg = c.clone().with_n_features(n_features).with_n_classes(n_out);
+                let mut w = if by_speaker {
                     // A speaker is corpus/speaker: augmented copies go with their speaker.
                     let speakers: Vec<&str> = train_idx
                         .iter()
@@ -443,12 +468,16 @@ impl Trainer {
                             g.rsplit_once('/').map_or(g, |(s, _)| s)
                         })
                         .collect();
-                    let w = crate::data::speaker_balanced_weights(&ys, &speakers, cfg.n_classes);
-                    crate::logistic::fit_weighted(&xs, &ys, &w, &cfg, &plain)?
+                    crate::data::speaker_balanced_weights(&of, &speakers, n_out)
                 } else {
-                    crate::logistic::fit(&xs, &ys, &cfg, cw, &plain)?
+                    crate::logistic::sample_weights(&of, n_out, cw)
                 };
+                if !outputs.is_empty() && (by_speaker || cw) {
+                    crate::data::share_classes(&mut w, &of, &outputs);
+                }
+                let model = crate::logistic::fit_weighted(&xs, &of, &w, &cfg, &plain)?;
                 saved.model = ModelConfig::Logistic(cfg);
+                saved.outputs = outputs;
                 Model::Logistic(model)
             }
             ModelConfig::Svm(svm) => {
@@ -465,23 +494,30 @@ impl Trainer {
                 )))
             }
         };
-        let eval_loss = CrossEntropyLossConfig::new().init(&plain);
-        let score = |idx: &[usize]| -> (f64, f64) {
+        // Scored on the classes it reports (a split class's outputs summed back into it).
+        let score = |idx: &[usize]| -> Result<(f64, f64)> {
             if idx.is_empty() {
-                return (f64::NAN, f64::NAN);
+                return Ok((f64::NAN, f64::NAN));
             }
             let (mut l, mut c) = (0.0f64, 0usize);
             for chunk in idx.chunks(256) {
-                let (x, y) = data.batch(chunk, saved.standardizer.as_ref(), &plain);
-                let logits = model.forward(x);
-                c += accuracy(&logits, &y);
-                l += eval_loss.forward(logits, y).into_scalar::<f32>() as f64 * chunk.len() as f64;
+                let probs = saved.predict(&model, &data.values(chunk), chunk.len())?;
+                for (p, &i) in probs.iter().zip(chunk) {
+                    let y = data.y[i];
+                    l -= (p.get(y).copied().unwrap_or(0.0) as f64).max(1e-30).ln();
+                    let best = p
+                        .iter()
+                        .enumerate()
+                        .max_by(|a, b| a.1.total_cmp(b.1))
+                        .map_or(0, |(k, _)| k);
+                    c += usize::from(best == y);
+                }
             }
-            (l / idx.len() as f64, c as f64 / idx.len() as f64)
+            Ok((l / idx.len() as f64, c as f64 / idx.len() as f64))
         };
-        let (loss, acc) = score(train_idx);
+        let (loss, acc) = score(train_idx)?;
         progress.step(loss, acc);
-        let (val_loss, val_accuracy) = score(val_idx);
+        let (val_loss, val_accuracy) = score(val_idx)?;
         let stats = EpochStats {
             epoch: 1,
             loss,
@@ -584,6 +620,7 @@ mod tests {
                 .map(|g| g.split('/').next().unwrap().to_string())
                 .collect(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
+            emotions: vec![String::new(); groups.len()],
         }
     }
 
