@@ -12,7 +12,10 @@
 //! fitted by SMO and stored as burn parameters like the networks) and `logistic`
 //! ([`logistic`]: multinomial logistic regression over one vector per clip, fitted by L-BFGS). Any of them can be trained
 //! with speaker normalisation ([`TrainConfig::speaker_norm`], [`data::normalize_speakers`]):
-//! each speaker's features standardised over that speaker's own clips, no labels needed.
+//! each speaker's features standardised over that speaker's own clips, no labels needed. A
+//! logistic model can learn a class as the emotions it merges ([`TrainConfig::split_classes`]:
+//! seed4's `unpleasant` as angry and sad) and answer the class, the outputs' probabilities
+//! summed by [`SavedModel::predict`] ([`SavedModel::outputs`]).
 //!
 //! Networks run on burn's pure-Rust `flex` CPU backend. The LSTM layers use a fused operation
 //! ([`lstm::op`]) whose forward and backward passes are written for speed (all timesteps' input
