@@ -330,6 +330,10 @@ Confusion matrix (rows: true class):
 * Acted speech only: four corpora of actors reading fixed sentences or words. Expect less on
   spontaneous speech; treat outputs as a hint, not a measurement of anyone's feelings.
 * Targets of the project (issue 16) reached: {reached}.{(" Not reached: " + missed + ".") if missed else ""}
+  The windows cut from the clips for training are a random draw: over five draws the same
+  recipe scores 0.531-0.555 one clip at a time and its lowest class recall is 0.16-0.31
+  (`bench/MODEL_EXPERIMENTS.md`, "Unpleasant learnt as anger and sadness"), so the class-recall
+  figure belongs to these weights, not to every retraining.
   Adapting to a speaker (leave one corpus out) {loco_effect}{seed_effect}.
   The weakest class one clip at a time is {weakest[1]} (mean recall {weakest[0]:.2f} over the
   held-out corpora), most often taken for {weakest_as}.
