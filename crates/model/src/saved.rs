@@ -286,7 +286,7 @@ impl SavedModel {
         }
     }
 
-    /// [`adapt_group`](Self::adapt_group) over each speaker group of `d` ([`Dataset::groups`]),
+    /// [`adapt_group`](Self::adapt_group) over each speaker group of `d` ([`crate::data::Dataset::groups`]),
     /// together: what `emovox evaluate --adapt` and leave-one-corpus-out scoring use. With
     /// `clips`, each speaker's clips are adapted in random groups of that many (how adaptation
     /// does after a speaker's first few recordings); `None`: all of them at once.

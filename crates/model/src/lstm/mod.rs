@@ -3,7 +3,7 @@
 //! * [`kernel`]: framework-free forward and backward (BPTT) on `f32` slices, the fast path;
 //! * [`op`]: that kernel as a burn operation with a hand-written backward pass, which the
 //!   model calls ([`op::lstm_sequence`], [`op::lstm_last`]);
-//! * [`reference`]: the same maths from plain burn tensor ops (autodiff derives its backward),
+//! * [`reference`](mod@reference): the same maths from plain burn tensor ops (autodiff derives its backward),
 //!   the gradient-check oracle and the fallback on backends other than Flex.
 
 pub mod kernel;

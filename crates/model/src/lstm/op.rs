@@ -3,7 +3,7 @@
 //! burn 0.22 tensors are backend-erased (`Tensor<D>` over the `Dispatch` backend). A custom op
 //! downcasts its inputs to a concrete primitive with `Tensor::try_into_primitive::<B>()`:
 //! * `Autodiff<Flex, C>` → `AutodiffTensor<Flex>`: run the kernel on the inner `FlexTensor`s and
-//!   register [`LstmBackward`] (burn's `Backward` trait) on the autodiff graph;
+//!   register `LstmBackward` (burn's `Backward` trait) on the autodiff graph;
 //! * `Flex` → `FlexTensor`: inference, kernel only;
 //! * anything else: fall back to [`crate::lstm::reference`] (plain tensor ops, any backend).
 //!
