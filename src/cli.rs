@@ -220,7 +220,7 @@ pub struct AnalyzeArgs {
     /// Corpus folders (or audio files) as released, or manifest CSVs from `emovox index`.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Output folder: <CORPUS>_analysis.csv, analysis.parquet, charts (.svg, .png), index.html.
+    /// Output folder: `<CORPUS>_analysis.csv`, analysis.parquet, charts (.svg, .png), index.html.
     #[arg(short, long, default_value = "report")]
     pub out: PathBuf,
     /// Label scheme for the class counts: seed4, full, or a FILE.toml.

@@ -109,7 +109,7 @@ fn each_file<T: Send>(
         .collect())
 }
 
-/// How [`write`] lays out predictions.
+/// How [`write`](fn@write) lays out predictions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     /// Aligned columns for a terminal: emotion, confidence, each class's probability, file.

@@ -3,7 +3,7 @@
 //! # Overview
 //!
 //! The Python package `emovox` (`bindings/python/python/emovox`) re-exports this module: audio
-//! loading, librosa-named feature functions, the named pipelines, the [`Recognizer`] with the
+//! loading, librosa-named feature functions, the named pipelines, the `Recognizer` with the
 //! bundled model, and batch calls over Arrow-style buffers that `emovox.spark` runs once per
 //! Arrow record batch inside Spark executors.
 //!

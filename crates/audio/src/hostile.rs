@@ -4,7 +4,7 @@
 //! Random bytes rarely form a valid float WAV, so a byte-level fuzzer spends its time on the
 //! probe's early exits; the crash of issue 15 (finite samples near `f32::MAX` in a well-formed
 //! float WAV) took 158 executions with a good seed corpus and is practically out of reach
-//! without one. [`file`] reads a few bytes of the fuzzer's input as choices (container, sample
+//! without one. [`file`](fn@file) reads a few bytes of the fuzzer's input as choices (container, sample
 //! format, rate, channel count, payload shape, header lies) and the rest as sample material, so
 //! every execution reaches the decoder's sample path and the resampler, STFT and model behind it.
 //! [`samples`] does the same for code that takes samples directly (Python arrays, live PCM).
@@ -143,7 +143,7 @@ pub fn file(data: &[u8]) -> HostileFile {
     file_with_max_frames(data, MAX_FRAMES)
 }
 
-/// [`file`] with at most `max_frames` frames (at least 1) of payload: the same containers,
+/// [`file`](fn@file) with at most `max_frames` frames (at least 1) of payload: the same containers,
 /// headers and payload shapes, for a parser fuzzer that needs thousands of runs a second rather
 /// than seconds of audio.
 pub fn file_with_max_frames(data: &[u8], max_frames: usize) -> HostileFile {
@@ -334,7 +334,7 @@ fn extended(v: f64) -> [u8; 10] {
 }
 
 /// Turns a fuzzer's input into samples and a rate, as code taking samples directly (Python
-/// arrays, live PCM) would be given them: the same payload shapes as [`file`], unchecked.
+/// arrays, live PCM) would be given them: the same payload shapes as [`file`](fn@file), unchecked.
 pub fn samples(data: &[u8]) -> (Vec<f32>, u32) {
     let mut c = Choices { data, pos: 0 };
     let rate = rate(&mut c);

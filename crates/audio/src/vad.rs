@@ -5,7 +5,7 @@
 //!
 //! # Method
 //!
-//! Audio is analysed at 16 kHz (other rates are resampled with [`Resampler`], in overlapping
+//! Audio is analysed at 16 kHz (other rates are resampled with [`StreamResampler`], in overlapping
 //! chunks so memory stays bounded) in frames of 256 samples (16 ms). Each frame gets a speech
 //! probability from one of three [`VadMethod`]s:
 //!

@@ -1,6 +1,6 @@
 //! Label schemes: which classes a model learns, from the corpora's emotions.
 //!
-//! A scheme maps each clip's emotion (in the shared [`VOCABULARY`](crate::VOCABULARY), or
+//! A scheme maps each clip's emotion (in the shared [`VOCABULARY`], or
 //! `corpus:native` for one corpus's own name) to a class, and may drop a seeded random fraction
 //! of some emotions to rebalance, as the original project did. Clips a scheme does not map are
 //! excluded (kept in the manifest with an empty label, so nothing disappears silently).

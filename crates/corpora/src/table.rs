@@ -2,7 +2,7 @@
 //!
 //! | format | layout |
 //! |---|---|
-//! | Parquet | `path` (string), for tables built from a manifest `corpus`, `speaker`, `emotion`, `label`, `split`, `augment` (strings), then `pipeline` (string), `shape` (list<int32>: frames, columns), `values` (list<float>, row-major); the pipeline config and emovox version in the file's key-value metadata. Readable by pyarrow/pandas, Polars, DuckDB, R arrow. |
+//! | Parquet | `path` (string), for tables built from a manifest `corpus`, `speaker`, `emotion`, `label`, `split`, `augment` (strings), then `pipeline` (string), `shape` (`list<int32>`: frames, columns), `values` (`list<float>`, row-major); the pipeline config and emovox version in the file's key-value metadata. Readable by pyarrow/pandas, Polars, DuckDB, R arrow. |
 //! | CSV | `path`, the manifest columns if any, `pipeline,frames,columns`, then one column per value (`t{frame}_c{column}`, or the feature names of `handcrafted`); rows shorter than the widest leave trailing cells empty. |
 //! | flat Parquet | [`write_columns`]: one scalar column per measure (strings, doubles, integers; empty strings and NaN as nulls), for analysis tables. |
 //! | NPY | one float32 array `(clips, frames, columns)`, plus `NAME.paths.txt` with one path per row (and `NAME.rows.csv` with the manifest columns, if any). All clips must share one shape (use a pipeline with `frames=N`). |
@@ -363,7 +363,7 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-/// Reads a Parquet feature table written by [`write`] (with or without manifest columns).
+/// Reads a Parquet feature table written by [`write`](fn@write) (with or without manifest columns).
 pub fn read_parquet(path: &Path) -> Result<Table> {
     read_parquet_inner(path).map_err(|e| e.in_file(path))
 }

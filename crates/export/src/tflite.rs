@@ -3,7 +3,7 @@
 //!
 //! # Overview
 //!
-//! [`write`] turns a full-integer [`QuantModel`] (from `emovox quantize`) into the bytes of a
+//! [`write`](fn@write) turns a full-integer [`QuantModel`] (from `emovox quantize`) into the bytes of a
 //! `model.tflite`: int8 input `[1, frames, features]`, int8 logits `[1, classes]`, int8
 //! weights (per-channel, `quantized_dimension` 0), int32 biases, and only these builtins, all of
 //! them in TFLite Micro:

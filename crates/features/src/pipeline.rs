@@ -19,7 +19,7 @@
 //!
 //! Any preset takes `trim=vad`: silence before the first and after the last speech is cut by
 //! the voice-activity detector, and a clip without [`MIN_SPEECH_SECONDS`] of speech gets
-//! [`Error::NoSpeech`](crate::Error::NoSpeech) (see [`PipelineConfig::trim`]).
+//! [`Error::NoSpeech`] (see [`PipelineConfig::trim`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -174,7 +174,7 @@ pub struct PipelineConfig {
     /// Trim silence with the voice-activity detector ([`emovox_audio::vad`]) after the crop:
     /// analyse from the first speech to the last (pauses inside are kept), so a 0.3 s word and
     /// a 15 s sentence are both read whole and nothing but silence is read around them. A clip
-    /// with less than [`MIN_SPEECH_SECONDS`] of speech is [`Error::NoSpeech`](crate::Error::NoSpeech),
+    /// with less than [`MIN_SPEECH_SECONDS`] of speech is [`Error::NoSpeech`],
     /// never features. Spec: `trim=vad` (or `none`). Default off (no preset trims; the
     /// bundled utterance models use `prosody:trim=vad`). Absent in models saved before it
     /// existed (read as off).
@@ -211,7 +211,7 @@ pub const UTTERANCE_GROUPS: [&str; 8] = [
 ];
 
 /// Least speech a trimmed clip needs to be analysed, in seconds of the voice-activity
-/// detector's speech regions (without padding); less is [`Error::NoSpeech`](crate::Error::NoSpeech).
+/// detector's speech regions (without padding); less is [`Error::NoSpeech`].
 /// The detector's regions hold the voiced core of a word and leave out its soft onset and
 /// release, so 0.15 s of them is a spoken word of about 0.25 s: TurEV-DB's shortest words
 /// (0.3-0.35 s files) pass, a click or a breath does not.
