@@ -13,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/loco_common.sh
 . bench/loco_common.sh
-EMOVOX_LOCO_PIPELINE=utterance-whisper EMOVOX_LOCO_MODEL=logistic:c=0.001 \
-  loco_setup target/bundled-robustness
+# The clips and their copies are one table (copies.parquet); no table of the clips alone.
+loco_index target/bundled-robustness
 PIPELINE=utterance-whisper
 MODEL=logistic:c=0.001
 CHANNELS="telephone,reverb=0.6,tilt=-3+gain=-10,gain=-20"
@@ -25,17 +25,8 @@ TABLE="$W/copies.parquet"
 SCORED="original ${CHANNELS//,/ }"
 if command -v ffmpeg >/dev/null; then
   CODECS="opus=12k gsm mp3=32k"
-  specs=()
-  for c in $CODECS; do
-    n=$(echo "$c" | tr '=' '_')
-    [ -f "$W/$c/manifest.csv" ] || python3 bench/codec_copies.py transcode "$W/seed4.csv" "$W" "$c"
-    # Clips in which the VAD finds no speech are listed and left out, not fatal.
-    [ -f "$W/$n.parquet" ] || $E features --manifest "$W/$c/manifest.csv" --pipeline "$PIPELINE" \
-      --out "$W/$n.parquet" --no-progress 2>"$W/$n.features.log" || true
-    specs+=("$c=$W/$n.parquet:$W/$c/originals.csv")
-  done
-  [ -f "$W/all.parquet" ] || python3 bench/codec_copies.py merge "$W/copies.parquet" \
-    "$W/all.parquet" "${specs[@]}"
+  # shellcheck disable=SC2086 # one argument per codec
+  codec_table copies.parquet all.parquet $CODECS
   TABLE="$W/all.parquet"
   SCORED="$SCORED $CODECS"
 else

@@ -14,17 +14,8 @@ cd "$(dirname "$0")/.."
 command -v ffmpeg >/dev/null || { echo "ffmpeg not found: apt-get install ffmpeg" >&2; exit 1; }
 loco_setup target/codec-loco
 CODECS="opus=12k gsm mp3=32k"
-specs=()
-for c in $CODECS; do
-  n=$(echo "$c" | tr '=' '_')
-  [ -f "$W/$c/manifest.csv" ] || python3 bench/codec_copies.py transcode "$W/seed4.csv" "$W" "$c"
-  # Clips in which the VAD finds no speech are listed and left out, not fatal.
-  [ -f "$W/$n.parquet" ] || $E features --manifest "$W/$c/manifest.csv" --pipeline "$PIPELINE" \
-    --out "$W/$n.parquet" --no-progress 2>"$W/$n.features.log" || true
-  specs+=("$c=$W/$n.parquet:$W/$c/originals.csv")
-done
-[ -f "$W/codecs.parquet" ] || python3 bench/codec_copies.py merge "$W/base.parquet" \
-  "$W/codecs.parquet" "${specs[@]}"
+# shellcheck disable=SC2086 # one argument per codec
+codec_table base.parquet codecs.parquet $CODECS
 summary="$W/summary.txt"
 [ -f "$summary" ] || printf '%-24s %-12s %-8s %6s %6s  %s\n' train-copies scored scoring \
   mean worst 'UAR per held-out corpus' > "$summary"

@@ -12,13 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/loco_common.sh
 . bench/loco_common.sh
-D=${EMOVOX_DATASETS:-../shared/datasets}
-W=${EMOVOX_WORK:-target/crop-draws}
+loco_index target/crop-draws
 mkdir -p "$W/runs"
-if [ -z "${EMOVOX_BIN:-}" ]; then cargo build --release --locked --bin emovox; fi
-E=${EMOVOX_BIN:-target/release/emovox}
-[ -f "$W/seed4.csv" ] || $E index "$D/ravdess" "$D/tess" "$D/emovo" "$D/turev" --scheme seed4 \
-  --split none --out "$W/seed4.csv"
 summary="$W/summary.txt"
 printf '%-6s %-6s %-8s %6s %6s  %-40s %s\n' seed split scoring mean worst \
   'UAR per held-out corpus' 'lowest class recall' > "$summary"

@@ -453,11 +453,8 @@ impl Trainer {
                 } else {
                     crate::data::split_outputs(data, train_idx, &self.classes, split)?
                 };
-                let n_out = if outputs.is_empty() {
-                    self.classes.len()
-                } else {
-                    outputs.len()
-                };
+                saved.outputs = outputs;
+                let n_out = saved.n_outputs();
                 let cfg = c.clone().with_n_features(n_features).with_n_classes(n_out);
                 let mut w = if by_speaker {
                     // A speaker is corpus/speaker: augmented copies go with their speaker.
@@ -472,12 +469,11 @@ impl Trainer {
                 } else {
                     crate::logistic::sample_weights(&of, n_out, cw)
                 };
-                if !outputs.is_empty() && (by_speaker || cw) {
-                    crate::data::share_classes(&mut w, &of, &outputs);
+                if !saved.outputs.is_empty() && (by_speaker || cw) {
+                    crate::data::share_classes(&mut w, &of, &saved.outputs);
                 }
                 let model = crate::logistic::fit_weighted(&xs, &of, &w, &cfg, &plain)?;
                 saved.model = ModelConfig::Logistic(cfg);
-                saved.outputs = outputs;
                 Model::Logistic(model)
             }
             ModelConfig::Svm(svm) => {
